@@ -1,0 +1,111 @@
+"""What the controller tells its observers: immutable snapshots, events and action results.
+
+The dashboard and the CLI read only these; neither reaches into controller state.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from canary_tui.core.plans import RampPlan
+from canary_tui.core.rates import Rates
+from canary_tui.core.samples import Heartbeat
+from canary_tui.core.verdicts import Decision, GateResult, TriggerState
+
+
+class ConnectionState(enum.StrEnum):
+    """How fresh the data is: LIVE, STALE (failing, last good data shown with its age), UNREACHABLE."""
+
+    CONNECTING = "connecting"
+    LIVE = "live"
+    STALE = "stale"
+    UNREACHABLE = "unreachable"
+
+
+class RampState(enum.StrEnum):
+    """Where the ramp stands in its plan."""
+
+    UNKNOWN = "unknown"  # no heartbeat yet
+    IDLE = "idle"  # 0%, nothing ramping
+    BAKING = "baking"
+    PAUSED = "paused"
+    ELIGIBLE = "eligible"  # bake done, gates green: may promote
+    GATE_FAILING = "gate-failing"
+    ROLLING_BACK = "rolling-back"
+    ROLLED_BACK = "rolled-back"
+    COMPLETE = "complete"  # 100%
+
+
+class Trigger(enum.StrEnum):
+    """Who asked for an action."""
+
+    KEY = "key"
+    CLI = "cli"
+    AUTO = "auto"
+
+
+class EventLevel(enum.StrEnum):
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One line of the event log: an action, an automatic trigger, a conflict or an error."""
+
+    at: datetime
+    actor: str
+    kind: str  # e.g. "advance", "rollback", "conflict", "external-change", "auto-rollback", "poll-error"
+    message: str
+    level: EventLevel = EventLevel.INFO
+
+
+@dataclass(frozen=True, slots=True)
+class ActionResult:
+    """Outcome of one action: done, refused (conflict, validation) or failed, with a message."""
+
+    action: str
+    ok: bool
+    message: str
+    from_percent: int | None = None
+    to_percent: int | None = None
+    conflict: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class StageView:
+    """The current stage on the plan: index (0-based, None off-plan), bake clock and next ETA."""
+
+    index: int | None
+    count: int
+    percent: int
+    bake_s: float | None
+    bake_elapsed_s: float | None
+    bake_remaining_s: float | None
+    next_percent: int | None
+    next_eta: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Everything the screen shows at one instant. Immutable; a new one per observation."""
+
+    environment: str
+    plan: RampPlan
+    connection: ConnectionState
+    connection_error: str | None
+    heartbeat: Heartbeat | None  # last good heartbeat
+    data_age_s: float | None
+    rates: Rates | None
+    ramp: RampState
+    stage: StageView | None
+    gates: tuple[GateResult, ...]
+    auto_rollback: TriggerState
+    decision: Decision | None
+    action_in_flight: str | None
+    read_only: bool = False
+    now: datetime | None = None
+    extra: dict[str, object] = field(default_factory=dict)

@@ -1,0 +1,1 @@
+"""Pure domain: plans, thresholds, samples, history, gates and statistics. No I/O."""

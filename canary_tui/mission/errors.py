@@ -1,0 +1,114 @@
+"""Typed errors of the Mission Control client: every failure the contract names becomes one.
+
+Messages are short, operator-facing and never contain the token or the secret.
+"""
+
+from __future__ import annotations
+
+
+class MissionError(Exception):
+    """Base of every error the client raises; `str()` is safe to show on screen."""
+
+    #: short machine word for the kind of failure (shown as the STALE reason tag)
+    kind: str = "error"
+    #: whether retrying later can help (connect errors, timeouts, 5xx, 429)
+    transient: bool = False
+
+
+class TransportError(MissionError):
+    """Connection refused, DNS failure, TLS failure, or a reset: nothing usable arrived."""
+
+    kind = "unreachable"
+    transient = True
+
+
+class TimeoutError_(TransportError):
+    """A connect, read or total timeout expired."""
+
+    kind = "timeout"
+
+
+class TLSError(TransportError):
+    """The TLS handshake or certificate verification failed."""
+
+    kind = "tls"
+
+
+class HttpStatusError(MissionError):
+    """An unexpected HTTP status; carries the code and a short excerpt of the body."""
+
+    kind = "http"
+
+    def __init__(self, status_code: int, message: str, excerpt: str = "", retry_after_s: float | None = None):
+        super().__init__(f"HTTP {status_code}: {message}" + (f" — {excerpt}" if excerpt else ""))
+        self.status_code = status_code
+        self.excerpt = excerpt
+        self.retry_after_s = retry_after_s
+        self.transient = status_code >= 500 or status_code == 429
+
+
+class UnauthorizedError(HttpStatusError):
+    """401: no token or a bad token. Never retried."""
+
+    kind = "unauthorized"
+
+
+class BadRequestError(HttpStatusError):
+    """400: the server refused the request body (`error` code kept). Never retried."""
+
+    kind = "bad-request"
+
+    def __init__(self, status_code: int, message: str, error_code: str = "", excerpt: str = ""):
+        super().__init__(status_code, message, excerpt)
+        self.error_code = error_code
+
+
+class RedirectRefused(MissionError):
+    """A 3xx pointing at another host: not followed."""
+
+    kind = "redirect"
+
+    def __init__(self, status_code: int, location: str):
+        super().__init__(f"HTTP {status_code}: refused redirect to another host ({location[:120]})")
+        self.status_code = status_code
+        self.location = location
+
+
+class ContractError(MissionError):
+    """The body broke the contract: not JSON, wrong shape or type, impossible values, too big.
+
+    `field` names the offending JSON path (e.g. `heartbeat.metrics.errors`) when known.
+    """
+
+    kind = "contract"
+
+    def __init__(self, message: str, field: str | None = None, status_code: int | None = None, excerpt: str = ""):
+        where = f"{field}: " if field else ""
+        code = f" (HTTP {status_code})" if status_code is not None else ""
+        tail = f" — {excerpt}" if excerpt else ""
+        super().__init__(f"{where}{message}{code}{tail}")
+        self.field = field
+        self.status_code = status_code
+        self.excerpt = excerpt
+
+
+class SignatureError(MissionError):
+    """The X-Signature header is missing or does not match the body."""
+
+    kind = "signature"
+
+
+class ConflictError(MissionError):
+    """409 on a compare-and-set: someone else changed the ramp first.
+
+    Carries the server's current state so the caller can show "changed by X to Y%".
+    """
+
+    kind = "conflict"
+
+    def __init__(self, canary_percent: int | None, updated_by: str | None):
+        who = updated_by or "someone else"
+        pct = f"{canary_percent}%" if canary_percent is not None else "an unknown percent"
+        super().__init__(f"changed by {who} to {pct}")
+        self.canary_percent = canary_percent
+        self.updated_by = updated_by

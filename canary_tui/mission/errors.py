@@ -68,8 +68,8 @@ class RedirectRefused(MissionError):
 
     kind = "redirect"
 
-    def __init__(self, status_code: int, location: str):
-        super().__init__(f"HTTP {status_code}: refused redirect to another host ({location[:120]})")
+    def __init__(self, status_code: int, location: str, reason: str = "refused redirect to another host"):
+        super().__init__(f"HTTP {status_code}: {reason} ({location[:120]})")
         self.status_code = status_code
         self.location = location
 
@@ -112,3 +112,40 @@ class ConflictError(MissionError):
         super().__init__(f"changed by {who} to {pct}")
         self.canary_percent = canary_percent
         self.updated_by = updated_by
+
+
+class BodyTooLarge(ContractError):
+    """The answer is bigger than the client accepts; refused before it was read whole."""
+
+    kind = "too-large"
+
+    def __init__(self, limit_bytes: int, bytes_read: int, declared_bytes: int | None = None, status_code: int | None = None):
+        declared = f", declared {declared_bytes} bytes" if declared_bytes is not None else ""
+        super().__init__(f"body over the {limit_bytes}-byte limit (read {bytes_read} bytes{declared})", field="body", status_code=status_code)
+        self.limit_bytes = limit_bytes
+        self.bytes_read = bytes_read
+        self.declared_bytes = declared_bytes
+
+
+class InvalidRequestError(MissionError):
+    """The caller asked for something the contract cannot express (bad percent, note too long). Never sent."""
+
+    kind = "invalid-request"
+
+
+class MissingCredentialError(MissionError):
+    """A mutation was asked for but no bearer token is configured. Never sent."""
+
+    kind = "no-token"
+
+
+class InvalidTargetError(MissionError):
+    """The base URL or TLS settings cannot be used (bad scheme, unreadable CA bundle)."""
+
+    kind = "config"
+
+
+class UnexpectedError(MissionError):
+    """Anything the client did not foresee, wrapped so that only MissionError escapes."""
+
+    kind = "unexpected"

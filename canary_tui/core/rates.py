@@ -33,17 +33,56 @@ class Rates:
         """1 − error rate, or None when there is no traffic to judge."""
         return None if self.error_rate is None else 1.0 - self.error_rate
 
+    @property
+    def canary_error_rate(self) -> float | None:
+        """The canary's error fraction over the interval, None without a split or without traffic."""
+        return _ratio(self.canary_errors, self.canary_requests)
 
-def _delta(previous: int, current: int) -> tuple[int, bool]:
-    """Counter increase; a decrease means a restart, so the new value is the whole increase."""
+    @property
+    def stable_error_rate(self) -> float | None:
+        """The stable variant's error fraction over the interval, None without a split or traffic."""
+        return _ratio(self.stable_errors, self.stable_requests)
+
+    @property
+    def has_split(self) -> bool:
+        """True when per-variant (canary) counts are known for this interval."""
+        return self.canary_requests is not None
+
+
+def _ratio(part: int | None, whole: int | None) -> float | None:
+    """part / whole, None when either is unknown or whole is zero."""
+    if part is None or not whole:
+        return None
+    return part / whole
+
+
+def counter_delta(previous: int, current: int) -> tuple[int, bool]:
+    """(increase, reset) of a monotonic counter; a decrease is a restart, so the new value is the increase."""
     if current < previous:
         return current, True
     return current - previous, False
 
 
+_delta = counter_delta
+
+
+def interval_between(previous: Heartbeat, current: Heartbeat) -> float:
+    """Seconds between two polls: the client's fetch times, else the server's timestamps, else 0."""
+    interval_s = current.fetched_at_s - previous.fetched_at_s
+    if interval_s > 0:
+        return interval_s
+    interval_s = (current.timestamp - previous.timestamp).total_seconds()
+    return interval_s if interval_s > 0 else 0.0
+
+
 def compute_rates(previous: Heartbeat, current: Heartbeat) -> Rates:
-    """Rates between two heartbeats, using the client's fetch times as the interval."""
-    interval_s = max(current.fetched_at_s - previous.fetched_at_s, 1e-9)
+    """Rates between two heartbeats, using the client's fetch times as the interval.
+
+    When the interval is not positive (same clock reading twice, a clock that
+    stepped back) per-second rates are 0.0 rather than a division blow-up; the
+    counts and the error rate stay exact.
+    """
+    interval_s = interval_between(previous, current)
     requests, reset_r = _delta(previous.metrics.requests, current.metrics.requests)
     errors, reset_e = _delta(previous.metrics.errors, current.metrics.errors)
     reset = reset_r or reset_e
@@ -67,8 +106,8 @@ def compute_rates(previous: Heartbeat, current: Heartbeat) -> Rates:
         interval_s=interval_s,
         requests=requests,
         errors=errors,
-        requests_per_s=requests / interval_s,
-        errors_per_s=errors / interval_s,
+        requests_per_s=requests / interval_s if interval_s > 0 else 0.0,
+        errors_per_s=errors / interval_s if interval_s > 0 else 0.0,
         error_rate=(errors / requests) if requests else None,
         reset=reset,
         **variant,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -30,6 +31,10 @@ class RampPlan:
                 return i
         return None
 
+    def later_stages(self, percent: int) -> tuple[Stage, ...]:
+        """Every stage above `percent`, in order (all of them from 0%)."""
+        return tuple(stage for stage in self.stages if stage.percent > percent)
+
     def next_stage(self, percent: int) -> Stage | None:
         """The first stage above `percent` (from 0% that is stage 1), or None at or past the end."""
         for stage in self.stages:
@@ -51,6 +56,8 @@ def parse_duration(text: str | int | float) -> float:
     if isinstance(text, bool):
         raise ValueError("expected a duration like '90m' or '2h'")
     if isinstance(text, (int, float)):
+        if not math.isfinite(text):
+            raise ValueError("a duration must be a finite number of seconds")
         if text < 0:
             raise ValueError("a duration cannot be negative")
         return float(text)
@@ -75,3 +82,9 @@ def validate_stages(stages: tuple[Stage, ...]) -> None:
         previous = stage.percent
     if previous != 100:
         raise ValueError("the last stage must be 100%")
+
+
+def make_plan(name: str, stages: tuple[Stage, ...]) -> RampPlan:
+    """A validated plan (ValueError as validate_stages)."""
+    validate_stages(stages)
+    return RampPlan(name, stages)

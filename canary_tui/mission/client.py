@@ -217,9 +217,11 @@ class MissionClient:
 
         return await self._retrying(once, on_attempt)
 
-    async def checkpoint(self, note: str, *, on_attempt: AttemptHook | None = None) -> Checkpoint:
+    async def checkpoint(self, note: str, *, actor: str | None = None, on_attempt: AttemptHook | None = None) -> Checkpoint:
         """POST /api/ghost/rollback (bearer): create a rollback checkpoint; retried on transient failures."""
         payload = {"note": _text("note", note)}
+        if actor is not None:
+            payload["actor"] = _text("actor", actor)
 
         async def once() -> Checkpoint:
             answer = await self._exchange("POST", CHECKPOINT_PATH, payload)

@@ -1,0 +1,133 @@
+"""Append-only JSON Lines audit log, one file per environment, fsynced before an action is reported done.
+
+A crash mid-write can leave a torn last line; the reader skips it, and the next
+writer first terminates it with a newline so earlier records are never touched.
+No secrets are ever written: records hold only the fields passed in here.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from canary_tui import paths
+from canary_tui.core.clock import Clock, SystemClock, to_datetime
+
+AUDIT_SUFFIX = ".jsonl"
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def audit_dir(environ: Mapping[str, str] = os.environ) -> Path:
+    """Where audit logs live: <state dir>/audit ($CANARY_TUI_STATE_DIR honoured)."""
+    return paths.state_dir(environ) / "audit"
+
+
+def audit_path(environment: str, directory: Path | None = None) -> Path:
+    """The audit file of one environment (name made filesystem-safe)."""
+    safe = _UNSAFE.sub("_", environment).strip("._") or "default"
+    return (directory or audit_dir()) / f"{safe}{AUDIT_SUFFIX}"
+
+
+class AuditLog:
+    """Writer for one environment's audit file: each record is one durable line."""
+
+    def __init__(self, environment: str, *, path: Path | None = None, clock: Clock | None = None) -> None:
+        self.environment = environment
+        self.path = path or audit_path(environment)
+        self._clock = clock or SystemClock()
+
+    def record(self, **fields: object) -> dict[str, object]:
+        """Append one record (time and environment added) and fsync it; returns the record."""
+        record: dict[str, object] = {"time": to_datetime(self._clock.now()).isoformat().replace("+00:00", "Z")}
+        record["environment"] = self.environment
+        record.update({k: v for k, v in fields.items()})
+        line = json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=str) + "\n"
+        append_line(self.path, line.encode("utf-8"))
+        return record
+
+
+def append_line(path: Path, data: bytes) -> None:
+    """Append bytes as one write under an exclusive lock, healing a torn tail first; flush and fsync."""
+    created = not path.exists()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        size = os.fstat(fd).st_size
+        if size and os.pread(fd, 1, size - 1) != b"\n":
+            data = b"\n" + data
+        view = memoryview(data)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    if created:
+        _fsync_dir(path.parent)
+
+
+def _fsync_dir(directory: Path) -> None:
+    """Make a newly created file's directory entry durable too."""
+    try:
+        dfd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dfd)
+    except OSError:
+        pass
+    finally:
+        os.close(dfd)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRead:
+    """Records read back, and how many lines were skipped as torn or corrupt."""
+
+    records: tuple[dict[str, object], ...]
+    skipped: int
+
+
+def iter_records(path: Path) -> Iterator[dict[str, object] | None]:
+    """Each line parsed as a JSON object, or None for a torn or corrupt line."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return
+    for line in raw.split(b"\n"):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            yield None
+            continue
+        yield value if isinstance(value, dict) else None
+
+
+def read_audit(path: Path, tail: int | None = None) -> AuditRead:
+    """All complete records of one file (the last `tail` if given), skipping torn lines."""
+    records: list[dict[str, object]] = []
+    skipped = 0
+    for record in iter_records(path):
+        if record is None:
+            skipped += 1
+        else:
+            records.append(record)
+    if tail is not None:
+        records = records[-tail:] if tail > 0 else []
+    return AuditRead(tuple(records), skipped)
+
+
+def audit_files(directory: Path | None = None) -> list[Path]:
+    """Every environment's audit file, sorted by name."""
+    base = directory or audit_dir()
+    if not base.is_dir():
+        return []
+    return sorted(p for p in base.iterdir() if p.suffix == AUDIT_SUFFIX and p.is_file())

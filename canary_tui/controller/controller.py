@@ -1,0 +1,872 @@
+"""The ramp controller: one state machine over the plan, shared by the dashboard, the CLI and auto-triggers.
+
+The server is the source of truth for the percent and the pause flag; the
+controller follows what it observes and changes it only through compare-and-set
+actions that are confirmed by reading a heartbeat back. Rollback is never lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from canary_tui.controller.audit import AuditLog
+from canary_tui.controller.chart import EMPTY_CHART, HISTORY_FIELDS, LATENCY_FIELDS, ChartData, ChartSeries
+from canary_tui.controller.model import (
+    ActionResult,
+    ConnectionState,
+    Event,
+    EventLevel,
+    RampState,
+    Snapshot,
+    StageView,
+    Trigger,
+)
+from canary_tui.core.clock import Clock, to_datetime
+from canary_tui.core.gates import evaluate_stage_gates
+try:
+    from canary_tui.core.history import History
+except ImportError:  # until core.history lands
+    from canary_tui.controller.chart import FallbackHistory as History  # type: ignore[assignment]
+from canary_tui.core.plans import RampPlan
+from canary_tui.core.rates import Rates, compute_rates
+from canary_tui.core.rules import Observation, Rule, RuleVerdict, SeedRollbackRule
+from canary_tui.core.samples import Heartbeat
+from canary_tui.core.stage_clock import bake_status
+from canary_tui.core.thresholds import ThresholdTable
+from canary_tui.core.verdicts import Decision, DecisionKind, GateResult, GateStatus, TriggerState
+from canary_tui.mission.actuators import Actuator, ActuatorError, ActuatorOutcome
+from canary_tui.mission.errors import ConflictError, MissionError, SignatureError
+
+log = logging.getLogger(__name__)
+
+Sleep = Callable[[float], Awaitable[Any]]
+SnapshotListener = Callable[[Snapshot], None]
+EventListener = Callable[[Event], None]
+
+EVENTS_MAX = 500
+#: backoff between rollback attempts (the last value repeats until 0% is confirmed)
+ROLLBACK_BACKOFF_S: tuple[float, ...] = (0.2, 0.5, 1.0, 2.0, 5.0)
+READBACK_ATTEMPTS = 3
+UNREACHABLE_AFTER_ERRORS = 3
+
+
+@dataclass(slots=True)
+class _InFlight:
+    """The one action running now (a rollback is tracked separately: it pre-empts)."""
+
+    name: str
+    task: asyncio.Task[ActionResult]
+
+
+class RampController:
+    """Drives one environment's ramp: observe heartbeats, judge, act (compare-and-set), audit, notify."""
+
+    def __init__(
+        self,
+        *,
+        environment: str,
+        plan: RampPlan,
+        client: Any,
+        actuator: Actuator,
+        actor: str,
+        clock: Clock,
+        audit: AuditLog | None,
+        thresholds: ThresholdTable,
+        rules: Sequence[Rule] | None = None,
+        auto_rollback: bool = True,
+        auto_advance: bool = False,
+        read_only: bool = False,
+        stale_after_s: float = 5.0,
+        history_fields: tuple[str, ...] = HISTORY_FIELDS,
+        history_max_age_s: float = 72 * 3600.0,
+        history_resolution_s: float = 1.0,
+        sleep: Sleep = asyncio.sleep,
+        rollback_backoff_s: Sequence[float] = ROLLBACK_BACKOFF_S,
+        events_max: int = EVENTS_MAX,
+    ) -> None:
+        self.environment = environment
+        self.plan = plan
+        self.client = client
+        self.actuator = actuator
+        self.actor = actor
+        self.clock = clock
+        self.audit = audit
+        self.thresholds = thresholds
+        self.rules: tuple[Rule, ...] = tuple(rules) if rules is not None else (SeedRollbackRule(),)
+        self.auto_rollback = auto_rollback
+        self.auto_advance = auto_advance
+        self.read_only = read_only
+        self.stale_after_s = stale_after_s
+        self._sleep = sleep
+        self._backoff_s = tuple(rollback_backoff_s) or (1.0,)
+        self.events: deque[Event] = deque(maxlen=events_max)
+        self.history_fields = tuple(history_fields)
+        self.history = History(self.history_fields, history_max_age_s, history_resolution_s)
+        self._snapshot_listeners: list[SnapshotListener] = []
+        self._event_listeners: list[EventListener] = []
+        # observed state
+        self._last: Heartbeat | None = None
+        self._rates: Rates | None = None
+        self._error: MissionError | None = None
+        self._consecutive_errors = 0
+        self._signature_bad = False
+        self._unsigned_streak = 0
+        self._entered_at_s: float | None = None
+        self._came_down_to_zero = False
+        self._stage_clean = True
+        self._gates: tuple[GateResult, ...] = ()
+        self._verdicts: tuple[RuleVerdict, ...] = ()
+        self._trip_reason: str | None = None
+        # actions
+        self._action: _InFlight | None = None
+        self._rollback_task: asyncio.Task[ActionResult] | None = None
+        self._auto_task: asyncio.Task[ActionResult] | None = None
+        self._own_target: tuple[int | None, bool | None] | None = None
+        self._last_result: ActionResult | None = None
+        self._snapshot = self._build_snapshot()
+
+    # ------------------------------------------------------------------ observers
+
+    @property
+    def snapshot(self) -> Snapshot:
+        """The latest immutable snapshot."""
+        return self._snapshot
+
+    @property
+    def action_in_flight(self) -> str | None:
+        """Name of the action running now ('rollback' pre-empts everything), or None."""
+        if self._rollback_task is not None and not self._rollback_task.done():
+            return "rollback"
+        return self._action.name if self._action is not None else None
+
+    def subscribe(self, on_snapshot: SnapshotListener | None = None, on_event: EventListener | None = None) -> Callable[[], None]:
+        """Register callbacks for new snapshots and events; returns a function that unsubscribes."""
+        if on_snapshot is not None:
+            self._snapshot_listeners.append(on_snapshot)
+        if on_event is not None:
+            self._event_listeners.append(on_event)
+
+        def unsubscribe() -> None:
+            if on_snapshot is not None and on_snapshot in self._snapshot_listeners:
+                self._snapshot_listeners.remove(on_snapshot)
+            if on_event is not None and on_event in self._event_listeners:
+                self._event_listeners.remove(on_event)
+
+        return unsubscribe
+
+    def chart(self, columns: int) -> ChartData:
+        """History downsampled to `columns` points per series, with stage-change marks."""
+        if columns <= 0 or self._last is None:
+            return EMPTY_CHART
+        series = []
+        start_s: float | None = None
+        end_s: float | None = None
+        for name in self.history_fields:
+            down = self.history.downsample(name, columns)
+            t_s = tuple(down.t_s)
+            if t_s:
+                start_s = t_s[0] if start_s is None else min(start_s, t_s[0])
+                end_s = t_s[-1] if end_s is None else max(end_s, t_s[-1])
+            series.append(ChartSeries(name, t_s, tuple(down.min), tuple(down.max), tuple(down.last)))
+        marks = tuple((float(t), str(label)) for t, label in self.history.marks(start_s, end_s)) if start_s is not None else ()
+        return ChartData(columns, start_s, end_s, tuple(series), marks)
+
+    async def wait_idle(self) -> None:
+        """Wait until no action, rollback or automatic action is running (for the CLI and tests)."""
+        while True:
+            tasks = [t for t in (self._rollback_task, self._auto_task, self._action.task if self._action else None) if t and not t.done()]
+            if not tasks:
+                return
+            await asyncio.wait(tasks)
+
+    # ------------------------------------------------------------------ polling
+
+    async def refresh(self) -> Snapshot:
+        """Fetch one heartbeat and observe it; a signature failure is re-fetched once before it counts."""
+        try:
+            heartbeat = await self.client.heartbeat()
+        except SignatureError:
+            heartbeat = None
+        except MissionError as exc:
+            return self.observe_error(exc)
+        if heartbeat is not None and heartbeat.signature_ok:
+            return self.observe(heartbeat)
+        self._emit("signature", "signature check failed; re-fetching once to confirm", EventLevel.WARNING)
+        try:
+            again = await self.client.heartbeat()
+        except SignatureError as exc:
+            return self._observe_bad_signature(str(exc) or "signature invalid")
+        except MissionError as exc:
+            return self.observe_error(exc)
+        if again.signature_ok:
+            return self.observe(again)
+        why = "server reports verified=false" if not again.verified else "X-Signature does not match the body"
+        return self._observe_bad_signature(why)
+
+    def observe(self, heartbeat: Heartbeat) -> Snapshot:
+        """Take in one good heartbeat: follow the server's percent, record history, judge, maybe act."""
+        if not heartbeat.signature_ok:
+            return self._observe_unsigned(heartbeat)
+        self._unsigned_streak = 0
+        previous = self._last
+        if previous is not None and heartbeat.fetched_at_s < previous.fetched_at_s:
+            return self._snapshot  # an older read-back overtaken by a newer poll
+        new_data = previous is None or heartbeat.fetched_at_s > previous.fetched_at_s
+        self._follow_deployment(previous, heartbeat)
+        self._last = heartbeat
+        self._error = None
+        self._consecutive_errors = 0
+        self._signature_bad = False
+        if previous is not None and new_data:
+            self._rates = compute_rates(previous, heartbeat)
+        self._record_history(heartbeat)
+        stage_percent = heartbeat.deployment.canary_percent
+        self._evaluate_gates()
+        if new_data:
+            obs = Observation(
+                heartbeat=heartbeat,
+                rates=self._rates if previous is not None else None,
+                stale=False,
+                now_s=self.clock.now(),
+                stage_percent=stage_percent,
+                previous=previous,
+            )
+            self._judge(obs)
+        self._maybe_auto_advance()
+        return self._publish()
+
+    def observe_error(self, exc: MissionError) -> Snapshot:
+        """A failed fetch: STALE (last good data kept, with its age) or UNREACHABLE; rules HOLD."""
+        first = self._error is None
+        self._error = exc
+        self._consecutive_errors += 1
+        if first:
+            self._emit("poll-error", f"heartbeat failed: {exc}", EventLevel.WARNING)
+        self._evaluate_gates()
+        obs = Observation(
+            heartbeat=None,
+            rates=None,
+            stale=True,
+            now_s=self.clock.now(),
+            stage_percent=self._percent(),
+            error=f"{exc.kind}: {exc}",
+        )
+        self._judge(obs)
+        return self._publish()
+
+    def _observe_unsigned(self, heartbeat: Heartbeat) -> Snapshot:
+        """A heartbeat handed in directly with a bad signature: the second in a row confirms it."""
+        self._unsigned_streak += 1
+        why = "server reports verified=false" if not heartbeat.verified else "X-Signature does not match the body"
+        if self._unsigned_streak >= 2:
+            return self._observe_bad_signature(why)
+        return self.observe_error(SignatureError(f"signature invalid (unconfirmed): {why}"))
+
+    def _observe_bad_signature(self, why: str) -> Snapshot:
+        """A signature failure confirmed by the re-fetch: the data is not trusted, and it trips at once."""
+        self._signature_bad = True
+        self._error = SignatureError(f"signature invalid: {why}")
+        self._consecutive_errors += 1
+        self._emit("signature", f"signature invalid (confirmed): {why}", EventLevel.ERROR)
+        obs = Observation(
+            heartbeat=None,
+            rates=None,
+            stale=True,
+            now_s=self.clock.now(),
+            stage_percent=self._percent(),
+            signature_confirmed_bad=True,
+            error="signature invalid",
+        )
+        self._judge(obs)
+        return self._publish()
+
+    # ------------------------------------------------------------------ actions
+
+    async def advance(self, trigger: Trigger, note: str | None = None, override: bool = False) -> ActionResult:
+        """Move to the next stage's percent; refused while gates fail (unless override) or data is stale."""
+        refusal = self._refuse_mutation("advance")
+        if refusal:
+            return refusal
+        current = self._percent()
+        if current is None:
+            return self._refused("advance", "no heartbeat yet: the current percent is unknown")
+        target = self.plan.next_stage(current)
+        if target is None:
+            return self._refused("advance", f"already at {current}%: nothing to advance to", current)
+        if not override:
+            if self._is_stale():
+                return self._refused("advance", "data is stale: refresh first (or override)", current, target.percent)
+            failing = [g for g in self._gates if g.status is GateStatus.FAIL]
+            if failing:
+                names = ", ".join(f"{g.name} ({g.reason})" if g.reason else g.name for g in failing)
+                return self._refused("advance", f"gates failing: {names}", current, target.percent)
+            if self._last is not None and self._last.deployment.paused:
+                return self._refused("advance", "the ramp is paused: resume first (or override)", current, target.percent)
+        note = note or (f"stage {self.plan.stages.index(target) + 1}: {current}% → {target.percent}%" + (" (override)" if override else ""))
+        return await self._run_exclusive("advance", lambda: self._mutate("advance", trigger, note, percent=target.percent, expected=current))
+
+    async def set_percent(self, percent: int, trigger: Trigger, note: str | None = None) -> ActionResult:
+        """Set any percent 0..100 (compare-and-set against the observed one); 0 is a rollback."""
+        if not isinstance(percent, int) or isinstance(percent, bool) or not 0 <= percent <= 100:
+            return self._refused("set-percent", f"percent must be an integer 0..100, got {percent!r}")
+        if percent == 0:
+            return await self.rollback(trigger, note)
+        refusal = self._refuse_mutation("set-percent")
+        if refusal:
+            return refusal
+        current = self._percent()
+        if current is None:
+            return self._refused("set-percent", "no heartbeat yet: the current percent is unknown", None, percent)
+        return await self._run_exclusive("set-percent", lambda: self._mutate("set-percent", trigger, note, percent=percent, expected=current))
+
+    async def pause(self, trigger: Trigger, note: str | None = None) -> ActionResult:
+        """Put the ramp on hold (compare-and-set on the observed percent)."""
+        return await self._set_paused(True, trigger, note)
+
+    async def resume(self, trigger: Trigger, note: str | None = None) -> ActionResult:
+        """Clear the hold."""
+        return await self._set_paused(False, trigger, note)
+
+    async def toggle_pause(self, trigger: Trigger, note: str | None = None) -> ActionResult:
+        """Pause when running, resume when paused."""
+        paused = bool(self._last and self._last.deployment.paused)
+        return await self._set_paused(not paused, trigger, note)
+
+    async def _set_paused(self, paused: bool, trigger: Trigger, note: str | None) -> ActionResult:
+        name = "pause" if paused else "resume"
+        refusal = self._refuse_mutation(name)
+        if refusal:
+            return refusal
+        current = self._percent()
+        if current is None:
+            return self._refused(name, "no heartbeat yet: the current percent is unknown")
+        return await self._run_exclusive(name, lambda: self._mutate(name, trigger, note, paused=paused, expected=current))
+
+    async def checkpoint(self, note: str, trigger: Trigger) -> ActionResult:
+        """Create a rollback checkpoint (POST /api/ghost/rollback) with a note."""
+        if self.read_only:
+            return self._refused("checkpoint", "read-only mode")
+        current = self._percent()
+        self._audit(action="checkpoint", trigger=trigger, outcome="attempt", note=note, frm=current, to=current)
+        try:
+            ckpt = await self.client.checkpoint(note)
+        except MissionError as exc:
+            self._audit(action="checkpoint", trigger=trigger, outcome="failed", note=note, frm=current, to=current, server=str(exc))
+            self._emit("checkpoint", f"checkpoint failed: {exc}", EventLevel.ERROR)
+            return self._finish(ActionResult("checkpoint", False, f"checkpoint failed: {exc}", current, current))
+        server = f"checkpoint_id={ckpt.checkpoint_id}"
+        self._audit(action="checkpoint", trigger=trigger, outcome="ok", note=note, frm=current, to=current, server=server)
+        self._emit("checkpoint", f"{self.actor} created checkpoint {ckpt.checkpoint_id}: {note}")
+        return self._finish(ActionResult("checkpoint", True, f"checkpoint {ckpt.checkpoint_id} created", current, current))
+
+    async def rollback(self, trigger: Trigger, note: str | None = None) -> ActionResult:
+        """Roll back to 0% now: pre-empts any action in flight, retries until a read-back shows 0%, idempotent."""
+        if self.read_only:
+            return self._refused("rollback", "read-only mode")
+        task = self._ensure_rollback(trigger, note)
+        await asyncio.wait({task})
+        if task.cancelled():
+            return ActionResult("rollback", False, "rollback cancelled", self._percent(), 0)
+        return task.result()
+
+    def _ensure_rollback(self, trigger: Trigger, note: str | None) -> asyncio.Task[ActionResult]:
+        """The running rollback (joined: idempotent), or a new one that cancels the action in flight."""
+        task = self._rollback_task
+        if task is not None and not task.done():
+            self._emit("rollback", "rollback already in progress: joining it")
+            return task
+        self._cancel_action_in_flight()
+        task = asyncio.get_running_loop().create_task(self._rollback_until_confirmed(trigger, note))
+        self._rollback_task = task
+        task.add_done_callback(lambda _t: self._publish())
+        self._publish()
+        return task
+
+    async def aclose(self) -> None:
+        """Cancel automatic work (never an in-progress rollback unless the loop is closing) and stop notifying."""
+        if self._auto_task is not None and not self._auto_task.done():
+            self._auto_task.cancel()
+        self._snapshot_listeners.clear()
+        self._event_listeners.clear()
+
+    # ------------------------------------------------------------------ action machinery
+
+    def _refuse_mutation(self, name: str) -> ActionResult | None:
+        """The common refusals: read-only, a rollback in progress, another action in flight."""
+        if self.read_only:
+            return self._refused(name, "read-only mode")
+        if self._rollback_task is not None and not self._rollback_task.done():
+            return self._refused(name, "a rollback is in progress")
+        if self._action is not None:
+            return self._refused(name, f"{self._action.name} already in flight")
+        return None
+
+    def _refused(self, name: str, message: str, frm: int | None = None, to: int | None = None) -> ActionResult:
+        """An action refused before anything was sent (shown as an event, not audited)."""
+        self._emit(name, f"{name} refused: {message}", EventLevel.WARNING)
+        return self._finish(ActionResult(name, False, message, frm, to))
+
+    async def _run_exclusive(self, name: str, make: Callable[[], Awaitable[ActionResult]]) -> ActionResult:
+        """Run one action as its own task, so a rollback can cancel it; report it as in flight meanwhile."""
+        task = asyncio.get_running_loop().create_task(make())
+        self._action = _InFlight(name, task)
+
+        def clear(_: asyncio.Task[ActionResult]) -> None:
+            if self._action is not None and self._action.task is task:
+                self._action = None
+                self._publish()
+
+        task.add_done_callback(clear)
+        self._publish()
+        await asyncio.wait({task})
+        if task.cancelled():
+            return self._finish(ActionResult(name, False, f"{name} cancelled: superseded by rollback", self._percent(), None))
+        return task.result()
+
+    def _cancel_action_in_flight(self) -> None:
+        """A rollback pre-empts whatever else is running."""
+        if self._action is not None and not self._action.task.done():
+            self._emit(self._action.name, f"{self._action.name} cancelled: rollback takes precedence", EventLevel.WARNING)
+            self._action.task.cancel()
+
+    async def _mutate(
+        self,
+        name: str,
+        trigger: Trigger,
+        note: str | None,
+        *,
+        expected: int,
+        percent: int | None = None,
+        paused: bool | None = None,
+    ) -> ActionResult:
+        """One compare-and-set change: audit the attempt, send it, read it back, audit the result."""
+        to = percent if percent is not None else expected
+        fields = {"action": name, "trigger": trigger, "note": note, "frm": expected, "to": to}
+        if paused is not None:
+            fields["paused"] = paused
+        self._audit(outcome="attempt", **fields)
+        what = f"{expected}% → {to}%" if percent is not None else f"{'pause' if paused else 'resume'} at {expected}%"
+        self._emit(name, f"{self.actor} {name}: {what} ({trigger})")
+        try:
+            if not self.actuator.compare_and_set:
+                observed = await self.client.heartbeat()
+                self.observe(observed)
+                now_percent = observed.deployment.canary_percent
+                if now_percent != expected:
+                    raise ConflictError(now_percent, observed.deployment.updated_by)
+            self._own_target = (percent, paused)
+            if percent is not None:
+                outcome = await self.actuator.set_percent(percent, expected, note, self.actor)
+            else:
+                assert paused is not None
+                outcome = await self.actuator.set_paused(paused, expected, note, self.actor)
+            self._log_output(name, outcome)
+            confirmed, seen = await self._read_back(percent, paused)
+        except asyncio.CancelledError:
+            self._own_target = None
+            self._audit(outcome="cancelled", server="superseded by rollback", **fields)
+            raise
+        except ConflictError as exc:
+            self._own_target = None
+            message = str(exc)
+            self._audit(outcome="conflict", server=message, **fields)
+            self._emit("conflict", f"{name} refused by the server: {message}", EventLevel.WARNING)
+            await self._quiet_refresh()
+            return self._finish(ActionResult(name, False, message, expected, to, conflict=True))
+        except MissionError as exc:
+            self._own_target = None
+            output = getattr(exc, "output", "")
+            if output:
+                self._emit(f"{name}-output", output.strip()[-500:], EventLevel.INFO)
+            self._audit(outcome="failed", server=f"{exc.kind}: {exc}", **fields)
+            self._emit(name, f"{name} failed: {exc}", EventLevel.ERROR)
+            return self._finish(ActionResult(name, False, f"{name} failed: {exc}", expected, to))
+        if not confirmed:
+            self._audit(outcome="unconfirmed", server=seen, **fields)
+            self._emit(name, f"{name} sent but not confirmed: {seen}", EventLevel.ERROR)
+            return self._finish(ActionResult(name, False, f"{name} not confirmed: {seen}", expected, to))
+        self._audit(outcome="ok", server=outcome.summary, **fields)
+        self._emit(name, f"{self.actor} {name} done: {what} (confirmed)")
+        return self._finish(ActionResult(name, True, f"{name} done: {what}", expected, to))
+
+    async def _read_back(self, percent: int | None, paused: bool | None) -> tuple[bool, str]:
+        """Fetch heartbeats until one shows the change (a few tries); (confirmed, what was seen)."""
+        seen = "no read-back"
+        for attempt in range(READBACK_ATTEMPTS):
+            try:
+                heartbeat = await self.client.heartbeat()
+            except MissionError as exc:
+                seen = f"read-back failed: {exc}"
+            else:
+                self.observe(heartbeat)
+                dep = heartbeat.deployment
+                seen = f"read-back shows {dep.canary_percent}%{' paused' if dep.paused else ''}"
+                if (percent is None or dep.canary_percent == percent) and (paused is None or dep.paused == paused):
+                    return True, seen
+            if attempt + 1 < READBACK_ATTEMPTS:
+                await self._sleep(self._backoff_s[min(attempt, len(self._backoff_s) - 1)])
+        return False, seen
+
+    async def _rollback_until_confirmed(self, trigger: Trigger, note: str | None) -> ActionResult:
+        """Send percent=0 (unconditional) and read back, with backoff, until 0% is seen; each attempt audited."""
+        frm = self._percent()
+        note = note or "rollback"
+        attempt = 0
+        kind = "auto-rollback" if trigger is Trigger.AUTO else "rollback"
+        self._emit(kind, f"{self.actor} rolling back {frm if frm is not None else '?'}% → 0% ({trigger}): {note}", EventLevel.WARNING)
+        while True:
+            attempt += 1
+            self._audit(action="rollback", trigger=trigger, outcome="attempt", note=note, frm=frm, to=0, attempt=attempt)
+            error: str | None = None
+            try:
+                self._own_target = (0, None)
+                outcome = await self.actuator.set_percent(0, None, note, self.actor, **self._hook_kwargs(trigger, note, frm, attempt))
+                self._log_output("rollback", outcome)
+                confirmed, seen = await self._read_back(0, None)
+                if confirmed:
+                    self._audit(action="rollback", trigger=trigger, outcome="ok", note=note, frm=frm, to=0, attempt=attempt, server=f"{outcome.summary}; {seen}")
+                    self._emit(kind, f"rollback confirmed: 0% after {attempt} attempt{'s' if attempt > 1 else ''}")
+                    self._came_down_to_zero = True
+                    self._reset_rules()
+                    return self._finish(ActionResult("rollback", True, f"rolled back to 0% (confirmed, attempt {attempt})", frm, 0))
+                error = seen
+            except MissionError as exc:
+                output = getattr(exc, "output", "")
+                if output:
+                    self._emit("rollback-output", output.strip()[-500:])
+                error = f"{exc.kind}: {exc}"
+                if not exc.transient and exc.kind in ("unauthorized", "no-token", "bad-request", "invalid-request", "config"):
+                    self._audit(action="rollback", trigger=trigger, outcome="failed", note=note, frm=frm, to=0, attempt=attempt, server=error)
+                    self._emit(kind, f"rollback cannot succeed: {error}", EventLevel.ERROR)
+                    return self._finish(ActionResult("rollback", False, f"rollback failed: {exc}", frm, 0))
+            delay_s = self._backoff_s[min(attempt - 1, len(self._backoff_s) - 1)]
+            self._audit(action="rollback", trigger=trigger, outcome="retry", note=note, frm=frm, to=0, attempt=attempt, server=error)
+            self._emit(kind, f"rollback attempt {attempt} not confirmed ({error}); retrying in {delay_s:g} s", EventLevel.ERROR)
+            await self._sleep(delay_s)
+
+    def _hook_kwargs(self, trigger: Trigger, note: str, frm: int | None, attempt: int) -> dict[str, Any]:
+        """An on_attempt hook for actuators that retry inside (the API client): audit each HTTP attempt."""
+        if not getattr(self.actuator, "accepts_on_attempt", False):
+            return {}
+
+        def on_attempt(http_attempt: int, error: MissionError | None) -> None:
+            outcome = "sent" if error is None else "http-failed"
+            server = "200" if error is None else f"{error.kind}: {error}"
+            self._audit(action="rollback", trigger=trigger, outcome=outcome, note=note, frm=frm, to=0, attempt=attempt, http_attempt=http_attempt, server=server)
+            if error is not None:
+                self._emit("rollback", f"rollback request attempt {attempt}.{http_attempt} failed: {error}", EventLevel.WARNING)
+
+        return {"on_attempt": on_attempt}
+
+    async def _quiet_refresh(self) -> None:
+        """Re-read the server after a conflict so the view follows it; errors are only observed."""
+        try:
+            self.observe(await self.client.heartbeat())
+        except MissionError as exc:
+            self.observe_error(exc)
+
+    def _log_output(self, name: str, outcome: ActuatorOutcome) -> None:
+        """Captured command output goes into the event log."""
+        if outcome.output.strip():
+            self._emit(f"{name}-output", outcome.output.strip()[-500:])
+
+    def _finish(self, result: ActionResult) -> ActionResult:
+        """Remember the last result and publish a snapshot."""
+        self._last_result = result
+        self._publish()
+        return result
+
+    # ------------------------------------------------------------------ judging
+
+    def _follow_deployment(self, previous: Heartbeat | None, heartbeat: Heartbeat) -> None:
+        """Follow percent/pause changes, naming who made them when it was not us."""
+        dep = heartbeat.deployment
+        now_s = self.clock.now()
+        if previous is None:
+            self._entered_at_s = _entered_at(dep.updated_at, now_s)
+            return
+        old = previous.deployment
+        if dep.canary_percent == old.canary_percent and dep.paused == old.paused:
+            return
+        ours = self._own_target is not None and self._own_target[0] in (None, dep.canary_percent) and self._own_target[1] in (None, dep.paused)
+        if ours:
+            self._own_target = None
+        if dep.canary_percent != old.canary_percent:
+            self._entered_at_s = _entered_at(dep.updated_at, now_s) if not ours else now_s
+            self._stage_clean = True
+            by = dep.updated_by or "someone"
+            self.history.add_mark(now_s, f"{old.canary_percent}%→{dep.canary_percent}% {by}")
+            if dep.canary_percent == 0:
+                self._came_down_to_zero = True
+                self._reset_rules()
+            else:
+                self._came_down_to_zero = False
+        if not ours:
+            who = dep.updated_by or "someone else"
+            parts = []
+            if dep.canary_percent != old.canary_percent:
+                parts.append(f"canary {old.canary_percent}% → {dep.canary_percent}%")
+            if dep.paused != old.paused:
+                parts.append("paused" if dep.paused else "resumed")
+            self._emit("external-change", f"{who} changed the ramp: {', '.join(parts)}", EventLevel.WARNING)
+
+    def _record_history(self, heartbeat: Heartbeat) -> None:
+        """Append one row of the chart series."""
+        m = heartbeat.metrics
+        values: dict[str, float | None] = {"p50_ms": m.p50_ms, "p95_ms": m.p95_ms, "p99_ms": m.p99_ms}
+        for variant in ("canary", "stable"):
+            vm = getattr(m, variant)
+            for q in ("p50_ms", "p95_ms", "p99_ms"):
+                values[f"{variant}_{q}"] = getattr(vm, q) if vm is not None else None
+        rates = self._rates
+        values["error_rate"] = rates.error_rate if rates else None
+        values["canary_error_rate"] = rates.canary_error_rate if rates else None
+        values["stable_error_rate"] = rates.stable_error_rate if rates else None
+        values["requests_per_s"] = rates.requests_per_s if rates else None
+        values["canary_percent"] = float(heartbeat.deployment.canary_percent)
+        fields = set(self.history_fields)
+        self.history.append(heartbeat.fetched_at_s, {k: v for k, v in values.items() if k in fields})
+
+    def _evaluate_gates(self) -> None:
+        """The current stage's gates on the latest data (HOLD when stale or missing)."""
+        if self._last is None:
+            self._gates = ()
+            return
+        percent = self._last.deployment.canary_percent
+        elapsed_s, bake_s = self._bake()
+        self._gates = tuple(
+            evaluate_stage_gates(percent, self._last, self._rates, self.thresholds, self._is_stale(), bake_elapsed_s=elapsed_s, bake_s=bake_s)
+        )
+        if any(g.status is GateStatus.FAIL for g in self._gates):
+            self._stage_clean = False
+
+    def _judge(self, obs: Observation) -> None:
+        """Run every rule; a trip (with auto-rollback on, data judged, percent above 0) starts a rollback."""
+        verdicts = []
+        for rule in self.rules:
+            try:
+                verdicts.append(rule.observe(obs))
+            except Exception as exc:  # a broken rule must never stop the controller
+                log.exception("rule %s failed", getattr(rule, "name", rule))
+                verdicts.append(RuleVerdict(getattr(rule, "name", "rule"), False, f"rule error: {exc}", hold=True))
+        self._verdicts = tuple(verdicts)
+        if any(v.count for v in verdicts):
+            self._stage_clean = False
+        tripped = [v for v in verdicts if v.trip]
+        if not tripped:
+            self._trip_reason = None
+            return
+        reason = "; ".join(f"{v.rule}: {v.reason}" for v in tripped)
+        self._trip_reason = reason
+        percent = obs.stage_percent
+        if not self.auto_rollback or self.read_only:
+            self._emit("auto-rollback", f"rollback trigger held ({'read-only' if self.read_only else 'auto-rollback off'}): {reason}", EventLevel.ERROR)
+            return
+        if percent == 0:
+            return
+        if self._rollback_task is not None and not self._rollback_task.done():
+            return
+        self._emit("auto-rollback", f"auto-rollback triggered: {reason}", EventLevel.ERROR)
+        try:
+            self._ensure_rollback(Trigger.AUTO, f"auto-rollback: {reason}"[:500])
+        except RuntimeError:
+            self._emit("auto-rollback", "auto-rollback needed but no event loop is running", EventLevel.ERROR)
+
+    def _maybe_auto_advance(self) -> None:
+        """With auto-advance on: advance once bake is done and the stage stayed clean throughout."""
+        if not self.auto_advance or self.read_only or self.action_in_flight is not None or self._is_stale():
+            return
+        if self._auto_task is not None and not self._auto_task.done():
+            return
+        if self._ramp_state() is not RampState.ELIGIBLE or not self._stage_clean:
+            return
+        self._emit("auto-advance", "bake time met and gates held throughout: advancing")
+        self._start_auto(lambda: self.advance(Trigger.AUTO, note="auto-advance: bake met, gates held"))
+
+    def _start_auto(self, make: Callable[[], Awaitable[ActionResult]]) -> None:
+        """Start an automatic action in the background (needs a running loop)."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._emit("auto", "automatic action needed but no event loop is running", EventLevel.ERROR)
+            return
+        self._auto_task = loop.create_task(make())
+
+    def _reset_rules(self) -> None:
+        for rule in self.rules:
+            rule.reset()
+        self._trip_reason = None
+
+    # ------------------------------------------------------------------ derived state
+
+    def _percent(self) -> int | None:
+        return self._last.deployment.canary_percent if self._last is not None else None
+
+    def _data_age_s(self) -> float | None:
+        return None if self._last is None else max(0.0, self.clock.now() - self._last.fetched_at_s)
+
+    def _is_stale(self) -> bool:
+        age = self._data_age_s()
+        return self._last is None or self._error is not None or (age is not None and age > self.stale_after_s)
+
+    def _bake(self) -> tuple[float | None, float | None]:
+        """(elapsed, required) bake seconds of the current stage, or (None, None) off-plan."""
+        if self._last is None or self._entered_at_s is None:
+            return None, None
+        percent = self._last.deployment.canary_percent
+        index = self.plan.index_of(percent)
+        if index is None:
+            return None, None
+        status = bake_status(self.plan, percent, self._entered_at_s, self.clock.now())
+        return status.elapsed_s, self.plan.stages[index].bake_s
+
+    def _stage_view(self) -> StageView | None:
+        if self._last is None:
+            return None
+        percent = self._last.deployment.canary_percent
+        index = self.plan.index_of(percent)
+        nxt = self.plan.next_stage(percent)
+        if index is None or self._entered_at_s is None:
+            return StageView(index, len(self.plan.stages), percent, None, None, None, nxt.percent if nxt else None, None)
+        status = bake_status(self.plan, percent, self._entered_at_s, self.clock.now())
+        next_eta = None
+        if nxt is not None:
+            for eta_percent, eta_s in status.etas:
+                if eta_percent == nxt.percent:
+                    next_eta = to_datetime(eta_s)
+                    break
+        return StageView(
+            index, len(self.plan.stages), percent, self.plan.stages[index].bake_s,
+            status.elapsed_s, status.remaining_s, nxt.percent if nxt else None, next_eta,
+        )
+
+    def _ramp_state(self) -> RampState:
+        if self.action_in_flight == "rollback":
+            return RampState.ROLLING_BACK
+        if self._last is None:
+            return RampState.UNKNOWN
+        dep = self._last.deployment
+        if dep.canary_percent == 0:
+            return RampState.ROLLED_BACK if self._came_down_to_zero else RampState.IDLE
+        if dep.canary_percent >= 100:
+            return RampState.COMPLETE
+        if dep.paused:
+            return RampState.PAUSED
+        if any(g.status is GateStatus.FAIL for g in self._gates) or self._trip_reason:
+            return RampState.GATE_FAILING
+        elapsed_s, bake_s = self._bake()
+        baked = bake_s is not None and elapsed_s is not None and elapsed_s >= bake_s
+        if baked and not self._is_stale() and self._gates and all(g.status is GateStatus.PASS for g in self._gates):
+            return RampState.ELIGIBLE
+        return RampState.BAKING
+
+    def _connection(self) -> ConnectionState:
+        if self._error is None:
+            if self._last is None:
+                return ConnectionState.CONNECTING
+            return ConnectionState.STALE if self._is_stale() else ConnectionState.LIVE
+        if self._last is None or self._consecutive_errors >= UNREACHABLE_AFTER_ERRORS:
+            return ConnectionState.UNREACHABLE
+        return ConnectionState.STALE
+
+    def _trigger_state(self) -> TriggerState:
+        enabled = self.auto_rollback and not self.read_only
+        holds = [v for v in self._verdicts if v.hold]
+        counting = max(self._verdicts, key=lambda v: v.count / max(v.needed, 1), default=None)
+        count = counting.count if counting else 0
+        needed = counting.needed if counting else 1
+        reason = self._trip_reason or (holds[0].reason.removeprefix("hold: ") if holds else (counting.reason if counting and counting.count else ""))
+        armed = not holds or self._signature_bad
+        return TriggerState(enabled=enabled, armed=armed, count=count, needed=needed, reason=reason)
+
+    def _decision(self, ramp: RampState) -> Decision:
+        for verdict in self._verdicts:
+            if verdict.decision is not None:
+                return verdict.decision
+        if self._trip_reason:
+            return Decision(DecisionKind.ROLLBACK, self._trip_reason, fallback=True)
+        if self._is_stale():
+            why = f"{self._error.kind}: {self._error}" if self._error else "no fresh data"
+            return Decision(DecisionKind.HOLD, f"data missing or stale ({why})", fallback=True)
+        failing = [g.name for g in self._gates if g.status is GateStatus.FAIL]
+        if failing:
+            return Decision(DecisionKind.HOLD, "gate failing: " + ", ".join(failing), fallback=True)
+        if ramp is RampState.ELIGIBLE:
+            return Decision(DecisionKind.PROMOTE_ELIGIBLE, "bake time met and gates green", fallback=True)
+        return Decision(DecisionKind.INCONCLUSIVE, "gathering data" if ramp is not RampState.PAUSED else "paused", fallback=True)
+
+    def _build_snapshot(self) -> Snapshot:
+        ramp = self._ramp_state()
+        return Snapshot(
+            environment=self.environment,
+            plan=self.plan,
+            connection=self._connection(),
+            connection_error=(f"{self._error.kind}: {self._error}" if self._error is not None else None),
+            heartbeat=self._last,
+            data_age_s=self._data_age_s(),
+            rates=self._rates,
+            ramp=ramp,
+            stage=self._stage_view(),
+            gates=self._gates,
+            auto_rollback=self._trigger_state(),
+            decision=self._decision(ramp) if self._last is not None or self._error is not None else None,
+            action_in_flight=self.action_in_flight,
+            read_only=self.read_only,
+            now=to_datetime(self.clock.now()),
+            extra={
+                "verdicts": self._verdicts,
+                "last_result": self._last_result,
+                "actuator": getattr(self.actuator, "name", "api"),
+                "auto_advance": self.auto_advance,
+            },
+        )
+
+    def _publish(self) -> Snapshot:
+        """Build a new snapshot and hand it to every subscriber."""
+        self._snapshot = self._build_snapshot()
+        for listener in list(self._snapshot_listeners):
+            try:
+                listener(self._snapshot)
+            except Exception:
+                log.exception("snapshot listener failed")
+        return self._snapshot
+
+    # ------------------------------------------------------------------ events and audit
+
+    def _emit(self, kind: str, message: str, level: EventLevel = EventLevel.INFO) -> Event:
+        event = Event(at=to_datetime(self.clock.now()), actor=self.actor, kind=kind, message=message, level=level)
+        self.events.append(event)
+        for listener in list(self._event_listeners):
+            try:
+                listener(event)
+            except Exception:
+                log.exception("event listener failed")
+        return event
+
+    def _audit(self, *, action: str, trigger: Trigger, outcome: str, note: str | None, frm: int | None, to: int | None, server: str | None = None, **extra: object) -> None:
+        """One durable audit record (written and fsynced before the caller goes on)."""
+        if self.audit is None:
+            return
+        try:
+            self.audit.record(
+                actor=self.actor, action=action, **{"from": frm, "to": to}, note=note,
+                trigger=str(trigger), outcome=outcome, server=server, **extra,
+            )
+        except OSError as exc:
+            self._emit("audit", f"audit log write failed: {exc}", EventLevel.ERROR)
+
+
+def _entered_at(updated_at: Any, now_s: float) -> float:
+    """When the current stage began: the server's updated_at, never in our future; else now."""
+    if updated_at is None:
+        return now_s
+    try:
+        return min(float(updated_at.timestamp()), now_s)
+    except (AttributeError, ValueError, OverflowError):
+        return now_s
+

@@ -1,0 +1,77 @@
+"""The one wiring of a RampController from config, used by the CLI and the dashboard alike."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from canary_tui.config import Config, EnvironmentConfig, resolve_secret
+from canary_tui.controller.audit import AuditLog
+from canary_tui.controller.controller import RampController
+from canary_tui.core.clock import Clock, SystemClock
+from canary_tui.core.rules import Rule, SeedRollbackRule
+from canary_tui.core.thresholds import ThresholdTable
+from canary_tui.mission.actuators import Actuator, ApiActuator, CommandActuator
+
+
+def build_client(env: EnvironmentConfig, clock: Clock) -> Any:
+    """A MissionClient for `env` (credentials resolved now; ConfigError when a source is broken)."""
+    from canary_tui.mission.client import MissionClient, Timeouts
+
+    verify: bool | str = env.ca_bundle if env.ca_bundle else env.verify_tls
+    return MissionClient(
+        env.url,
+        token=resolve_secret(env.token),
+        secret=resolve_secret(env.secret),
+        timeouts=Timeouts(env.connect_timeout_s, env.read_timeout_s, env.total_timeout_s),
+        clock=clock,
+        verify=verify,
+    )
+
+
+def build_actuator(env: EnvironmentConfig, client: Any) -> Actuator:
+    """The API actuator, or the configured command template (run without a shell)."""
+    if env.actuator.kind == "command":
+        return CommandActuator(env.actuator.command, env.name, env.actuator.timeout_s)
+    return ApiActuator(client)
+
+
+def build_rules(env: EnvironmentConfig) -> tuple[Rule, ...]:
+    """The auto-rollback rules of an environment (the seed's triggers with its debounce)."""
+    return (SeedRollbackRule(debounce_n=env.debounce_n),)
+
+
+def build_controller(
+    env: EnvironmentConfig,
+    config: Config,
+    *,
+    clock: Clock | None = None,
+    read_only: bool = False,
+    audit: bool | AuditLog = True,
+    client: Any = None,
+    rules: tuple[Rule, ...] | None = None,
+    **options: Any,
+) -> RampController:
+    """A controller for `env`: client (given or built), actuator, thresholds, rules and audit log."""
+    clock = clock or SystemClock()
+    client = client if client is not None else build_client(env, clock)
+    if isinstance(audit, AuditLog):
+        audit_log: AuditLog | None = audit
+    else:
+        audit_log = AuditLog(env.name, clock=clock) if audit else None
+    thresholds = ThresholdTable.seed().with_overrides(config.threshold_overrides)
+    return RampController(
+        environment=env.name,
+        plan=env.plan,
+        client=client,
+        actuator=build_actuator(env, client),
+        actor=config.actor,
+        clock=clock,
+        audit=audit_log,
+        thresholds=thresholds,
+        rules=rules if rules is not None else build_rules(env),
+        auto_rollback=env.auto_rollback,
+        auto_advance=env.auto_advance,
+        read_only=read_only,
+        stale_after_s=max(5.0, 3 * config.poll_interval_s),
+        **options,
+    )

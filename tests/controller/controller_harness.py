@@ -1,0 +1,101 @@
+"""Shared wiring for controller tests: a real client on loopback, a shared ManualClock, fast backoff."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from canary_tui.controller.audit import AuditLog, read_audit
+from canary_tui.controller.controller import RampController
+from canary_tui.core.clock import ManualClock
+from canary_tui.core.plans import RampPlan, Stage
+from canary_tui.core.rules import SeedRollbackRule
+from canary_tui.core.thresholds import ThresholdTable
+from canary_tui.mission.actuators import ApiActuator
+from canary_tui.mission.client import MissionClient, RetryPolicy, Timeouts
+from canary_tui.mission.credentials import Secret
+
+TOKEN = "test-token"
+QUICK_PLAN = RampPlan("quick", (Stage(10, 120.0), Stage(50, 120.0), Stage(100, 120.0)))
+FAST_RETRY = RetryPolicy(attempts=5, base_s=0.01, cap_s=0.05, jitter=False)
+
+
+async def no_sleep(_seconds: float) -> None:
+    """Backoff that only yields to the loop: tests never wait on wall time for a retry."""
+    await asyncio.sleep(0)
+
+
+def make_client(url: str, clock: ManualClock, *, secret: str | None = None, read_s: float = 2.0, retry: RetryPolicy = FAST_RETRY) -> MissionClient:
+    """A MissionClient on the simulator with the test token and short timeouts."""
+    return MissionClient(
+        url,
+        token=Secret(TOKEN),
+        secret=Secret(secret) if secret else None,
+        timeouts=Timeouts(connect_s=1.0, read_s=read_s, total_s=read_s + 1.0),
+        retry=retry,
+        clock=clock,
+        sleep=no_sleep,
+    )
+
+
+def make_controller(
+    client: Any,
+    clock: ManualClock,
+    tmp_path: Path,
+    *,
+    actor: str = "alice@test",
+    environment: str = "staging",
+    plan: RampPlan = QUICK_PLAN,
+    actuator: Any = None,
+    debounce_n: int = 3,
+    **options: Any,
+) -> RampController:
+    """A controller with an audit log under tmp_path and no real sleeping."""
+    return RampController(
+        environment=environment,
+        plan=plan,
+        client=client,
+        actuator=actuator or ApiActuator(client),
+        actor=actor,
+        clock=clock,
+        audit=AuditLog(environment, path=tmp_path / f"{environment}-{actor}.jsonl", clock=clock),
+        thresholds=ThresholdTable.seed(),
+        rules=options.pop("rules", (SeedRollbackRule(debounce_n=debounce_n),)),
+        sleep=options.pop("sleep", no_sleep),
+        **options,
+    )
+
+
+def audit_records(controller: RampController) -> list[dict[str, object]]:
+    """Every record the controller's audit log holds."""
+    assert controller.audit is not None
+    return list(read_audit(controller.audit.path).records)
+
+
+async def wait_for(condition: Callable[[], bool], timeout_s: float = 10.0, what: str = "condition") -> None:
+    """Poll `condition` on the loop (wall time) until true; fail with `what` after timeout_s."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.01)
+
+
+async def poll(controller: RampController, clock: ManualClock, step_s: float, times: int) -> None:
+    """Advance the shared clock by step_s and refresh, `times` times."""
+    for _ in range(times):
+        clock.advance(step_s)
+        await controller.refresh()
+
+
+async def eventually(make: Callable[[], Awaitable[bool]], timeout_s: float = 10.0, what: str = "condition") -> None:
+    """Await `make()` until it returns True."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while not await make():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.01)

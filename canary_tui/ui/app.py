@@ -1,0 +1,483 @@
+"""The dashboard app: polls the controller without overlap, routes values down and messages up."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Footer
+
+from canary_tui.controller.model import ActionResult, ConnectionState, Event, RampState, Snapshot, Trigger
+from canary_tui.core.verdicts import DecisionKind, GateStatus
+from canary_tui.ui import presenter
+from canary_tui.ui.commands_provider import CanaryCommands
+from canary_tui.ui.screens.checkpoint_note import CheckpointNote
+from canary_tui.ui.screens.confirm_advance import AdvanceRequest, ConfirmAdvance
+from canary_tui.ui.screens.help_screen import HelpScreen
+from canary_tui.ui.themes import DEFAULT_THEME, VARIABLE_DEFAULTS, ThemeCatalog, default_directories, load_themes, next_theme
+from canary_tui.ui.widgets.error_rate_pane import ErrorRatePane
+from canary_tui.ui.widgets.events_log import EventsLog
+from canary_tui.ui.widgets.gates_pane import GatesPane
+from canary_tui.ui.widgets.header_bar import HeaderBar
+from canary_tui.ui.widgets.heartbeat_pane import HeartbeatPane
+from canary_tui.ui.widgets.latency_chart import LEGEND_MARKUP, LatencyChart
+
+#: actions that change the deployment: hidden in read-only mode
+MUTATING_ACTIONS = frozenset({"advance", "toggle_pause", "rollback", "checkpoint"})
+
+
+class SnapshotArrived(Message):
+    """A new controller snapshot; a newer one replaces an unprocessed older one."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        super().__init__()
+        self.snapshot = snapshot
+
+    def can_replace(self, message: Message) -> bool:
+        """Coalesce: only the newest snapshot matters."""
+        return isinstance(message, SnapshotArrived)
+
+
+class EventArrived(Message):
+    """One controller event for the log."""
+
+    def __init__(self, event: Event) -> None:
+        super().__init__()
+        self.event = event
+
+
+class ActionFinished(Message):
+    """An action worker finished (result) or crashed (error text)."""
+
+    def __init__(self, action: str, result: ActionResult | None, error: str | None = None) -> None:
+        super().__init__()
+        self.action = action
+        self.result = result
+        self.error = error
+
+
+class CanaryApp(App[None]):
+    """Live canary dashboard; every mutation goes through the controller, never around it."""
+
+    TITLE = "canary-tui"
+    CSS_PATH = "app.tcss"
+    COMMANDS = App.COMMANDS | {CanaryCommands}
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("A", "advance", "Advance", id="advance"),
+        Binding("P", "toggle_pause", "Pause", id="pause"),
+        Binding("R", "rollback", "ROLLBACK", id="rollback", priority=True),
+        Binding("c", "checkpoint", "Checkpoint", id="checkpoint"),
+        Binding("space", "freeze", "Freeze", id="freeze"),
+        Binding("r", "refresh", "Refresh", show=False, id="refresh"),
+        Binding("t", "next_theme", "Theme", id="next_theme"),
+        Binding("question_mark", "help", "Help", key_display="?", id="help"),
+        Binding("q", "quit", "Quit", id="quit"),
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="quit_ctrl_c"),
+    ]
+
+    def __init__(
+        self,
+        controller: Any,
+        *,
+        read_only: bool = False,
+        theme: str = DEFAULT_THEME,
+        keymap: Mapping[str, str] | None = None,
+        poll_interval_s: float = 1.0,
+        clock: Any = None,
+        environment_label: str | None = None,
+        theme_dirs: list[Path] | None = None,
+        poll: bool = True,
+    ) -> None:
+        super().__init__()
+        self.controller = controller
+        self.read_only = read_only
+        self.requested_theme = theme
+        self.requested_keymap = dict(keymap or {})
+        self.poll_interval_s = max(0.05, float(poll_interval_s))
+        self.clock = clock
+        self.environment_label = environment_label
+        self.poll_enabled = poll
+        self.catalog: ThemeCatalog = load_themes(theme_dirs if theme_dirs is not None else default_directories())
+        for loaded in self.catalog.themes.values():
+            self.register_theme(loaded)
+        self.snapshot: Snapshot | None = None
+        self.frozen = False
+        self.in_flight: set[str] = set()
+        self.polls = 0
+        self.poll_errors = 0
+        self.renders = 0
+        self._refresh_now = asyncio.Event()
+        self._error_history: deque[float] = deque(maxlen=600)
+        self._last_rates: object = None
+        self._chart_version = 0
+        self._chart_key: tuple[object, ...] | None = None
+        self._pending_events: deque[Event] = deque(maxlen=500)
+        self._unsubscribe: Callable[[], None] | None = None
+        self._startup_notices: list[tuple[str, str]] = []
+
+    # ---- layout -------------------------------------------------------------------------
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        """The dashboard's own theme variables, for themes that do not set them."""
+        return dict(VARIABLE_DEFAULTS)
+
+    def compose(self) -> ComposeResult:
+        """Header, then heartbeat/errors/chart beside the gates, then events and the footer."""
+        yield HeaderBar(id="header")
+        with Horizontal(id="body"):
+            with Vertical(id="left"):
+                yield HeartbeatPane(id="heartbeat")
+                yield ErrorRatePane(id="errors")
+                yield LatencyChart(id="chart")
+            yield GatesPane(id="gates")
+        yield EventsLog(id="events")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Theme, keymap, subscriptions, then the first poll."""
+        self._apply_theme()
+        if self.requested_keymap:
+            known = {b.id for b in self._bindings_list() if b.id}
+            unknown = sorted(set(self.requested_keymap) - known)
+            if unknown:
+                self._startup_notices.append((f"Unknown key binding id(s) in keymap: {', '.join(unknown)}. Known: {', '.join(sorted(known))}.", "warning"))
+            self.set_keymap({k: v for k, v in self.requested_keymap.items() if k in known})
+        chart = self.query_one("#chart", LatencyChart)
+        chart.border_title = "Latency ms (canary vs stable)"
+        chart.border_subtitle = LEGEND_MARKUP
+        self.query_one("#events", EventsLog).border_title = "Events"
+        self.query_one("#gates", GatesPane).border_title = "Gates"
+        self._layout_classes()
+        subscribe = getattr(self.controller, "subscribe", None)
+        if callable(subscribe):
+            self._unsubscribe = subscribe(on_snapshot=self._on_controller_snapshot, on_event=self._on_controller_event)
+        for event in list(getattr(self.controller, "events", ()) or ()):
+            self.post_message(EventArrived(event))
+        current = getattr(self.controller, "snapshot", None)
+        if isinstance(current, Snapshot):
+            self.post_message(SnapshotArrived(current))
+        for message, severity in self._startup_notices:
+            self.notify(message, severity=severity, timeout=10)  # type: ignore[arg-type]
+        if self.poll_enabled:
+            self._poll_loop()
+
+    def on_unmount(self) -> None:
+        """Stop listening to the controller (quitting never touches the ramp)."""
+        if self._unsubscribe is not None:
+            try:
+                self._unsubscribe()
+            except Exception:  # noqa: BLE001 - leaving must never fail
+                pass
+
+    def _bindings_list(self) -> list[Binding]:
+        """The app's own bindings as Binding objects."""
+        return [b for b in self.BINDINGS if isinstance(b, Binding)]
+
+    def _apply_theme(self) -> None:
+        """Use the requested theme, or say why not and fall back to the default."""
+        notice = self.catalog.notice()
+        if notice:
+            self._startup_notices.append((notice, "warning"))
+        wanted = self.requested_theme or DEFAULT_THEME
+        if wanted in self.available_themes:
+            self.theme = wanted
+        else:
+            fallback = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
+            if wanted != DEFAULT_THEME:
+                self._startup_notices.append((f"Theme {wanted!r} not found; using {fallback}.", "warning"))
+            self.theme = fallback
+
+    def on_resize(self) -> None:
+        """Adapt the layout to the terminal size."""
+        self._layout_classes()
+
+    def _layout_classes(self) -> None:
+        """-compact under 100×30, -wide from 160 columns, -tall from 45 rows."""
+        width, height = self.size
+        self.screen.set_class(width < 100 or height < 30, "-compact")
+        self.screen.set_class(width >= 160, "-wide")
+        self.screen.set_class(height >= 45, "-tall")
+        for footer in self.query(Footer):
+            footer.compact = width < 120
+            footer.show_command_palette = width >= 100
+
+    # ---- polling ------------------------------------------------------------------------
+
+    @work(exclusive=True, group="poll", name="poll")
+    async def _poll_loop(self) -> None:
+        """One fetch at a time, then wait for the interval or a refresh request: never overlaps."""
+        while True:
+            self._refresh_now.clear()
+            try:
+                snapshot = await self.controller.refresh()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the controller should not raise; keep polling anyway
+                self.poll_errors += 1
+                self.log.error(f"refresh failed: {exc!r}")
+            else:
+                self.polls += 1
+                if isinstance(snapshot, Snapshot):
+                    self.post_message(SnapshotArrived(snapshot))
+            try:
+                await asyncio.wait_for(self._refresh_now.wait(), timeout=self.poll_interval_s)
+            except TimeoutError:
+                pass
+
+    def _on_controller_snapshot(self, snapshot: Snapshot) -> None:
+        """Controller callback: hand the snapshot to the UI as a message (safe from any thread)."""
+        self.post_message(SnapshotArrived(snapshot))
+
+    def _on_controller_event(self, event: Event) -> None:
+        """Controller callback: hand the event to the UI as a message."""
+        self.post_message(EventArrived(event))
+
+    @on(SnapshotArrived)
+    def _snapshot_arrived(self, message: SnapshotArrived) -> None:
+        """Keep every snapshot; draw it unless frozen."""
+        snapshot = message.snapshot
+        if snapshot is self.snapshot:
+            return
+        self.snapshot = snapshot
+        if snapshot.rates is not None and snapshot.rates is not self._last_rates:
+            self._last_rates = snapshot.rates
+            if snapshot.rates.error_rate is not None:
+                self._error_history.append(snapshot.rates.error_rate)
+        if not self.frozen:
+            self.render_snapshot(snapshot)
+        else:
+            self._render_header(snapshot)
+        self.refresh_bindings()
+
+    @on(EventArrived)
+    def _event_arrived(self, message: EventArrived) -> None:
+        """Log the event now, or after unfreezing."""
+        if self.frozen:
+            self._pending_events.append(message.event)
+            return
+        self.query_one("#events", EventsLog).add(presenter.event_line(message.event))
+
+    def _render_header(self, snapshot: Snapshot) -> None:
+        """Only the header (it shows the freeze and in-flight state even while frozen)."""
+        view = presenter.header_view(self._labelled(snapshot), frozen=self.frozen)
+        if self.read_only and not view.read_only:
+            from dataclasses import replace
+
+            view = replace(view, read_only=True)
+        if self.in_flight and not view.action_in_flight:
+            from dataclasses import replace
+
+            view = replace(view, action_in_flight=", ".join(sorted(self.in_flight)))
+        self.query_one("#header", HeaderBar).show(view)
+
+    def _labelled(self, snapshot: Snapshot) -> Snapshot:
+        """The snapshot with the environment label the command chose, if any."""
+        if self.environment_label and snapshot.environment != self.environment_label:
+            from dataclasses import replace
+
+            return replace(snapshot, environment=self.environment_label)
+        return snapshot
+
+    def render_snapshot(self, snapshot: Snapshot) -> None:
+        """Push plain views down to the widgets; each skips the redraw when its view is unchanged."""
+        self.renders += 1
+        self._render_header(snapshot)
+        self.query_one("#heartbeat", HeartbeatPane).show(presenter.heartbeat_view(snapshot))
+        self.query_one("#errors", ErrorRatePane).show(presenter.error_rate_view(snapshot, self._error_history))
+        self.query_one("#gates", GatesPane).show(presenter.gates_view(snapshot))
+        self._render_chart(snapshot)
+
+    def _render_chart(self, snapshot: Snapshot, *, force: bool = False) -> None:
+        """Ask the controller for a series downsampled to the chart width, only on new data or a new width."""
+        chart = self.query_one("#chart", LatencyChart)
+        chart_fn = getattr(self.controller, "chart", None)
+        if not callable(chart_fn):
+            return
+        hb = snapshot.heartbeat
+        key = (None if hb is None else (hb.fetched_at_s, hb.timestamp), chart.columns, snapshot.stage.index if snapshot.stage else None)
+        if key == self._chart_key and not force:
+            return
+        self._chart_key = key
+        try:
+            data = chart_fn(chart.columns)
+        except Exception as exc:  # noqa: BLE001 - a chart failure must not take the dashboard down
+            self.log.error(f"chart failed: {exc!r}")
+            return
+        self._chart_version += 1
+        chart.show(presenter.chart_view(data, self._chart_version))
+
+    # ---- availability -------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Hidden in read-only mode, dimmed while another action is in flight; R is always live."""
+        if action in MUTATING_ACTIONS:
+            if self.read_only:
+                return False
+            if action == "rollback":
+                return True
+            if self.in_flight:
+                return None
+            if action == "advance" and not self._advance_target():
+                return None
+        return True
+
+    def _advance_target(self) -> tuple[int, int] | None:
+        """(from, to) percents for an advance, or None when there is nowhere to go or no data."""
+        snapshot = self.snapshot
+        if snapshot is None or snapshot.heartbeat is None:
+            return None
+        current = snapshot.heartbeat.deployment.canary_percent
+        nxt = snapshot.plan.next_stage(current)
+        return None if nxt is None else (current, nxt.percent)
+
+    # ---- actions ------------------------------------------------------------------------
+
+    def action_rollback(self) -> None:
+        """Emergency rollback: at once, no dialog, whatever else is going on."""
+        self._run_action("rollback", lambda: self.controller.rollback(Trigger.KEY, note="emergency rollback (R)"))
+
+    def action_advance(self) -> None:
+        """Confirm with the gate evidence, then advance."""
+        target = self._advance_target()
+        if target is None or self.snapshot is None:
+            self.notify("Nothing to advance to.", severity="warning")
+            return
+        snapshot = self.snapshot
+        from_percent, to_percent = target
+        gates = presenter.gates_view(snapshot)
+        decision = snapshot.decision
+        needs_override = (
+            not snapshot.gates
+            or any(g.status != GateStatus.PASS for g in snapshot.gates)
+            or (decision is not None and decision.kind != DecisionKind.PROMOTE_ELIGIBLE)
+            or snapshot.connection != ConnectionState.LIVE
+        )
+        screen = ConfirmAdvance(
+            environment=self.environment_label or snapshot.environment,
+            from_percent=from_percent,
+            to_percent=to_percent,
+            gates=gates.gates,
+            decision=gates.decision,
+            needs_override=needs_override,
+        )
+
+        def confirmed(request: AdvanceRequest | None) -> None:
+            if request is None:
+                self.notify("Advance cancelled.", timeout=3)
+                return
+            self._run_action("advance", lambda: self.controller.advance(Trigger.KEY, note=f"advance to {request.to_percent}% (A)", override=request.override))
+
+        self.push_screen(screen, confirmed)
+
+    def action_toggle_pause(self) -> None:
+        """Pause or resume the ramp."""
+        self._run_action("pause", lambda: self.controller.toggle_pause(Trigger.KEY))
+
+    def action_checkpoint(self) -> None:
+        """Ask for a note, then create a rollback checkpoint."""
+
+        def noted(note: str | None) -> None:
+            if note:
+                self._run_action("checkpoint", lambda: self.controller.checkpoint(note, Trigger.KEY))
+
+        self.push_screen(CheckpointNote(), noted)
+
+    def _run_action(self, name: str, call: Callable[[], Any]) -> None:
+        """Start the action in its own worker right away; the result comes back as a message."""
+        self.in_flight.add(name)
+        self.refresh_bindings()
+        if self.snapshot is not None:
+            self._render_header(self.snapshot)
+        self.run_worker(self._action_worker(name, call), group=f"action-{name}", name=f"action-{name}", exit_on_error=False)
+
+    async def _action_worker(self, name: str, call: Callable[[], Any]) -> None:
+        """Await the controller and post the outcome; never raises into the app."""
+        try:
+            result = await call()
+        except asyncio.CancelledError:
+            self.post_message(ActionFinished(name, None, "cancelled"))
+            raise
+        except Exception as exc:  # noqa: BLE001 - shown to the operator, never a traceback
+            self.post_message(ActionFinished(name, None, f"{type(exc).__name__}: {exc}"))
+        else:
+            self.post_message(ActionFinished(name, result if isinstance(result, ActionResult) else None))
+
+    @on(ActionFinished)
+    def _action_finished(self, message: ActionFinished) -> None:
+        """Tell the operator how it went and make the keys available again."""
+        self.in_flight.discard(message.action)
+        result = message.result
+        if result is None:
+            self.notify(f"{message.action} failed: {message.error or 'no result'}", severity="error", timeout=10)
+        elif result.ok:
+            self.notify(result.message or f"{message.action} done", timeout=5)
+        else:
+            self.notify(result.message or f"{message.action} refused", severity="warning" if result.conflict else "error", timeout=10)
+        self.refresh_bindings()
+        if self.snapshot is not None:
+            self._render_header(self.snapshot)
+        self._refresh_now.set()
+
+    def action_freeze(self) -> None:
+        """Freeze or unfreeze the view; polling goes on and nothing is lost."""
+        self.frozen = not self.frozen
+        if not self.frozen:
+            log = self.query_one("#events", EventsLog)
+            while self._pending_events:
+                log.add(presenter.event_line(self._pending_events.popleft()))
+            if self.snapshot is not None:
+                self.render_snapshot(self.snapshot)
+        elif self.snapshot is not None:
+            self._render_header(self.snapshot)
+
+    def action_refresh(self) -> None:
+        """Fetch now (or right after the fetch in progress)."""
+        self._refresh_now.set()
+
+    def action_next_theme(self) -> None:
+        """Cycle through the canary themes (and the user's)."""
+        names = self.catalog.names or [self.theme]
+        self.theme = next_theme(names, self.theme)
+        self.notify(f"Theme: {self.theme}", timeout=2)
+
+    def action_help(self) -> None:
+        """Show every key with its effect and availability."""
+        keymap = getattr(self, "_keymap", {}) or {}
+        rows: list[tuple[str, str, str]] = []
+        descriptions = {
+            "advance": "advance to the next stage (asks to confirm, shows the gates)",
+            "pause": "pause / resume the ramp",
+            "rollback": "EMERGENCY ROLLBACK to 0% — at once, no dialog",
+            "checkpoint": "create a rollback checkpoint with a note",
+            "freeze": "freeze / unfreeze the view (polling goes on)",
+            "refresh": "refresh now",
+            "next_theme": "next theme",
+            "help": "this help",
+            "quit": "quit (never touches the ramp)",
+            "quit_ctrl_c": "quit (never touches the ramp)",
+        }
+        for binding in self._bindings_list():
+            keys = keymap.get(binding.id or "", binding.key)
+            display = ", ".join(self.get_key_display(binding.with_key(k.strip())) for k in keys.split(","))
+            state = self.check_action(binding.action, ())
+            word = "hidden: read-only" if state is False else ("unavailable now" if state is None else "")
+            rows.append((display, descriptions.get(binding.id or "", binding.description), word))
+        palette_key = self.get_key_display(Binding(self.COMMAND_PALETTE_BINDING, "command_palette"))
+        rows.append((palette_key, "command palette: the same actions by name", ""))
+        notes = ["Capital letters act on the deployment; lower-case keys act on the view."]
+        if self.read_only:
+            notes.append("Read-only: no key changes the deployment.")
+        self.push_screen(HelpScreen(rows, notes))
+
+    async def action_quit(self) -> None:
+        """Leave; the ramp stays exactly as it is."""
+        self.exit()

@@ -1,0 +1,267 @@
+"""Snapshot → plain widget views: the only place the UI reads controller value types."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timezone
+from typing import Any
+
+from canary_tui.controller.model import ConnectionState, Event, RampState, Snapshot
+from canary_tui.core.verdicts import DecisionKind, GateResult, GateStatus
+from canary_tui.ui.widgets.fmt import duration_text, ms_text
+from canary_tui.ui.widgets.view_models import (
+    Badge,
+    ChartSeries,
+    ChartView,
+    ErrorRateView,
+    EventLine,
+    GateLine,
+    GatesView,
+    HeaderView,
+    HeartbeatView,
+)
+
+_UNKNOWN = Badge("unknown", "?", "unknown")
+
+_RAMP_WORDS = {
+    RampState.UNKNOWN: "waiting",
+    RampState.IDLE: "idle at 0%",
+    RampState.BAKING: "baking",
+    RampState.PAUSED: "paused",
+    RampState.ELIGIBLE: "eligible to advance",
+    RampState.GATE_FAILING: "gate failing",
+    RampState.ROLLING_BACK: "rolling back",
+    RampState.ROLLED_BACK: "rolled back",
+    RampState.COMPLETE: "complete",
+}
+
+_DECISION_LEVEL = {
+    DecisionKind.PROMOTE_ELIGIBLE: "healthy",
+    DecisionKind.HOLD: "warning",
+    DecisionKind.INCONCLUSIVE: "unknown",
+    DecisionKind.ROLLBACK: "critical",
+}
+
+
+def clock_text(moment: datetime | None) -> str:
+    """HH:MM:SS in UTC (the dashboard shows UTC everywhere, marked with Z)."""
+    if moment is None:
+        return "—"
+    return moment.astimezone(timezone.utc).strftime("%H:%M:%SZ")
+
+
+def classify_error_rate(error_rate: float | None) -> tuple[Badge, str]:
+    """The seed table's level for an error-rate fraction, with its advised action."""
+    if error_rate is None:
+        return _UNKNOWN, ""
+    try:
+        from canary_tui.core.thresholds import Metric, ThresholdTable
+    except ImportError:  # thresholds module not available: say so rather than guess
+        return Badge("unknown", "?", "unclassified"), ""
+    result = ThresholdTable.seed().classify(Metric.ERROR_RATE, error_rate)
+    level = getattr(result.level, "name", str(result.level)).lower()
+    if level not in ("healthy", "warning", "critical"):
+        level = "unknown"
+    return Badge(level, str(result.glyph), str(result.word)), str(getattr(result, "action", "") or "")
+
+
+def header_view(snapshot: Snapshot, *, frozen: bool = False) -> HeaderView:
+    """The header line from a snapshot."""
+    hb = snapshot.heartbeat
+    deployment = hb.deployment if hb else None
+    stage = snapshot.stage
+    count = len(snapshot.plan.stages)
+    if stage is not None and stage.index is not None:
+        stage_text = f"stage {stage.index + 1}/{stage.count or count}"
+    elif deployment is not None and deployment.canary_percent == 0:
+        stage_text = f"stage 0/{count}"
+    elif deployment is not None:
+        stage_text = "off-plan"
+    else:
+        stage_text = f"stage ?/{count}"
+    bake_text = ""
+    eta_text = ""
+    if stage is not None and stage.bake_remaining_s is not None and stage.bake_s:
+        bake_text = f"bake {duration_text(stage.bake_remaining_s)} left" if stage.bake_remaining_s > 0 else "bake done"
+    if stage is not None and stage.next_percent is not None and stage.next_eta is not None:
+        eta_text = f"next {stage.next_percent}% ≈ {stage.next_eta.astimezone(timezone.utc).strftime('%H:%MZ')}"
+    paused = bool(deployment.paused) if deployment else snapshot.ramp == RampState.PAUSED
+    return HeaderView(
+        environment=snapshot.environment,
+        stable_version=deployment.stable_version if deployment else "?",
+        canary_version=deployment.canary_version if deployment else "?",
+        stage_text=stage_text,
+        canary_percent=deployment.canary_percent if deployment else None,
+        ramp_word=_RAMP_WORDS.get(snapshot.ramp, str(snapshot.ramp)),
+        paused=paused,
+        bake_text=bake_text,
+        eta_text=eta_text,
+        data_age_s=snapshot.data_age_s,
+        connection=str(snapshot.connection),
+        connection_error=snapshot.connection_error,
+        read_only=snapshot.read_only,
+        frozen=frozen,
+        action_in_flight=snapshot.action_in_flight,
+    )
+
+
+def heartbeat_view(snapshot: Snapshot) -> HeartbeatView:
+    """The heartbeat pane from a snapshot."""
+    hb = snapshot.heartbeat
+    if hb is None:
+        status = _UNKNOWN
+        signature = _UNKNOWN
+    else:
+        status = {"ok": Badge("healthy", "✔", "ok"), "degraded": Badge("warning", "⚠", "degraded"), "down": Badge("critical", "✖", "down")}.get(
+            str(hb.status), _UNKNOWN
+        )
+        if not hb.verified:
+            signature = Badge("critical", "✖", "unverified")
+        elif hb.signature_valid is False:
+            signature = Badge("critical", "✖", "bad signature")
+        elif hb.signature_valid is None:
+            signature = Badge("healthy", "✔", "verified (unsigned)")
+        else:
+            signature = Badge("healthy", "✔", "verified")
+    rates = snapshot.rates
+    return HeartbeatView(
+        status=status,
+        response_ms=hb.response_ms if hb else None,
+        signature=signature,
+        requests_per_s=rates.requests_per_s if rates else None,
+        errors_per_s=rates.errors_per_s if rates else None,
+        errors=rates.errors if rates else None,
+        data_age_s=snapshot.data_age_s,
+        connection=str(snapshot.connection),
+        connection_error=snapshot.connection_error,
+    )
+
+
+def _variant_rate(errors: int | None, requests: int | None) -> float | None:
+    """errors / requests, or None without traffic."""
+    if errors is None or not requests:
+        return None
+    return errors / requests
+
+
+def error_rate_view(snapshot: Snapshot, history: Iterable[float]) -> ErrorRateView:
+    """The error-rate pane from a snapshot and the recent error-rate history."""
+    rates = snapshot.rates
+    error_rate = rates.error_rate if rates else None
+    badge, action = classify_error_rate(error_rate)
+    return ErrorRateView(
+        error_rate=error_rate,
+        canary_error_rate=_variant_rate(rates.canary_errors, rates.canary_requests) if rates else None,
+        stable_error_rate=_variant_rate(rates.stable_errors, rates.stable_requests) if rates else None,
+        level=badge,
+        action=action,
+        history=tuple(history),
+        stale=snapshot.connection in (ConnectionState.STALE, ConnectionState.UNREACHABLE),
+        data_age_s=snapshot.data_age_s,
+    )
+
+
+def figure_text(value: float | None, unit: str) -> str:
+    """A gate figure with its unit: ms, fractions as percents, seconds as durations."""
+    if value is None:
+        return "—"
+    if unit == "ms":
+        return ms_text(value)
+    if unit in ("fraction", "ratio", "rate"):
+        return f"{value * 100:.2f}%"
+    if unit == "%":
+        return f"{value:.2f}%"
+    if unit == "s":
+        return duration_text(value)
+    return f"{value:g} {unit}".strip()
+
+
+def gate_line(gate: GateResult) -> GateLine:
+    """One gate as text."""
+    return GateLine(
+        name=gate.name,
+        status=str(gate.status),
+        glyph=gate.status.glyph,
+        value_text=figure_text(gate.value, gate.unit),
+        threshold_text="" if gate.threshold is None else figure_text(gate.threshold, gate.unit),
+        reason=gate.reason + (" (low data)" if gate.low_data and "low data" not in gate.reason else ""),
+    )
+
+
+def gates_view(snapshot: Snapshot) -> GatesView:
+    """The gates pane from a snapshot; stale data holds every gate."""
+    stage = snapshot.stage
+    title = "Gates"
+    if stage is not None and stage.index is not None:
+        title = f"Gates (stage {stage.index + 1}, {stage.percent}%)"
+    held = None
+    if snapshot.connection in (ConnectionState.STALE, ConnectionState.UNREACHABLE):
+        held = f"data {snapshot.connection.value}: gates hold"
+    gates = tuple(gate_line(g) for g in snapshot.gates)
+    if held:
+        gates = tuple(
+            g if g.status == GateStatus.HOLD.value else GateLine(g.name, "hold", GateStatus.HOLD.glyph, g.value_text, g.threshold_text, "stale data")
+            for g in gates
+        )
+    trigger = snapshot.auto_rollback
+    label = trigger.label
+    level = "unknown" if not trigger.enabled else ("warning" if trigger.count or not trigger.armed else "healthy")
+    decision = snapshot.decision
+    return GatesView(
+        title=title,
+        gates=gates,
+        auto_rollback=label,
+        auto_rollback_level=level,
+        decision=f"{decision.kind.value}: {decision.reason}" if decision else None,
+        decision_level=_DECISION_LEVEL.get(decision.kind, "unknown") if decision else "unknown",
+        held_reason=held,
+    )
+
+
+def event_line(event: Event) -> EventLine:
+    """One event as a log row."""
+    return EventLine(time_text=clock_text(event.at), actor=event.actor, kind=event.kind, message=event.message, level=str(event.level))
+
+
+# ---- chart -----------------------------------------------------------------------------------
+
+#: latency series the chart prefers, split by variant; the whole-service ones are the fallback
+VARIANT_SERIES = ("canary_p50_ms", "canary_p95_ms", "canary_p99_ms", "stable_p50_ms", "stable_p95_ms", "stable_p99_ms")
+SERVICE_SERIES = ("p50_ms", "p95_ms", "p99_ms")
+
+
+def _series_label(name: str) -> str:
+    """'canary_p95_ms' → 'canary P95'."""
+    parts = [p for p in name.split("_") if p != "ms"]
+    return " ".join(p.upper() if p.startswith("p") and p[1:].isdigit() else p for p in parts)
+
+
+def _colour_for(name: str) -> str:
+    """Theme variable for a series: canary and stable told apart."""
+    if name.startswith("canary"):
+        return "chart-canary"
+    if name.startswith("stable"):
+        return "chart-stable"
+    return "chart-canary"
+
+
+def chart_view(data: Any, version: int) -> ChartView:
+    """Controller ChartData (already downsampled to the chart width) → ChartView.
+
+    Uses each column's maximum for latency so that short spikes survive downsampling.
+    """
+    if data is None or not getattr(data, "series", ()):
+        return ChartView(start_s=None, end_s=None, series=(), stage_marks=(), version=version)
+    by_name = {s.name: s for s in data.series if not s.empty}
+    names = [n for n in VARIANT_SERIES if n in by_name] or [n for n in SERVICE_SERIES if n in by_name]
+    series = tuple(
+        ChartSeries(
+            label=_series_label(name),
+            colour_variable=_colour_for(name),
+            times_s=tuple(by_name[name].t_s),
+            values_ms=tuple(by_name[name].high),
+        )
+        for name in names
+    )
+    marks = tuple((float(at_s), str(label)) for at_s, label in (data.marks or ()))
+    return ChartView(start_s=data.start_s, end_s=data.end_s, series=series, stage_marks=marks, version=version)

@@ -1,0 +1,49 @@
+"""Every key of the dashboard, its effect and whether it is available now."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.markup import escape
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+
+class HelpScreen(ModalScreen[None]):
+    """A key table built by the app from its live bindings (so remapped keys show as remapped)."""
+
+    BINDINGS = [
+        Binding("escape", "close", "Close", id="help.close"),
+        Binding("question_mark", "close", "Close", show=False, id="help.close2"),
+        Binding("q", "close", "Close", show=False, id="help.close3"),
+    ]
+
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > #help { width: 76; max-width: 95%; height: auto; max-height: 90%; border: thick $primary; background: $surface; padding: 0 1; }
+    """
+
+    def __init__(self, rows: list[tuple[str, str, str]], notes: list[str]) -> None:
+        super().__init__()
+        self.rows = rows
+        self.notes = notes
+
+    def compose(self) -> ComposeResult:
+        """Key, description, availability; then notes."""
+        width = max((len(key) for key, _, _ in self.rows), default=4) + 2
+        lines = ["[b]Keys[/b]  (capitals act on the deployment, lower-case on the view)", ""]
+        for key, description, state in self.rows:
+            suffix = "" if not state else f"  [dim]({escape(state)})[/]"
+            lines.append(f"[b $accent]{escape(key).ljust(width)}[/]{escape(description)}{suffix}")
+        if self.notes:
+            lines.append("")
+            lines.extend(escape(note) for note in self.notes)
+        lines.append("")
+        lines.append("[dim]Escape or ? closes this help.[/]")
+        with VerticalScroll(id="help"):
+            yield Static("\n".join(lines))
+
+    def action_close(self) -> None:
+        """Back to the dashboard."""
+        self.dismiss(None)

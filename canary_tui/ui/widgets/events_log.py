@@ -1,0 +1,36 @@
+"""Bounded, scrollable log of actions, automatic triggers, conflicts and errors, with time and actor."""
+
+from __future__ import annotations
+
+from rich.style import Style
+from rich.text import Text
+from textual.widgets import RichLog
+
+from canary_tui.ui.widgets.view_models import EventLine
+
+_LEVEL_VARIABLE = {"info": "foreground", "warning": "status-warning", "error": "status-critical"}
+_LEVEL_GLYPH = {"info": "·", "warning": "⚠", "error": "✖"}
+
+
+class EventsLog(RichLog):
+    """Newest at the bottom; keeps at most `max_lines` lines."""
+
+    DEFAULT_CSS = """
+    EventsLog { height: 6; padding: 0 1; scrollbar-size-vertical: 1; }
+    """
+
+    def __init__(self, *, max_lines: int = 500, id: str | None = None) -> None:
+        super().__init__(max_lines=max_lines, wrap=True, markup=False, highlight=False, auto_scroll=True, id=id)
+        self.count = 0
+
+    def add(self, line: EventLine) -> None:
+        """Append one event, coloured by its level from the theme."""
+        colour = self.app.theme_variables.get(_LEVEL_VARIABLE.get(line.level, "foreground"))
+        text = Text()
+        text.append(line.time_text, style=Style(dim=True))
+        text.append(f" {_LEVEL_GLYPH.get(line.level, '·')} ")
+        text.append(line.actor, style=Style(bold=True))
+        text.append(f" {line.kind}: ", style=Style(dim=True))
+        text.append(line.message, style=Style(color=colour) if colour and line.level != "info" else Style())
+        self.write(text)
+        self.count += 1

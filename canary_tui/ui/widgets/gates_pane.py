@@ -1,0 +1,52 @@
+"""Gates of the current stage: value, threshold, ✔/✖/◌ and why; auto-rollback state; decision."""
+
+from __future__ import annotations
+
+from textual.markup import escape
+from textual.widgets import Static
+
+from canary_tui.ui.widgets.view_models import GatesView
+
+_STATUS_LEVEL = {"pass": "healthy", "fail": "critical", "hold": "unknown"}
+
+
+class GatesPane(Static):
+    """One line per gate plus its reason, then the auto-rollback label and the decision."""
+
+    DEFAULT_CSS = """
+    GatesPane { height: 1fr; padding: 0 1; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__("[dim]no gates yet[/]", id=id)
+        self._view: GatesView | None = None
+
+    def show(self, view: GatesView) -> None:
+        """Render `view` unless it equals the one on screen."""
+        if view == self._view:
+            return
+        self._view = view
+        self.border_title = escape(view.title)
+        self.update(self.markup_for(view))
+
+    @staticmethod
+    def markup_for(view: GatesView) -> str:
+        """Gate lines, auto-rollback and decision."""
+        lines: list[str] = []
+        if view.held_reason:
+            lines.append(f"[reverse $status-warning] ◌ HOLD [/] [$status-warning]{escape(view.held_reason)}[/]")
+        if not view.gates:
+            lines.append("[dim]no gates for this stage[/]")
+        for gate in view.gates:
+            level = _STATUS_LEVEL.get(gate.status, "unknown")
+            lines.append(f"[$status-{level}]{gate.glyph}[/] [b]{escape(gate.name)}[/] {escape(gate.value_text)}")
+            detail = [f"limit {gate.threshold_text}"] if gate.threshold_text else []
+            if gate.reason:
+                detail.append(gate.reason)
+            if detail:
+                lines.append(f"  [dim]{escape(' · '.join(detail))}[/]")
+        lines.append("")
+        lines.append(f"auto-rollback [$status-{view.auto_rollback_level}]{escape(view.auto_rollback)}[/]")
+        if view.decision:
+            lines.append(f"decision [$status-{view.decision_level}]{escape(view.decision)}[/]")
+        return "\n".join(lines)

@@ -1,0 +1,65 @@
+"""Top bar: environment, versions, stage, canary share, pause, bake clock, data age and connection."""
+
+from __future__ import annotations
+
+from textual.markup import escape
+from textual.widgets import Static
+
+from canary_tui.ui.widgets.fmt import age_text
+from canary_tui.ui.widgets.view_models import HeaderView
+
+_CONNECTION_BADGE = {
+    "live": ("healthy", "●", "LIVE"),
+    "connecting": ("unknown", "◌", "CONNECTING"),
+    "stale": ("warning", "⚠", "STALE"),
+    "unreachable": ("critical", "✖", "UNREACHABLE"),
+}
+
+
+class HeaderBar(Static):
+    """Where the ramp stands, in one or two lines; re-renders only when the view changes."""
+
+    DEFAULT_CSS = """
+    HeaderBar { height: auto; padding: 0 1; background: $panel; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__("[dim]connecting…[/]", id=id)
+        self._view: HeaderView | None = None
+
+    def show(self, view: HeaderView) -> None:
+        """Render `view` unless it equals the one on screen."""
+        if view == self._view:
+            return
+        self._view = view
+        self.update(self.markup_for(view))
+
+    @staticmethod
+    def markup_for(view: HeaderView) -> str:
+        """The header's content markup: colours come from theme variables only."""
+        level, glyph, word = _CONNECTION_BADGE.get(view.connection, ("unknown", "?", view.connection.upper()))
+        versions = f"{escape(view.stable_version)} → [b]{escape(view.canary_version)}[/b]"
+        percent = "—" if view.canary_percent is None else f"{view.canary_percent}%"
+        parts = [
+            f"[b]{escape(view.environment)}[/b]",
+            versions,
+            escape(view.stage_text),
+            f"canary [b]{percent}[/b]",
+        ]
+        if view.paused:
+            parts.append("[reverse $status-warning] ⏸ PAUSED [/]")
+        else:
+            parts.append(escape(view.ramp_word))
+        line1 = " · ".join(parts)
+        status = [f"[$status-{level}]{glyph} {word}[/]", f"data age {age_text(view.data_age_s)}"]
+        if view.bake_text:
+            status.append(f"◷ {escape(view.bake_text)}")
+        if view.eta_text:
+            status.append(escape(view.eta_text))
+        if view.action_in_flight:
+            status.append(f"[reverse $accent] {escape(view.action_in_flight)}… [/]")
+        if view.frozen:
+            status.append("[reverse $secondary] ❄ FROZEN [/]")
+        if view.read_only:
+            status.append("[reverse $secondary] READ-ONLY [/]")
+        return line1 + "\n" + " · ".join(status)

@@ -1,0 +1,120 @@
+"""Latency over time (textual-plotext): canary vs stable, 500/1000 ms lines, stage changes marked."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from rich.text import Text
+from textual.app import RenderResult
+from textual.color import Color
+from textual_plotext import PlotextPlot
+
+from canary_tui.ui.widgets.view_models import ChartView
+
+#: plotext markers per percentile label suffix, so percentiles differ by shape as well as colour
+_MARKERS = {"p50": "·", "p95": "braille", "p99": "•"}
+
+#: legend for the border subtitle (marker shapes; colours come from theme variables)
+LEGEND_MARKUP = "[$chart-canary]━ canary[/] [$chart-stable]━ stable[/] · P50 · P95 ⠶ P99 • · [$chart-line-warn]─ 500[/] [$chart-line-critical]─ 1000 ms[/]"
+
+
+def time_ticks(start_s: float, end_s: float, count: int) -> tuple[list[float], list[str]]:
+    """About `count` evenly spaced ticks between start and end, labelled HH:MM (or HH:MM:SS for short spans)."""
+    span_s = max(end_s - start_s, 1.0)
+    count = max(2, count)
+    fmt = "%H:%M:%S" if span_s < 600 else ("%H:%M" if span_s < 2 * 86400 else "%d %H:%M")
+    positions = [start_s + span_s * i / (count - 1) for i in range(count)]
+    labels = [datetime.fromtimestamp(position, tz=timezone.utc).strftime(fmt) for position in positions]
+    return positions, labels
+
+
+def ms_ticks(top_ms: float, rows: int) -> list[float]:
+    """Round millisecond ticks from 0 to top_ms, at most about one per three rows."""
+    wanted = max(2, min(6, rows // 3))
+    for step_ms in (50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10000, 20000, 50000):
+        if top_ms / step_ms <= wanted:
+            break
+    return [float(step_ms * i) for i in range(int(top_ms // step_ms) + 1)]
+
+
+class LatencyChart(PlotextPlot):
+    """Plots a ChartView; rebuilds the plot only for new data, a new size or a new theme."""
+
+    DEFAULT_CSS = """
+    LatencyChart { height: 1fr; min-height: 6; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._view: ChartView | None = None
+        self._cache_key: tuple[object, ...] | None = None
+        self._cache: RenderResult | None = None
+        self.builds = 0  # plot builds so far (for tests and benchmarks)
+
+    def on_mount(self) -> None:
+        """Follow the app theme: chart colours are theme variables."""
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._themed())
+
+    def _themed(self) -> None:
+        """Redraw with the new theme's colours (the render cache is keyed on the theme)."""
+        self.refresh()
+
+    @property
+    def columns(self) -> int:
+        """How many points fit across the plot (what the app asks the controller to downsample to)."""
+        return max(10, self.size.width - 8)
+
+    def show(self, view: ChartView) -> None:
+        """Plot `view`; the same data version is a no-op."""
+        if self._view is not None and view.version == self._view.version and view == self._view:
+            return
+        self._view = view
+        self.refresh()
+
+    def _rgb(self, variable: str) -> tuple[int, int, int]:
+        """A theme variable as an RGB triple for plotext."""
+        value = self.app.theme_variables.get(variable) or self.app.theme_variables.get("foreground", "white")
+        return Color.parse(value).rgb
+
+    def _apply(self, view: ChartView) -> None:
+        """Load the view into the plotext figure (cheap: the points are already downsampled)."""
+        plt = self.plt
+        plt.clear_figure()
+        plt.xlabel("")
+        plt.ylabel("")
+        if view.start_s is None or view.end_s is None or not view.series:
+            plt.title("latency: waiting for data")
+            return
+        start_s, end_s = view.start_s, max(view.end_s, view.start_s + 1.0)
+        top_ms = 600.0
+        for series in view.series:
+            points = [(t, v) for t, v in zip(series.times_s, series.values_ms) if v is not None]
+            if not points:
+                continue
+            top_ms = max(top_ms, max(v for _, v in points) * 1.15)
+            marker = next((m for key, m in _MARKERS.items() if key in series.label.lower()), series.marker)
+            plt.plot([p[0] for p in points], [p[1] for p in points], marker=marker, color=self._rgb(series.colour_variable), label=None)
+        for line_ms, variable in view.lines_ms:
+            if line_ms <= top_ms:
+                plt.hline(line_ms, color=self._rgb(variable))
+        for mark_s, label in view.stage_marks:
+            if start_s <= mark_s <= end_s:
+                plt.vline(mark_s, color=self._rgb("chart-mark"))
+                plt.text(label, mark_s, top_ms * 0.97, color=self._rgb("chart-mark"))
+        plt.ylim(0, top_ms)
+        y_ticks = ms_ticks(top_ms, self.size.height)
+        plt.yticks(y_ticks, [f"{tick:.0f}" for tick in y_ticks])
+        plt.xlim(start_s, end_s)
+        positions, labels = time_ticks(start_s, end_s, max(2, min(6, self.size.width // 14)))
+        plt.xticks(positions, labels)
+
+    def render(self) -> RenderResult:
+        """Build the plot only when data, size or theme changed; otherwise reuse the last frame."""
+        key = (None if self._view is None else self._view.version, id(self._view), self.size.width, self.size.height, self.app.theme)
+        if key != self._cache_key or self._cache is None:
+            self.builds += 1
+            if self._view is not None:
+                self._apply(self._view)
+            self._cache = super().render()
+            self._cache_key = key
+        return self._cache if self._cache is not None else Text("")

@@ -1,0 +1,126 @@
+"""Plain values the widgets render: built from a Snapshot by ui.presenter, never from the controller."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: level words the widgets know; each maps to a theme variable `status-<level>`
+LEVELS = ("healthy", "warning", "critical", "unknown")
+
+
+@dataclass(frozen=True, slots=True)
+class Badge:
+    """A status shown as glyph + word + colour, never colour alone."""
+
+    level: str  # one of LEVELS
+    glyph: str
+    word: str
+
+
+@dataclass(frozen=True, slots=True)
+class HeaderView:
+    """Top line: where the ramp stands and how fresh the data is."""
+
+    environment: str
+    stable_version: str
+    canary_version: str
+    stage_text: str  # "stage 1/3" or "off-plan"
+    canary_percent: int | None
+    ramp_word: str  # "baking", "paused", …
+    paused: bool
+    bake_text: str  # "bake 17m42s left" or ""
+    eta_text: str  # "next 50% at 14:02" or ""
+    data_age_s: float | None
+    connection: str  # "live", "stale", "unreachable", "connecting"
+    connection_error: str | None
+    read_only: bool
+    frozen: bool
+    action_in_flight: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class HeartbeatView:
+    """Heartbeat figures: status, response time, signature, traffic."""
+
+    status: Badge
+    response_ms: float | None
+    signature: Badge
+    requests_per_s: float | None
+    errors_per_s: float | None
+    errors: int | None
+    data_age_s: float | None
+    connection: str
+    connection_error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorRateView:
+    """Error and success rate with the seed table's level, and recent history for a sparkline."""
+
+    error_rate: float | None  # fraction 0..1
+    canary_error_rate: float | None
+    stable_error_rate: float | None
+    level: Badge
+    action: str  # what the seed table says to do at this level
+    history: tuple[float, ...]  # recent error rates (fractions), oldest first
+    stale: bool
+    data_age_s: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GateLine:
+    """One gate: value against threshold, its status glyph and the reason."""
+
+    name: str
+    status: str  # "pass", "fail", "hold"
+    glyph: str
+    value_text: str
+    threshold_text: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class GatesView:
+    """The current stage's gates, the auto-rollback state and the judgment's decision."""
+
+    title: str
+    gates: tuple[GateLine, ...]
+    auto_rollback: str
+    auto_rollback_level: str  # a LEVELS word, for colour
+    decision: str | None
+    decision_level: str
+    held_reason: str | None  # set when the whole pane holds (stale data)
+
+
+@dataclass(frozen=True, slots=True)
+class ChartSeries:
+    """One line on the latency chart: a label, a theme colour variable and its values (None = gap)."""
+
+    label: str
+    colour_variable: str  # e.g. "chart-canary"
+    times_s: tuple[float, ...]  # epoch seconds, one per column
+    values_ms: tuple[float | None, ...]
+    marker: str = "braille"
+
+
+@dataclass(frozen=True, slots=True)
+class ChartView:
+    """What the latency chart plots, already downsampled to the widget's width."""
+
+    start_s: float | None
+    end_s: float | None
+    series: tuple[ChartSeries, ...]
+    stage_marks: tuple[tuple[float, str], ...]  # (epoch seconds, label)
+    lines_ms: tuple[tuple[float, str], ...] = ((500.0, "chart-line-warn"), (1000.0, "chart-line-critical"))
+    version: int = 0  # bumps when the data changed; equal versions skip the redraw
+
+
+@dataclass(frozen=True, slots=True)
+class EventLine:
+    """One row of the events log."""
+
+    time_text: str
+    actor: str
+    kind: str
+    message: str
+    level: str  # "info", "warning", "error"

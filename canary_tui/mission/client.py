@@ -290,7 +290,9 @@ class MissionClient:
         except OSError as exc:
             raise TransportError(f"network error: {self._scrub(str(exc))}") from exc
         except Exception as exc:
-            raise UnexpectedError(f"unexpected {type(exc).__name__}: {self._scrub(str(exc))[:200]}") from exc
+            unexpected = UnexpectedError(f"unexpected {type(exc).__name__}: {self._scrub(str(exc))[:200]}")
+        # raised outside the handler: no __cause__/__context__ chain that could carry unscrubbed text
+        raise unexpected
 
     async def _exchange(self, method: str, path: str, payload: dict[str, Any] | None = None, *, hops: int = 0) -> _Answer:
         """One HTTP exchange with a bounded body; follows at most one same-origin GET redirect."""

@@ -1,0 +1,299 @@
+"""Bounded history of polled values, downsampled for charts in time proportional to the chart width.
+
+Time is cut into slots of `resolution_s`; slot s covers [s·res, (s+1)·res).
+Samples that share a slot are merged (min, max and last kept), so nothing is
+lost, only quantised in time. A time earlier than the newest sample is
+recorded in the newest slot: a clock that steps back never rewrites the past.
+
+Storage is a pyramid of ring buffers (array('d'), NaN = no value): level k
+keeps min, max and last per block of 8**k slots, aligned on multiples of
+8**k. Level 0 holds `max_age_s` of slots; coarser levels hold the same time
+span plus two blocks, so memory is fixed at construction (about
+3 × 8 bytes × 8/7 per slot per field: ~7 MB per field for the default 73 h at 1 s).
+
+`downsample` picks the coarsest level whose block is no wider than a bucket,
+snaps bucket edges to that level's blocks, and reads at most ~8 blocks per
+bucket: min and max of each bucket are exact over the samples whose slots lie
+inside its edges, so a one-sample spike always survives.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+_FANOUT_SHIFT = 3  # each level aggregates 2**3 = 8 blocks of the level below
+_NAN = math.nan
+
+
+@dataclass(frozen=True, slots=True)
+class Downsampled:
+    """One field cut into `columns` buckets, ready to plot; None marks an empty bucket.
+
+    Bucket i covers [edges_s[i], edges_s[i+1]) and `t_s[i]` is its start. Data at
+    or after `end_s` (the window's end, snapped up to the level's block) is left
+    out, so trailing buckets past it are empty. `level` is the pyramid level read.
+    """
+
+    t_s: tuple[float, ...]
+    min: tuple[float | None, ...]
+    max: tuple[float | None, ...]
+    last: tuple[float | None, ...]
+    edges_s: tuple[float, ...]
+    end_s: float
+    level: int
+
+
+class _Level:
+    """One pyramid level: per field, ring buffers of min, max and last for blocks of 2**shift slots."""
+
+    __slots__ = ("shift", "capacity", "min", "max", "last")
+
+    def __init__(self, shift: int, capacity: int, field_count: int) -> None:
+        empty = array("d", [_NAN]) * capacity
+        self.shift = shift
+        self.capacity = capacity
+        self.min = [array("d", empty) for _ in range(field_count)]
+        self.max = [array("d", empty) for _ in range(field_count)]
+        self.last = [array("d", empty) for _ in range(field_count)]
+
+    def clear(self, first_block: int, last_block: int) -> None:
+        """Empty the ring positions of blocks first_block..last_block (inclusive) before reuse."""
+        first_block = max(first_block, last_block - self.capacity + 1)
+        for start, stop in _ring_ranges(first_block, last_block, self.capacity):
+            blank = array("d", [_NAN]) * (stop - start)
+            for arrays in (self.min, self.max, self.last):
+                for values in arrays:
+                    values[start:stop] = blank
+
+
+def _ring_ranges(first: int, last: int, capacity: int) -> tuple[tuple[int, int], ...]:
+    """Ring index ranges [start, stop) covering positions of first..last (at most `capacity` of them)."""
+    count = last - first + 1
+    if count <= 0:
+        return ()
+    start = first % capacity
+    if start + count <= capacity:
+        return ((start, start + count),)
+    return ((start, capacity), (0, start + count - capacity))
+
+
+class History:
+    """Polled values of a fixed set of fields over the last `max_age_s`, in fixed memory."""
+
+    def __init__(
+        self,
+        fields: tuple[str, ...],
+        max_age_s: float = 72 * 3600 + 3600,
+        resolution_s: float = 1.0,
+        max_marks: int = 1000,
+    ) -> None:
+        if not fields or len(set(fields)) != len(fields):
+            raise ValueError("history needs distinct field names")
+        if not (max_age_s > 0 and resolution_s > 0 and math.isfinite(max_age_s / resolution_s)):
+            raise ValueError("max_age_s and resolution_s must be positive")
+        self.fields = tuple(fields)
+        self.resolution_s = float(resolution_s)
+        self.max_age_s = float(max_age_s)
+        self._index = {name: i for i, name in enumerate(self.fields)}
+        self._slots = max(1, math.ceil(max_age_s / resolution_s))
+        self._levels: list[_Level] = [_Level(0, self._slots, len(fields))]
+        shift = _FANOUT_SHIFT
+        while (1 << shift) <= self._slots:
+            self._levels.append(_Level(shift, (self._slots >> shift) + 2, len(fields)))
+            shift += _FANOUT_SHIFT
+        self._occupied = bytearray(self._slots)
+        self._count = 0
+        self._newest_slot: int | None = None
+        self._first_s: float | None = None
+        self._newest_s: float | None = None
+        self._latest: list[float | None] = [None] * len(fields)
+        self._marks: deque[tuple[float, str]] = deque(maxlen=max_marks)
+        self.blocks_read = 0  # cumulative blocks read by downsample: a deterministic cost counter
+
+    # -- writing -------------------------------------------------------------
+
+    def append(self, t_s: float, values: Mapping[str, float | None]) -> None:
+        """Record one poll at `t_s`; None or NaN means "no value" for that field. O(levels) per field."""
+        unknown = [name for name in values if name not in self._index]
+        if unknown:
+            raise KeyError(f"unknown history field(s): {', '.join(unknown)}")
+        slot = math.floor(t_s / self.resolution_s)
+        if self._newest_slot is None:
+            self._newest_slot = slot
+            self._first_s = self._newest_s = t_s
+        elif slot > self._newest_slot:
+            self._advance(slot)
+            self._newest_s = t_s
+        else:
+            slot = self._newest_slot
+        position = slot % self._slots
+        if not self._occupied[position]:
+            self._occupied[position] = 1
+            self._count += 1
+        positions = [((slot >> level.shift) % level.capacity, level) for level in self._levels]
+        for name, raw in values.items():
+            if raw is None or raw != raw:
+                continue
+            value = float(raw)
+            i = self._index[name]
+            self._latest[i] = value
+            for p, level in positions:
+                low, high = level.min[i], level.max[i]
+                if not low[p] <= value:  # NaN compares False: an empty block takes the value
+                    low[p] = value
+                if not high[p] >= value:
+                    high[p] = value
+                level.last[i][p] = value
+
+    def _advance(self, slot: int) -> None:
+        """Move the newest slot forward, emptying every ring position that now belongs to a new block."""
+        previous = self._newest_slot
+        assert previous is not None
+        first = max(previous + 1, slot - self._slots + 1)
+        for start, stop in _ring_ranges(first, slot, self._slots):
+            self._count -= self._occupied[start:stop].count(1)
+            self._occupied[start:stop] = bytes(stop - start)
+        for level in self._levels:
+            old_block, new_block = previous >> level.shift, slot >> level.shift
+            if new_block > old_block:
+                level.clear(old_block + 1, new_block)
+        self._newest_slot = slot
+
+    def add_mark(self, t_s: float, label: str) -> None:
+        """Remember an event (stage change, checkpoint) to draw on the chart; the oldest drop out."""
+        self._marks.append((t_s, label))
+
+    # -- reading -------------------------------------------------------------
+
+    def marks(self, start_s: float | None = None, end_s: float | None = None) -> tuple[tuple[float, str], ...]:
+        """Marks with start_s <= t <= end_s (open ends when None), oldest first."""
+        return tuple(
+            (t, label)
+            for t, label in sorted(self._marks, key=lambda mark: mark[0])
+            if (start_s is None or t >= start_s) and (end_s is None or t <= end_s)
+        )
+
+    def latest(self, field: str) -> float | None:
+        """The newest non-missing value of `field`, None if it never had one."""
+        return self._latest[self._index[field]]
+
+    def __len__(self) -> int:
+        """Occupied slots still retained (one per poll when polling no faster than resolution_s)."""
+        return self._count
+
+    @property
+    def newest_s(self) -> float | None:
+        """Time of the newest sample, None when empty."""
+        return self._newest_s
+
+    @property
+    def oldest_s(self) -> float | None:
+        """Start of the retained time range (the first sample, or the retention edge), None when empty."""
+        if self._newest_slot is None or self._first_s is None:
+            return None
+        return max(self._first_s, (self._newest_slot - self._slots + 1) * self.resolution_s)
+
+    @property
+    def span_s(self) -> float:
+        """Seconds from the oldest retained sample to the newest (0.0 when empty)."""
+        if self._newest_s is None or self.oldest_s is None:
+            return 0.0
+        return max(0.0, self._newest_s - self.oldest_s)
+
+    @property
+    def capacity_slots(self) -> int:
+        """Slots level 0 retains: ceil(max_age_s / resolution_s)."""
+        return self._slots
+
+    def buffer_lengths(self) -> tuple[int, ...]:
+        """Length of every internal buffer (fixed at construction: memory does not grow)."""
+        lengths = [len(self._occupied), self._marks.maxlen or 0]
+        for level in self._levels:
+            for arrays in (level.min, level.max, level.last):
+                lengths.extend(len(values) for values in arrays)
+        return tuple(lengths)
+
+    def memory_bytes(self) -> int:
+        """Bytes held by the value buffers (excluding marks): fixed at construction."""
+        total = len(self._occupied)
+        for level in self._levels:
+            for arrays in (level.min, level.max, level.last):
+                total += sum(values.itemsize * len(values) for values in arrays)
+        return total
+
+    def downsample(
+        self,
+        field: str,
+        columns: int,
+        start_s: float | None = None,
+        end_s: float | None = None,
+    ) -> Downsampled:
+        """`field` over [start_s, end_s] (default: all retained) in `columns` buckets of min, max and last.
+
+        Costs O(columns): at most about 8 blocks are read per bucket, whatever
+        the history's length. When the window holds fewer slots than columns,
+        each bucket is one slot, left-aligned, and the rest are empty.
+        """
+        if columns < 1:
+            raise ValueError("columns must be at least 1")
+        i = self._index[field]
+        res = self.resolution_s
+        newest = self._newest_slot
+        if newest is None:
+            s0 = math.floor(start_s / res) if start_s is not None else 0
+            s1 = math.floor(end_s / res) + 1 if end_s is not None else s0
+        else:
+            oldest = math.floor((self.oldest_s or 0.0) / res)
+            s0 = math.floor(start_s / res) if start_s is not None else oldest
+            s1 = math.floor(end_s / res) + 1 if end_s is not None else newest + 1
+        s1 = max(s1, s0)
+        width_slots = (s1 - s0) / columns
+        index = 0
+        while index + 1 < len(self._levels) and (1 << self._levels[index + 1].shift) <= width_slots:
+            index += 1
+        level = self._levels[index]
+        shift = level.shift
+        b0 = s0 >> shift
+        b1 = -((-s1) >> shift)
+        n_blocks = b1 - b0
+        if newest is None:
+            valid_lo, valid_hi = 0, -1
+        else:
+            valid_hi = newest >> shift
+            valid_lo = valid_hi - level.capacity + 1
+        low_arr, high_arr, last_arr = level.min[i], level.max[i], level.last[i]
+        cap = level.capacity
+        block_s = (1 << shift) * res
+        edges: list[float] = []
+        lows: list[float | None] = []
+        highs: list[float | None] = []
+        lasts: list[float | None] = []
+        reads = 0
+        for column in range(columns + 1):
+            c0 = b0 + (column * n_blocks // columns if n_blocks >= columns else column)
+            edges.append(c0 * block_s)
+            if column == columns:
+                break
+            c1 = b0 + ((column + 1) * n_blocks // columns if n_blocks >= columns else column + 1)
+            low = high = last = _NAN
+            for block in range(max(c0, valid_lo), min(c1, b1, valid_hi + 1)):
+                reads += 1
+                p = block % cap
+                v = low_arr[p]
+                if not low <= v:  # v NaN keeps low; low NaN takes v
+                    low = v if v == v else low
+                v = high_arr[p]
+                if not high >= v:
+                    high = v if v == v else high
+                v = last_arr[p]
+                if v == v:
+                    last = v
+            lows.append(None if low != low else low)
+            highs.append(None if high != high else high)
+            lasts.append(None if last != last else last)
+        self.blocks_read += reads
+        return Downsampled(tuple(edges[:-1]), tuple(lows), tuple(highs), tuple(lasts), tuple(edges), b1 * block_s, index)

@@ -631,3 +631,45 @@ def test_random_files_raise_only_config_error(text: str) -> None:
 def test_source_describe_never_shows_command_arguments() -> None:
     assert CredentialSource("command", ("pass", "show", "secret-path")).describe() == "command pass"
     assert CredentialSource("env", "OPS_TOKEN").describe() == "env OPS_TOKEN"
+
+
+_numbers = st.one_of(st.integers(min_value=-5, max_value=2000), st.floats(min_value=-5, max_value=2000, allow_nan=False))
+
+
+@settings(max_examples=300, deadline=None)
+@given(key=st.sampled_from(["p50_ms", "p95_ms", "p99_ms", "error_rate_pct", "success_rate_pct"]), pair=st.tuples(_numbers, _numbers))
+def test_config_accepts_exactly_the_overrides_the_threshold_table_accepts(key: str, pair: tuple[float, float]) -> None:
+    """The config check and core ThresholdTable.with_overrides agree, so a loaded config never fails later."""
+    from canary_tui.core.thresholds import CONFIG_KEYS, ThresholdTable
+
+    assert set(CONFIG_KEYS) == {"p50_ms", "p95_ms", "p99_ms", "error_rate_pct", "success_rate_pct"}
+    try:
+        ThresholdTable.seed().with_overrides({key: list(pair)})
+        core_ok = True
+    except ValueError:
+        core_ok = False
+    try:
+        config = config_from_dict({"thresholds": {key: list(pair)}}, None, ENV)
+    except ConfigError:
+        assert not core_ok, (key, pair)
+    else:
+        assert core_ok, (key, pair)
+        ThresholdTable.seed().with_overrides(config.threshold_overrides)
+
+
+def test_docs_document_every_key() -> None:
+    """docs/config.md names every accepted key, so the reference cannot fall behind the code."""
+    from canary_tui import config as config_module
+
+    doc = (REPO / "docs" / "config.md").read_text(encoding="utf-8")
+    keys = (
+        *config_module._TOP_KEYS, *config_module._ENV_KEYS, *config_module._ACTUATOR_KEYS,
+        *config_module._SOURCE_KEYS, *config_module._STAGE_KEYS, *config_module.THRESHOLD_KEYS,
+        "CANARY_TUI_CONFIG", "CANARY_TUI_CONFIG_DIR", "CANARY_TUI_STATE_DIR", "CANARY_TUI_LOG_DIR",
+    )
+    import re
+
+    missing = [key for key in keys if not re.search(rf"`[^`\n]*(?<!\w){re.escape(key)}(?!\w)[^`\n]*`", doc)]
+    assert not missing, missing
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert "## Configuration" in readme and "docs/config.md" in readme

@@ -35,7 +35,7 @@ except ImportError:  # until core.history lands
 from canary_tui.core.plans import RampPlan
 from canary_tui.core.rates import Rates, compute_rates
 from canary_tui.core.rules import Observation, Rule, RuleVerdict, SeedRollbackRule
-from canary_tui.core.samples import Heartbeat
+from canary_tui.core.samples import Deployment, Heartbeat
 from canary_tui.core.stage_clock import bake_status
 from canary_tui.core.thresholds import ThresholdTable
 from canary_tui.core.verdicts import Decision, DecisionKind, GateResult, GateStatus, TriggerState
@@ -53,6 +53,8 @@ EVENTS_MAX = 500
 ROLLBACK_BACKOFF_S: tuple[float, ...] = (0.2, 0.5, 1.0, 2.0, 5.0)
 READBACK_ATTEMPTS = 3
 UNREACHABLE_AFTER_ERRORS = 3
+#: how long a change superseded by a rollback is watched for, should it still land late
+SUPERSEDED_GUARD_S = 120.0
 
 
 @dataclass(slots=True)
@@ -61,6 +63,7 @@ class _InFlight:
 
     name: str
     task: asyncio.Task[ActionResult]
+    target_percent: int | None = None
 
 
 class RampController:
@@ -110,7 +113,8 @@ class RampController:
         self._snapshot_listeners: list[SnapshotListener] = []
         self._event_listeners: list[EventListener] = []
         # observed state
-        self._last: Heartbeat | None = None
+        self._last: Heartbeat | None = None  # last trusted heartbeat (metrics)
+        self._seen: Deployment | None = None  # last deployment seen in any parsed heartbeat
         self._rates: Rates | None = None
         self._error: MissionError | None = None
         self._consecutive_errors = 0
@@ -127,6 +131,7 @@ class RampController:
         self._rollback_task: asyncio.Task[ActionResult] | None = None
         self._auto_task: asyncio.Task[ActionResult] | None = None
         self._own_target: tuple[int | None, bool | None] | None = None
+        self._superseded: dict[int, float] = {}  # target percent -> guard deadline (monotonic s)
         self._last_result: ActionResult | None = None
         self._snapshot = self._build_snapshot()
 
@@ -206,7 +211,7 @@ class RampController:
         if again.signature_ok:
             return self.observe(again)
         why = "server reports verified=false" if not again.verified else "X-Signature does not match the body"
-        return self._observe_bad_signature(why)
+        return self._observe_bad_signature(why, again)
 
     def observe(self, heartbeat: Heartbeat) -> Snapshot:
         """Take in one good heartbeat: follow the server's percent, record history, judge, maybe act."""
@@ -217,7 +222,8 @@ class RampController:
         if previous is not None and heartbeat.fetched_at_s < previous.fetched_at_s:
             return self._snapshot  # an older read-back overtaken by a newer poll
         new_data = previous is None or heartbeat.fetched_at_s > previous.fetched_at_s
-        self._follow_deployment(previous, heartbeat)
+        self._follow_deployment(self._seen, heartbeat.deployment)
+        self._seen = heartbeat.deployment
         self._last = heartbeat
         self._error = None
         self._consecutive_errors = 0
@@ -264,11 +270,19 @@ class RampController:
         self._unsigned_streak += 1
         why = "server reports verified=false" if not heartbeat.verified else "X-Signature does not match the body"
         if self._unsigned_streak >= 2:
-            return self._observe_bad_signature(why)
+            return self._observe_bad_signature(why, heartbeat)
+        self._take_deployment(heartbeat)
         return self.observe_error(SignatureError(f"signature invalid (unconfirmed): {why}"))
 
-    def _observe_bad_signature(self, why: str) -> Snapshot:
+    def _take_deployment(self, heartbeat: Heartbeat | None) -> None:
+        """Follow the percent and pause flag even of an unverified heartbeat (its metrics stay unused)."""
+        if heartbeat is not None:
+            self._follow_deployment(self._seen, heartbeat.deployment)
+            self._seen = heartbeat.deployment
+
+    def _observe_bad_signature(self, why: str, heartbeat: Heartbeat | None = None) -> Snapshot:
         """A signature failure confirmed by the re-fetch: the data is not trusted, and it trips at once."""
+        self._take_deployment(heartbeat)
         self._signature_bad = True
         self._error = SignatureError(f"signature invalid: {why}")
         self._consecutive_errors += 1
@@ -305,10 +319,10 @@ class RampController:
             if failing:
                 names = ", ".join(f"{g.name} ({g.reason})" if g.reason else g.name for g in failing)
                 return self._refused("advance", f"gates failing: {names}", current, target.percent)
-            if self._last is not None and self._last.deployment.paused:
+            if self._seen is not None and self._seen.paused:
                 return self._refused("advance", "the ramp is paused: resume first (or override)", current, target.percent)
         note = note or (f"stage {self.plan.stages.index(target) + 1}: {current}% → {target.percent}%" + (" (override)" if override else ""))
-        return await self._run_exclusive("advance", lambda: self._mutate("advance", trigger, note, percent=target.percent, expected=current))
+        return await self._run_exclusive("advance", lambda: self._mutate("advance", trigger, note, percent=target.percent, expected=current), target.percent)
 
     async def set_percent(self, percent: int, trigger: Trigger, note: str | None = None) -> ActionResult:
         """Set any percent 0..100 (compare-and-set against the observed one); 0 is a rollback."""
@@ -322,7 +336,7 @@ class RampController:
         current = self._percent()
         if current is None:
             return self._refused("set-percent", "no heartbeat yet: the current percent is unknown", None, percent)
-        return await self._run_exclusive("set-percent", lambda: self._mutate("set-percent", trigger, note, percent=percent, expected=current))
+        return await self._run_exclusive("set-percent", lambda: self._mutate("set-percent", trigger, note, percent=percent, expected=current), percent)
 
     async def pause(self, trigger: Trigger, note: str | None = None) -> ActionResult:
         """Put the ramp on hold (compare-and-set on the observed percent)."""
@@ -334,7 +348,7 @@ class RampController:
 
     async def toggle_pause(self, trigger: Trigger, note: str | None = None) -> ActionResult:
         """Pause when running, resume when paused."""
-        paused = bool(self._last and self._last.deployment.paused)
+        paused = bool(self._seen and self._seen.paused)
         return await self._set_paused(not paused, trigger, note)
 
     async def _set_paused(self, paused: bool, trigger: Trigger, note: str | None) -> ActionResult:
@@ -411,10 +425,10 @@ class RampController:
         self._emit(name, f"{name} refused: {message}", EventLevel.WARNING)
         return self._finish(ActionResult(name, False, message, frm, to))
 
-    async def _run_exclusive(self, name: str, make: Callable[[], Awaitable[ActionResult]]) -> ActionResult:
+    async def _run_exclusive(self, name: str, make: Callable[[], Awaitable[ActionResult]], target_percent: int | None = None) -> ActionResult:
         """Run one action as its own task, so a rollback can cancel it; report it as in flight meanwhile."""
         task = asyncio.get_running_loop().create_task(make())
-        self._action = _InFlight(name, task)
+        self._action = _InFlight(name, task, target_percent)
 
         def clear(_: asyncio.Task[ActionResult]) -> None:
             if self._action is not None and self._action.task is task:
@@ -433,6 +447,8 @@ class RampController:
         if self._action is not None and not self._action.task.done():
             self._emit(self._action.name, f"{self._action.name} cancelled: rollback takes precedence", EventLevel.WARNING)
             self._action.task.cancel()
+            if self._action.target_percent:
+                self._superseded[self._action.target_percent] = self.clock.monotonic() + SUPERSEDED_GUARD_S
 
     async def _mutate(
         self,
@@ -583,14 +599,12 @@ class RampController:
 
     # ------------------------------------------------------------------ judging
 
-    def _follow_deployment(self, previous: Heartbeat | None, heartbeat: Heartbeat) -> None:
+    def _follow_deployment(self, old: Deployment | None, dep: Deployment) -> None:
         """Follow percent/pause changes, naming who made them when it was not us."""
-        dep = heartbeat.deployment
         now_s = self.clock.now()
-        if previous is None:
+        if old is None:
             self._entered_at_s = _entered_at(dep.updated_at, now_s)
             return
-        old = previous.deployment
         if dep.canary_percent == old.canary_percent and dep.paused == old.paused:
             return
         ours = self._own_target is not None and self._own_target[0] in (None, dep.canary_percent) and self._own_target[1] in (None, dep.paused)
@@ -606,6 +620,8 @@ class RampController:
                 self._reset_rules()
             else:
                 self._came_down_to_zero = False
+        if not ours and self._landed_late(dep.canary_percent, dep.updated_by):
+            return
         if not ours:
             who = dep.updated_by or "someone else"
             parts = []
@@ -614,6 +630,18 @@ class RampController:
             if dep.paused != old.paused:
                 parts.append("paused" if dep.paused else "resumed")
             self._emit("external-change", f"{who} changed the ramp: {', '.join(parts)}", EventLevel.WARNING)
+
+    def _landed_late(self, percent: int, updated_by: str | None) -> bool:
+        """A change we cancelled for a rollback reached the server anyway: roll back again at once."""
+        deadline = self._superseded.pop(percent, None)
+        if deadline is None or percent == 0 or updated_by not in (None, self.actor) or self.clock.monotonic() > deadline:
+            return False
+        self._emit("rollback", f"a superseded change to {percent}% landed late: rolling back again", EventLevel.ERROR)
+        try:
+            self._ensure_rollback(Trigger.AUTO, f"superseded change to {percent}% landed after the rollback")
+        except RuntimeError:
+            self._emit("rollback", "rollback needed but no event loop is running", EventLevel.ERROR)
+        return True
 
     def _record_history(self, heartbeat: Heartbeat) -> None:
         """Append one row of the chart series."""
@@ -637,7 +665,7 @@ class RampController:
         if self._last is None:
             self._gates = ()
             return
-        percent = self._last.deployment.canary_percent
+        percent = self._seen.canary_percent if self._seen is not None else self._last.deployment.canary_percent
         elapsed_s, bake_s = self._bake()
         self._gates = tuple(
             evaluate_stage_gates(percent, self._last, self._rates, self.thresholds, self._is_stale(), bake_elapsed_s=elapsed_s, bake_s=bake_s)
@@ -662,10 +690,12 @@ class RampController:
             self._trip_reason = None
             return
         reason = "; ".join(f"{v.rule}: {v.reason}" for v in tripped)
+        new_trip = self._trip_reason is None
         self._trip_reason = reason
         percent = obs.stage_percent
         if not self.auto_rollback or self.read_only:
-            self._emit("auto-rollback", f"rollback trigger held ({'read-only' if self.read_only else 'auto-rollback off'}): {reason}", EventLevel.ERROR)
+            if new_trip:
+                self._emit("auto-rollback", f"rollback trigger held ({'read-only' if self.read_only else 'auto-rollback off'}): {reason}", EventLevel.ERROR)
             return
         if percent == 0:
             return
@@ -705,7 +735,7 @@ class RampController:
     # ------------------------------------------------------------------ derived state
 
     def _percent(self) -> int | None:
-        return self._last.deployment.canary_percent if self._last is not None else None
+        return self._seen.canary_percent if self._seen is not None else None
 
     def _data_age_s(self) -> float | None:
         return None if self._last is None else max(0.0, self.clock.now() - self._last.fetched_at_s)
@@ -716,9 +746,9 @@ class RampController:
 
     def _bake(self) -> tuple[float | None, float | None]:
         """(elapsed, required) bake seconds of the current stage, or (None, None) off-plan."""
-        if self._last is None or self._entered_at_s is None:
+        if self._seen is None or self._entered_at_s is None:
             return None, None
-        percent = self._last.deployment.canary_percent
+        percent = self._seen.canary_percent
         index = self.plan.index_of(percent)
         if index is None:
             return None, None
@@ -726,9 +756,9 @@ class RampController:
         return status.elapsed_s, self.plan.stages[index].bake_s
 
     def _stage_view(self) -> StageView | None:
-        if self._last is None:
+        if self._seen is None:
             return None
-        percent = self._last.deployment.canary_percent
+        percent = self._seen.canary_percent
         index = self.plan.index_of(percent)
         nxt = self.plan.next_stage(percent)
         if index is None or self._entered_at_s is None:
@@ -748,9 +778,9 @@ class RampController:
     def _ramp_state(self) -> RampState:
         if self.action_in_flight == "rollback":
             return RampState.ROLLING_BACK
-        if self._last is None:
+        if self._seen is None:
             return RampState.UNKNOWN
-        dep = self._last.deployment
+        dep = self._seen
         if dep.canary_percent == 0:
             return RampState.ROLLED_BACK if self._came_down_to_zero else RampState.IDLE
         if dep.canary_percent >= 100:

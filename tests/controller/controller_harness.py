@@ -99,3 +99,12 @@ async def eventually(make: Callable[[], Awaitable[bool]], timeout_s: float = 10.
         if loop.time() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await asyncio.sleep(0.01)
+
+
+async def holds_for(condition: Callable[[], bool], duration_s: float) -> None:
+    """Assert `condition` stays true for duration_s of wall time (for "never happens" checks)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + duration_s
+    while loop.time() < deadline:
+        assert condition(), "condition stopped holding"
+        await asyncio.sleep(0.02)

@@ -1,7 +1,9 @@
-"""The CLI's basic contract: --version, usage errors exit 2 without a traceback, and `locate`."""
+"""The CLI's basic contract (--version, usage errors exit 2 without a traceback, `locate`) and the shared command helpers."""
 
 from __future__ import annotations
 
+import argparse
+import io
 import json
 import os
 import subprocess
@@ -11,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from canary_tui import __version__
+from canary_tui.commands import common
+from canary_tui.config import Config, CredentialSource, EnvironmentConfig
 
 VENV_BIN = Path(sys.executable).parent
 
@@ -99,3 +103,92 @@ def test_locate_validates_an_existing_config(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert done.stderr.startswith(f"canary-tui: config error in {bad}:\n  (syntax):")
     assert "Traceback" not in done.stderr
+
+
+# ---------------------------------------------------------------- commands/common helpers
+
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_use_colour_needs_a_tty_and_no_no_color(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert common.use_colour(_Tty())
+    assert not common.use_colour(io.StringIO())
+    assert common.paint("ok", "bold green", _Tty()) == "\x1b[1;32mok\x1b[0m"
+    assert common.paint("ok", "bold green", io.StringIO()) == "ok"
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not common.use_colour(_Tty())
+    assert common.paint("ok", "red", _Tty()) == "ok"
+    monkeypatch.setenv("NO_COLOR", "")  # no-color.org: an empty value does not disable colour
+    assert common.use_colour(_Tty())
+
+
+def test_fail_prints_one_line_and_exits(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        common.fail("first\nsecond", code=3)
+    assert info.value.code == 3
+    assert capsys.readouterr().err == "canary-tui: first second\n"
+
+
+def test_print_json_is_stable(capsys: pytest.CaptureFixture[str]) -> None:
+    common.print_json({"b": Path("/x"), "a": 1})
+    assert capsys.readouterr().out == '{\n  "a": 1,\n  "b": "/x"\n}\n'
+
+
+def test_load_config_or_exit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    good = tmp_path / "good.toml"
+    good.write_text("poll_interval_s = 2\n")
+    assert common.load_config_or_exit(argparse.Namespace(config=str(good))).poll_interval_s == 2.0
+    bad = tmp_path / "bad.toml"
+    bad.write_text("poll_interval_s = 0\ntheme = 1\n")
+    with pytest.raises(SystemExit) as info:
+        common.load_config_or_exit(argparse.Namespace(config=str(bad)))
+    assert info.value.code == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == f"canary-tui: config error in {bad}:"
+    assert [line.split(":")[0] for line in err[1:]] == ["  poll_interval_s", "  theme"]
+
+
+def test_resolve_target_or_exit(capsys: pytest.CaptureFixture[str]) -> None:
+    config = Config(environments={"staging": EnvironmentConfig("staging", "https://s.example.com")})
+    assert common.resolve_target_or_exit(config, "staging").url == "https://s.example.com"
+    with pytest.raises(SystemExit) as info:
+        common.resolve_target_or_exit(config, "prod")
+    assert info.value.code == 2
+    assert "Known environments: staging" in capsys.readouterr().err
+
+
+def test_client_for_wires_credentials_timeouts_and_tls(monkeypatch: pytest.MonkeyPatch) -> None:
+    import canary_tui.mission.client as client_module
+
+    seen: dict = {}
+
+    class Recorder:
+        def __init__(self, base_url: str, **kwargs: object) -> None:
+            seen.update(kwargs, base_url=base_url)
+
+    monkeypatch.setattr(client_module, "MissionClient", Recorder)
+    monkeypatch.setenv("MY_TOKEN", "tok")
+    monkeypatch.delenv("HEARTBEAT_SECRET", raising=False)
+    env = EnvironmentConfig(
+        "s", "https://s.example.com", token=CredentialSource("env", "MY_TOKEN"),
+        connect_timeout_s=1.0, read_timeout_s=2.0, total_timeout_s=4.0, verify_tls=False,
+    )
+    clock = object()
+    common.client_for(env, clock=clock)  # type: ignore[arg-type]
+    assert seen["base_url"] == "https://s.example.com"
+    assert seen["token"].reveal() == "tok" and seen["secret"] is None
+    assert seen["timeouts"] == client_module.Timeouts(1.0, 2.0, 4.0)
+    assert seen["clock"] is clock and seen["verify"] is False
+
+
+def test_client_for_exits_2_on_a_broken_credential_source(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    env = EnvironmentConfig("s", "https://s.example.com", token=CredentialSource("file", str(tmp_path / "missing")))
+    with pytest.raises(SystemExit) as info:
+        common.client_for(env)
+    assert info.value.code == 2
+    assert capsys.readouterr().err.startswith(f"canary-tui: file {tmp_path / 'missing'}: cannot read")

@@ -28,10 +28,7 @@ from canary_tui.controller.model import (
 )
 from canary_tui.core.clock import Clock, to_datetime
 from canary_tui.core.gates import evaluate_stage_gates
-try:
-    from canary_tui.core.history import History
-except ImportError:  # until core.history lands
-    from canary_tui.controller.chart import FallbackHistory as History  # type: ignore[assignment]
+from canary_tui.core.history import History
 from canary_tui.core.plans import RampPlan
 from canary_tui.core.rates import Rates, compute_rates
 from canary_tui.core.rules import Observation, Rule, RuleVerdict, SeedRollbackRule
@@ -53,6 +50,8 @@ EVENTS_MAX = 500
 ROLLBACK_BACKOFF_S: tuple[float, ...] = (0.2, 0.5, 1.0, 2.0, 5.0)
 READBACK_ATTEMPTS = 3
 UNREACHABLE_AFTER_ERRORS = 3
+#: chart history slot: 12 series × 72 h at 5 s is ~17 MB (at 1 s it would be ~85 MB)
+HISTORY_RESOLUTION_S = 5.0
 #: how long a change superseded by a rollback is watched for, should it still land late
 SUPERSEDED_GUARD_S = 120.0
 
@@ -87,7 +86,7 @@ class RampController:
         stale_after_s: float = 5.0,
         history_fields: tuple[str, ...] = HISTORY_FIELDS,
         history_max_age_s: float = 72 * 3600.0,
-        history_resolution_s: float = 1.0,
+        history_resolution_s: float = HISTORY_RESOLUTION_S,
         sleep: Sleep = asyncio.sleep,
         rollback_backoff_s: Sequence[float] = ROLLBACK_BACKOFF_S,
         events_max: int = EVENTS_MAX,
@@ -173,12 +172,10 @@ class RampController:
         end_s: float | None = None
         for name in self.history_fields:
             down = self.history.downsample(name, columns)
-            t_s = tuple(down.t_s)
-            if t_s:
-                start_s = t_s[0] if start_s is None else min(start_s, t_s[0])
-                end_s = t_s[-1] if end_s is None else max(end_s, t_s[-1])
-            series.append(ChartSeries(name, t_s, tuple(down.min), tuple(down.max), tuple(down.last)))
-        marks = tuple((float(t), str(label)) for t, label in self.history.marks(start_s, end_s)) if start_s is not None else ()
+            if start_s is None and down.edges_s:
+                start_s, end_s = float(down.edges_s[0]), float(down.end_s)
+            series.append(ChartSeries(name, tuple(down.t_s), tuple(down.min), tuple(down.max), tuple(down.last)))
+        marks = tuple((float(t), str(label)) for t, label in self.history.marks(start_s, None))
         return ChartData(columns, start_s, end_s, tuple(series), marks)
 
     async def wait_idle(self) -> None:

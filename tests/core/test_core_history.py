@@ -223,3 +223,33 @@ def test_bad_input() -> None:
         h.downsample("nope", 3)
     with pytest.raises(ValueError):
         h.downsample("a", 0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(8, 200),
+    st.lists(st.tuples(st.floats(0, 40), values), min_size=1, max_size=300),
+    st.integers(1, 300),
+)
+def test_ring_wraparound_keeps_buckets_exact_inside_the_retention(capacity_s, steps, columns) -> None:
+    """Across wrap-around and gaps, buckets wholly inside the retained range stay exact."""
+    h = History(("v",), max_age_s=float(capacity_s))
+    samples, t = [], T0
+    for dt, value in steps:
+        t += dt
+        samples.append((t, value))
+        h.append(t, {"v": value})
+    newest_slot = math.floor(t)
+    oldest_slot = newest_slot - capacity_s + 1
+    assert h.oldest_s >= oldest_slot and len(h) <= capacity_s
+    ds = h.downsample("v", columns)
+    mins, maxes, lasts = oracle(samples, 1.0, ds)
+    for i, (lo, hi) in enumerate(zip(ds.edges_s, ds.edges_s[1:])):
+        if lo >= oldest_slot:
+            assert (ds.min[i], ds.max[i], ds.last[i]) == (mins[i], maxes[i], lasts[i])
+        elif hi > oldest_slot:  # straddles the edge: never invents a value beyond what was appended
+            if ds.max[i] is not None:
+                assert maxes[i] is not None and ds.max[i] <= maxes[i] and ds.min[i] >= mins[i]
+        else:
+            assert ds.max[i] is None
+    assert h.buffer_lengths() == History(("v",), max_age_s=float(capacity_s)).buffer_lengths()

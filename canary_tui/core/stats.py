@@ -28,7 +28,9 @@ def wilson_interval(x: int, n: int, z: float = Z_95) -> tuple[float, float]:
     z2 = z * z
     center = (x + z2 / 2.0) / (n + z2)
     half = z / (n + z2) * math.sqrt(x * (n - x) / n + z2 / 4.0)
-    return max(0.0, center - half), min(1.0, center + half)
+    low = 0.0 if x == 0 else max(0.0, center - half)
+    high = 1.0 if x == n else min(1.0, center + half)
+    return low, high
 
 
 def _log_binom_pmf(k: int, n: int, log_q: float, log_1mq: float) -> float:
@@ -38,27 +40,59 @@ def _log_binom_pmf(k: int, n: int, log_q: float, log_1mq: float) -> float:
     )
 
 
+def _logaddexp(a: float, b: float) -> float:
+    """ln(e^a + e^b) without overflow or underflow."""
+    if a < b:
+        a, b = b, a
+    return a if b == -math.inf else a + math.log1p(math.exp(b - a))
+
+
+#: Above this n, terms more than 40 sd from the mean are skipped (far below any p of interest).
+_FULL_SUM_MAX_N = 200_000
+
+
 def binom_ppf(p: float, n: int, q: float) -> int:
-    """Smallest k with P(Binomial(n, q) <= k) >= p (scipy.stats.binom.ppf), summed in log space."""
+    """Smallest k with P(Binomial(n, q) <= k) >= p, as scipy.stats.binom.ppf; summed in log space.
+
+    The lower tail is summed upwards for p <= 1/2, the upper tail downwards otherwise, so both
+    extremes keep full relative precision.
+    """
     if n < 0 or not 0.0 <= q <= 1.0 or not 0.0 <= p <= 1.0:
         raise ValueError("need n >= 0, 0 <= q <= 1 and 0 <= p <= 1")
     if p == 0.0:
-        return -1 if n > 0 and q > 0.0 else 0  # scipy: ppf(0) = lower support - 1
+        return -1  # as scipy: ppf(0) is one below the support
+    if p == 1.0:
+        return n  # ... and ppf(1) its top
     if q == 0.0 or n == 0:
         return 0
     if q == 1.0:
         return n
-    log_q, log_1mq = math.log(q), math.log1p(-q)
-    mean, sd = n * q, math.sqrt(n * q * (1.0 - q))
-    # Terms more than 40 sd below the mean are far below double precision: skip them.
-    start = max(0, int(mean - 40.0 * sd) - 1)
-    target = p * (1.0 - 1e-13)  # absorb rounding in the running sum, as scipy's search does
-    cdf = 0.0
-    for k in range(start, n + 1):
-        cdf += math.exp(_log_binom_pmf(k, n, log_q, log_1mq))
-        if cdf >= target:
+    log_odds = math.log(q) - math.log1p(-q)
+    margin = 40.0 * math.sqrt(n * q * (1.0 - q)) + 1.0
+    low_k, high_k = 0, n
+    if n > _FULL_SUM_MAX_N:
+        low_k, high_k = max(0, int(n * q - margin)), min(n, int(n * q + margin) + 1)
+    tolerance = 1e-12
+    if p <= 0.5:
+        target = math.log(p) - tolerance
+        log_pmf = _log_binom_pmf(low_k, n, math.log(q), math.log1p(-q))
+        log_cdf = -math.inf
+        for k in range(low_k, high_k + 1):
+            log_cdf = _logaddexp(log_cdf, log_pmf)
+            if log_cdf >= target:
+                return k
+            log_pmf += math.log(n - k) - math.log(k + 1) + log_odds
+        return high_k
+    target = math.log1p(-p) + tolerance  # smallest k with P(B > k) <= 1 − p
+    log_pmf = _log_binom_pmf(high_k, n, math.log(q), math.log1p(-q))
+    log_sf = -math.inf  # P(B > k) for k = high_k
+    for k in range(high_k, low_k, -1):
+        log_sf_below = _logaddexp(log_sf, log_pmf)  # P(B > k − 1)
+        if log_sf_below > target:
             return k
-    return n
+        log_sf = log_sf_below
+        log_pmf += math.log(k) - math.log(n - k + 1) - log_odds
+    return low_k
 
 
 def quantile_rank_interval(n: int, q: float = 0.95, confidence: float = 0.95) -> tuple[int, int]:

@@ -37,7 +37,7 @@ class LatencyBuckets:
 
 @dataclass(frozen=True, slots=True)
 class VariantMetrics:
-    """Window figures of one variant (canary or stable)."""
+    """One variant's figures (canary or stable): monotonic counters, window percentiles."""
 
     requests: int
     errors: int

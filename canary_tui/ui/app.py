@@ -111,6 +111,7 @@ class CanaryApp(App[None]):
             self.register_theme(loaded)
         self.snapshot: Snapshot | None = None
         self.frozen = False
+        self._frozen_snapshot: Snapshot | None = None
         self.in_flight: set[str] = set()
         self.polls = 0
         self.poll_errors = 0
@@ -254,8 +255,6 @@ class CanaryApp(App[None]):
                 self._error_history.append(snapshot.rates.error_rate)
         if not self.frozen:
             self.render_snapshot(snapshot)
-        else:
-            self._render_header(snapshot)
         self.refresh_bindings()
 
     @on(EventArrived)
@@ -267,7 +266,9 @@ class CanaryApp(App[None]):
         self.query_one("#events", EventsLog).add(presenter.event_line(message.event))
 
     def _render_header(self, snapshot: Snapshot) -> None:
-        """Only the header (it shows the freeze and in-flight state even while frozen)."""
+        """Only the header; while frozen it keeps the frozen data and shows the freeze and in-flight badges."""
+        if self.frozen and self._frozen_snapshot is not None:
+            snapshot = self._frozen_snapshot
         view = presenter.header_view(self._labelled(snapshot), frozen=self.frozen)
         if self.read_only and not view.read_only:
             from dataclasses import replace
@@ -430,6 +431,7 @@ class CanaryApp(App[None]):
     def action_freeze(self) -> None:
         """Freeze or unfreeze the view; polling goes on and nothing is lost."""
         self.frozen = not self.frozen
+        self._frozen_snapshot = self.snapshot if self.frozen else None
         if not self.frozen:
             log = self.query_one("#events", EventsLog)
             while self._pending_events:

@@ -68,7 +68,7 @@ class ConfirmAdvance(ModalScreen[AdvanceRequest | None]):
             yield Static(self._evidence_markup(), id="evidence")
             if self.needs_override:
                 yield Label("Gates are not all passing. Type the target percent to override:", id="warning")
-                yield PercentInput(placeholder=str(self.to_percent), restrict=r"\d{0,3}", max_length=3, id="override")
+                yield PercentInput(placeholder="type %", restrict=r"\d{0,3}", max_length=3, id="override")
             with Horizontal(id="buttons"):
                 yield Button("Cancel", id="cancel", variant="primary")
                 yield Button(f"Advance to {self.to_percent}%", id="advance", variant="warning" if self.needs_override else "success", disabled=self.needs_override)

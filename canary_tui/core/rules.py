@@ -112,7 +112,7 @@ class SeedRollbackRule:
         if obs.signature_confirmed_bad:
             return RuleVerdict(self.name, True, "signature invalid (confirmed by re-fetch)", needed, needed)
         if not obs.usable:
-            why = "stale data" if obs.stale else (obs.error or "no data")
+            why = obs.error or ("stale data" if obs.stale else "no data")
             return RuleVerdict(self.name, False, f"hold: {why}", self._debounce.count, needed, hold=True)
         assert obs.heartbeat is not None and obs.rates is not None
         if _unmeasurable(obs.heartbeat, obs.rates):

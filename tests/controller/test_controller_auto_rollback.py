@@ -1,0 +1,136 @@
+"""Auto-rollback over loopback: each seed trigger fires after its debounce; a blip or an outage never fires."""
+
+from __future__ import annotations
+
+from canary_tui.controller.model import ConnectionState, RampState, Trigger
+from canary_tui.core.clock import ManualClock
+from canary_tui.core.verdicts import DecisionKind
+
+from controller_harness import audit_records, make_client, make_controller, poll
+
+SECRET = "hmac-test-secret"
+
+
+async def _live_at(ctl, percent: int) -> None:
+    await ctl.refresh()
+    assert (await ctl.set_percent(percent, Trigger.CLI)).ok
+
+
+async def _poll_until_rollback(ctl, clock, step_s: float, max_polls: int) -> list[int]:
+    """Poll until an auto-rollback starts; returns the debounce count seen at each poll."""
+    counts = []
+    for _ in range(max_polls):
+        clock.advance(step_s)
+        snap = await ctl.refresh()
+        counts.append(snap.auto_rollback.count)
+        if ctl.action_in_flight == "rollback":
+            return counts
+    raise AssertionError(f"no auto-rollback; counts {counts}")
+
+
+def _auto_records(ctl) -> list[dict[str, object]]:
+    return [r for r in audit_records(ctl) if r["action"] == "rollback" and r["trigger"] == "auto"]
+
+
+async def test_error_spike_trips_after_three_consecutive_breaches(simulator_factory, tmp_path):
+    clock = ManualClock()
+    sim = simulator_factory(scenario="error-spike", token="test-token", seed=7, clock=clock)
+    async with make_client(sim.url, clock) as client:
+        ctl = make_controller(client, clock, tmp_path)
+        await _live_at(ctl, 10)
+        counts = await _poll_until_rollback(ctl, clock, 30.0, 12)
+        # healthy for 120 s (4 polls), then 3 breaching polls: 1, 2, trip
+        assert counts == [0, 0, 0, 0, 1, 2, 3]
+        await ctl.wait_idle()
+        assert sim.state.canary_percent == 0
+        assert ctl.snapshot.ramp is RampState.ROLLED_BACK
+        records = _auto_records(ctl)
+        assert records[0]["outcome"] == "attempt" and records[-1]["outcome"] == "ok"
+        assert "error rate" in str(records[0]["note"]) and "> 5%" in str(records[0]["note"])
+        assert sim.state.history[-1].actor == "alice@test" and "auto-rollback" in sim.state.history[-1].note
+
+
+async def test_p95_over_one_second_trips(simulator_factory, tmp_path):
+    clock = ManualClock()
+    sim = simulator_factory(scenario="latency-regression", token="test-token", seed=7, clock=clock)
+    async with make_client(sim.url, clock) as client:
+        ctl = make_controller(client, clock, tmp_path)
+        await _live_at(ctl, 50)
+        counts = await _poll_until_rollback(ctl, clock, 15.0, 40)
+        assert counts[-3:] == [1, 2, 3] and counts[-4] == 0
+        await ctl.wait_idle()
+        assert sim.state.canary_percent == 0
+        note = str(_auto_records(ctl)[0]["note"])
+        assert "P95" in note and "> 1000 ms" in note
+
+
+async def test_confirmed_bad_signature_trips_at_once(simulator_factory, tmp_path):
+    clock = ManualClock()
+    sim = simulator_factory(scenario="bad-signature", token="test-token", secret=SECRET, seed=7, clock=clock)
+    async with make_client(sim.url, clock, secret=SECRET) as client:
+        ctl = make_controller(client, clock, tmp_path)
+        await _live_at(ctl, 10)
+        counts = await _poll_until_rollback(ctl, clock, 20.0, 10)
+        # live from the second after the change, so the first bad heartbeat is at the 80 s poll: no debounce
+        assert len(counts) == 4
+        heartbeats_before = sim.state.counters["heartbeats"]
+        await ctl.wait_idle()
+        assert sim.state.canary_percent == 0
+        assert heartbeats_before >= 2
+        assert any(e.kind == "signature" and "confirmed" in e.message for e in ctl.events)
+        assert "signature invalid" in str(_auto_records(ctl)[0]["note"])
+        await poll(ctl, clock, 20.0, 3)  # still unsigned, but at 0% nothing more happens
+        assert len([r for r in _auto_records(ctl) if r["outcome"] == "attempt"]) == 1
+
+
+async def test_one_bad_signature_is_not_confirmed_by_the_refetch(simulator_factory, tmp_path):
+    clock = ManualClock()
+    sim = simulator_factory(scenario="healthy", faults=True, token="test-token", secret=SECRET, seed=7, clock=clock)
+    async with make_client(sim.url, clock, secret=SECRET) as client:
+        ctl = make_controller(client, clock, tmp_path)
+        await _live_at(ctl, 10)
+        sim.inject_fault("bad_signature", count=1, paths=["/api/ghost/heartbeat"])
+        clock.advance(10.0)
+        snap = await ctl.refresh()
+        assert snap.connection is ConnectionState.LIVE and ctl.action_in_flight is None
+        assert any("re-fetching once" in e.message for e in ctl.events)
+        sim.inject_fault("bad_signature", count=2, paths=["/api/ghost/heartbeat"], mode="both")
+        clock.advance(10.0)
+        await ctl.refresh()
+        await ctl.wait_idle()
+        assert sim.state.canary_percent == 0
+
+
+async def test_error_spike_with_auto_rollback_off_only_reports(simulator_factory, tmp_path):
+    clock = ManualClock()
+    sim = simulator_factory(scenario="error-spike", token="test-token", seed=7, clock=clock)
+    async with make_client(sim.url, clock) as client:
+        ctl = make_controller(client, clock, tmp_path, auto_rollback=False)
+        await _live_at(ctl, 10)
+        await poll(ctl, clock, 30.0, 8)
+        snap = ctl.snapshot
+        assert sim.state.canary_percent == 10 and ctl.action_in_flight is None
+        assert snap.decision.kind is DecisionKind.ROLLBACK and snap.ramp is RampState.GATE_FAILING
+        assert snap.auto_rollback.label == "disarmed"
+        assert len([e for e in ctl.events if "trigger held" in e.message]) == 1
+
+
+async def test_outage_holds_and_never_rolls_back(simulator_factory, tmp_path):
+    clock = ManualClock()
+    sim = simulator_factory(scenario="outage", token="test-token", seed=7, clock=clock)
+    async with make_client(sim.url, clock) as client:
+        ctl = make_controller(client, clock, tmp_path)
+        await _live_at(ctl, 10)
+        states = []
+        for _ in range(30):  # 150 s: healthy, 30 s of dropped connections, healthy again
+            clock.advance(5.0)
+            snap = await ctl.refresh()
+            states.append(snap.connection)
+            assert ctl.action_in_flight is None
+            if snap.connection is not ConnectionState.LIVE:
+                assert snap.auto_rollback.armed is False and snap.auto_rollback.label.startswith("held")
+                assert snap.decision.kind is DecisionKind.HOLD
+                assert snap.data_age_s is not None and snap.data_age_s > 0
+        assert ConnectionState.UNREACHABLE in states and states[-1] is ConnectionState.LIVE
+        assert sim.state.canary_percent == 10
+        assert not _auto_records(ctl)

@@ -58,21 +58,22 @@ def _write(root: Path, rel: str, text: str = "") -> None:
 
 
 def test_the_contracts_catch_violations(tmp_path: Path) -> None:
-    """A throwaway canary_tui with one violation per contract, linted with the real pyproject.toml: all BROKEN."""
+    """A throwaway canary_tui with one planted violation per forbidden contract, linted with the real pyproject.toml."""
     shutil.copy(REPO / "pyproject.toml", tmp_path / "pyproject.toml")
-    pkg = "canary_tui"
-    for sub in ("", "core", "mission", "controller", "ui", "ui/widgets", "simulator", "commands"):
-        _write(tmp_path, f"{pkg}/{sub}/__init__.py" if sub else f"{pkg}/__init__.py")
-    _write(tmp_path, f"{pkg}/cli.py")
-    _write(tmp_path, f"{pkg}/config.py")
-    _write(tmp_path, f"{pkg}/paths.py")
-    _write(tmp_path, f"{pkg}/core/clean.py", "import math\n")
-    _write(tmp_path, f"{pkg}/core/leaky.py", "import asyncio\n")
-    _write(tmp_path, f"{pkg}/mission/leaky.py", "from textual.app import App\n")
-    _write(tmp_path, f"{pkg}/ui/widgets/leaky.py", "from canary_tui.controller import anything\n")
+    forbidden = [c for c in contracts() if c["type"] == "forbidden"]
+    internal = {m for c in forbidden for m in (*c["source_modules"], *c["forbidden_modules"]) if m.startswith("canary_tui")}
+    for module in sorted(internal | {"canary_tui"}):
+        _write(tmp_path, module.replace(".", "/") + "/__init__.py")
+    _write(tmp_path, "canary_tui/core/clean.py", "import math\n")
+    planted: dict[str, str] = {}
+    for i, contract in enumerate(forbidden):
+        source, target = contract["source_modules"][-1], contract["forbidden_modules"][0]
+        _write(tmp_path, f"{source.replace('.', '/')}/leak{i}.py", f"import {target}\n")
+        planted[contract["name"]] = f"{source}.leak{i} -> {target}"
+    _write(tmp_path, "canary_tui/core/leak_io.py", "import asyncio\n")  # core must not do asyncio I/O
     done = lint(tmp_path, pythonpath=tmp_path)
     found = statuses(done.stdout)
     assert done.returncode != 0
-    assert found == {c["name"]: "BROKEN" for c in contracts()}, done.stdout[-3000:] + done.stderr[-2000:]
-    assert "canary_tui.core.leaky -> asyncio" in done.stdout
-    assert "canary_tui.mission.leaky -> textual" in done.stdout
+    assert {name: found.get(name) for name in planted} == {name: "BROKEN" for name in planted}, done.stdout[-3000:] + done.stderr[-2000:]
+    for chain in (*planted.values(), "canary_tui.core.leak_io -> asyncio"):
+        assert chain in done.stdout, chain

@@ -12,6 +12,7 @@ import asyncio
 import email.utils
 import json
 import logging
+import os
 import random
 import ssl
 from collections.abc import Awaitable, Callable
@@ -127,6 +128,8 @@ class MissionClient:
         rng: random.Random | None = None,
     ) -> None:
         self._base = _parse_base_url(base_url)
+        if token is not None and not all(33 <= ord(ch) < 127 for ch in token.reveal()):
+            raise InvalidTargetError("the bearer token has characters an HTTP header cannot carry")
         self._token = token
         self._secret = secret
         self._timeouts = timeouts
@@ -476,6 +479,15 @@ def _is_tls_failure(exc: BaseException) -> bool:
 
 
 def _root_message(exc: BaseException) -> str:
-    """A short reason from the exception (or its cause when it has no text of its own)."""
+    """A short reason: the innermost OS error's strerror (e.g. "Connection refused") when there is one."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and not isinstance(current, ssl.SSLError) and current.errno:
+            return os.strerror(current.errno)
+        if isinstance(current, OSError) and current.strerror:
+            return current.strerror[:200]
+        current = current.__cause__ or current.__context__
     text = str(exc) or str(exc.__cause__ or exc.__context__ or "") or type(exc).__name__
     return text[:200]

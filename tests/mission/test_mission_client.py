@@ -151,3 +151,10 @@ def test_unusable_base_urls_are_typed_errors(url: str) -> None:
 def test_unreadable_ca_bundle_is_a_typed_error(tmp_path) -> None:
     with pytest.raises(InvalidTargetError):
         MissionClient("https://127.0.0.1:1", verify=str(tmp_path / "missing.pem"))
+
+
+@pytest.mark.parametrize("value", ["tok\nen", "tok en", "tök"])
+def test_token_that_cannot_be_a_header_is_refused_without_echo(value: str) -> None:
+    with pytest.raises(InvalidTargetError) as info:
+        MissionClient("http://127.0.0.1:1", token=Secret(value))
+    assert value not in str(info.value)

@@ -132,19 +132,34 @@ class CommandActuator:
             )
         except OSError as exc:
             raise ActuatorError(f"cannot run {argv[0]}: {exc.strerror or exc}", transient=False) from None
+        chunks: list[bytes] = []
+
+        async def pump() -> None:
+            assert proc.stdout is not None
+            while data := await proc.stdout.read(65536):
+                chunks.append(data)
+
+        reader = asyncio.get_running_loop().create_task(pump())
         try:
-            out, _ = await asyncio.wait_for(proc.communicate(), timeout=self.timeout_s)
+            await asyncio.wait_for(proc.wait(), timeout=self.timeout_s)
         except (asyncio.TimeoutError, asyncio.CancelledError) as exc:
             _kill_group(proc)
-            try:
-                out, _ = await asyncio.wait_for(proc.communicate(), timeout=5.0)
-            except (asyncio.TimeoutError, asyncio.CancelledError):
-                out = b""
+            await _settle(proc, reader)
             if isinstance(exc, asyncio.CancelledError):
                 raise
-            text = _clip(out)
-            raise ActuatorError(f"{os.path.basename(argv[0])} timed out after {self.timeout_s:g} s", output=text) from None
-        return int(proc.returncode or 0), _clip(out)
+            name = os.path.basename(argv[0])
+            raise ActuatorError(f"{name} timed out after {self.timeout_s:g} s", output=_clip(b"".join(chunks))) from None
+        await _settle(proc, reader)
+        return int(proc.returncode or 0), _clip(b"".join(chunks))
+
+
+async def _settle(proc: asyncio.subprocess.Process, reader: asyncio.Task[None]) -> None:
+    """Reap the process and finish reading its output (bounded: a leftover grandchild may hold the pipe)."""
+    try:
+        await asyncio.wait_for(asyncio.shield(proc.wait()), timeout=5.0)
+        await asyncio.wait_for(asyncio.shield(reader), timeout=2.0)
+    except asyncio.TimeoutError:
+        reader.cancel()
 
 
 def _substitute(part: str, values: dict[str, str]) -> str:

@@ -38,3 +38,10 @@ def heartbeat(
 def variant(requests: int, errors: int, p95_ms: float | None = 300.0, **kw: float | None) -> VariantMetrics:
     """Per-variant counters and percentiles."""
     return VariantMetrics(requests, errors, kw.get("p50_ms", 30.0), p95_ms, kw.get("p99_ms", 420.0))
+
+
+def deterministic(max_examples: int = 100):
+    """Hypothesis settings for this suite: a fixed seed, no example database, no deadline."""
+    from hypothesis import settings
+
+    return settings(derandomize=True, database=None, deadline=None, max_examples=max_examples)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from core_factories import heartbeat, variant
+from core_factories import deterministic, heartbeat, variant
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -123,6 +123,7 @@ def test_overrides_move_the_gates() -> None:
     assert (err.name, err.status) == ("errors < 2%", GateStatus.PASS)
 
 
+@deterministic()
 @given(
     st.integers(1, 100),
     st.one_of(st.none(), st.floats(0, 5000)),

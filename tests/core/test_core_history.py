@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 
 import pytest
-from hypothesis import given, settings
+from core_factories import deterministic
+from hypothesis import given
 from hypothesis import strategies as st
 
 from canary_tui.core.history import History
@@ -52,7 +53,7 @@ def histories(draw):
     return resolution_s, samples
 
 
-@settings(max_examples=300, deadline=None)
+@deterministic(300)
 @given(histories(), st.integers(1, 120), st.data())
 def test_every_bucket_is_exact_so_spikes_survive(history_case, columns, data) -> None:
     resolution_s, samples = history_case
@@ -225,7 +226,7 @@ def test_bad_input() -> None:
         h.downsample("a", 0)
 
 
-@settings(max_examples=200, deadline=None)
+@deterministic(200)
 @given(
     st.integers(8, 200),
     st.lists(st.tuples(st.floats(0, 40), values), min_size=1, max_size=300),

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-CORE = Path(__file__).resolve().parents[2] / "canary_tui" / "core"
+import canary_tui.core
+
+CORE = Path(canary_tui.core.__file__).resolve().parent
 MINE = ("thresholds", "gates", "stage_clock", "history", "plans", "rates", "samples")
 FORBIDDEN = {"textual", "textual_plotext", "httpx", "starlette", "uvicorn", "asyncio", "socket", "subprocess",
              "os", "pathlib", "io", "shutil", "time", "urllib", "http"}

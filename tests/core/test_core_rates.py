@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from core_factories import heartbeat, variant
+from core_factories import deterministic, heartbeat, variant
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -12,6 +12,7 @@ from canary_tui.core.rates import compute_rates, counter_delta
 counts = st.integers(min_value=0, max_value=10**12)
 
 
+@deterministic()
 @given(counts, counts)
 def test_counter_delta_is_the_increase_or_the_whole_value_after_a_restart(previous, current) -> None:
     delta, reset = counter_delta(previous, current)
@@ -30,6 +31,7 @@ def counter_pair(draw):
     return r0, e0, r1, e1
 
 
+@deterministic()
 @given(counter_pair(), st.floats(min_value=0.001, max_value=3600))
 def test_rates_are_never_negative_and_exact_without_restart(pair, interval_s) -> None:
     r0, e0, r1, e1 = pair
@@ -53,6 +55,7 @@ def test_rates_are_never_negative_and_exact_without_restart(pair, interval_s) ->
         assert rates.error_rate is None and rates.success_rate is None
 
 
+@deterministic()
 @given(st.lists(st.tuples(st.integers(0, 500), st.integers(0, 50), st.booleans()), min_size=1, max_size=30))
 def test_summed_deltas_equal_the_true_traffic_across_restarts(steps) -> None:
     """A server counts traffic and sometimes restarts (counters to zero); summed deltas lose nothing."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
+from core_factories import deterministic
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -55,6 +56,7 @@ def test_clock_before_entry_never_gives_negative_elapsed() -> None:
     assert got.elapsed_s == 0.0 and got.remaining_s == 24 * HOUR_S
 
 
+@deterministic()
 @given(
     st.lists(st.integers(0, 48 * 3600), min_size=1, max_size=5),
     st.data(),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
+from core_factories import deterministic
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -71,6 +72,7 @@ def test_glyphs_and_words() -> None:
     assert SEED.classify(Metric.P95_MS, 600).action == "watch"
 
 
+@deterministic()
 @given(st.sampled_from(SEED_ROWS), st.floats(min_value=0, max_value=2, allow_nan=False))
 def test_level_matches_the_table_everywhere(row, scale) -> None:
     metric, _, warn, crit, _, _ = row
@@ -84,6 +86,7 @@ def test_level_matches_the_table_everywhere(row, scale) -> None:
         assert level is (Level.HEALTHY if value < warn else Level.CRITICAL if value > crit else Level.WARNING)
 
 
+@deterministic()
 @given(st.sampled_from(SEED_ROWS), st.sampled_from(["warn", "crit"]))
 def test_exact_boundaries_are_warning_and_one_step_past_is_not(row, which) -> None:
     metric, _, warn, crit, _, _ = row

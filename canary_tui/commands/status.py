@@ -57,6 +57,7 @@ class StatusReport:
     rates: Rates | None = None
     extra_levels: dict[str, Level] = field(default_factory=dict)
     error: str | None = None
+    perfdata: str = ""
 
     @property
     def exit_code(self) -> int:
@@ -193,7 +194,29 @@ def judge(target: str, first: Heartbeat, second: Heartbeat, table: ThresholdTabl
         return StatusReport(target, Level.UNKNOWN, checks, second, rates, extra, error="no measurable metric (no traffic?)")
     levels = known + list(extra.values())
     level = max(levels, key=lambda lv: lv.severity)
-    return StatusReport(target, level, checks, second, rates, extra)
+    return StatusReport(target, level, checks, second, rates, extra, perfdata=_perfdata(second, rates, table))
+
+
+def _perfdata(hb: Heartbeat, rates: Rates, table: ThresholdTable) -> str:
+    """Monitoring-plugin performance data: 'label'=value[UOM];warn;crit for each known figure."""
+    items: list[str] = []
+
+    def add(label: str, value: float | None, unit: str, metric: Metric | None, scale: float = 1.0) -> None:
+        if value is None:
+            return
+        bounds = ""
+        if metric is not None:
+            t = table.threshold(metric)
+            bounds = f";{t.warning_from * scale:g};{t.critical_beyond * scale:g}"
+        items.append(f"{label}={value * scale:.6g}{unit}{bounds}")
+
+    add("error_rate", rates.error_rate, "%", Metric.ERROR_RATE, 100.0)
+    add("p50", hb.metrics.p50_ms, "ms", Metric.P50_MS)
+    add("p95", hb.metrics.p95_ms, "ms", Metric.P95_MS)
+    add("p99", hb.metrics.p99_ms, "ms", Metric.P99_MS)
+    add("heartbeat", hb.response_ms, "ms", None)
+    add("canary_percent", float(hb.deployment.canary_percent), "%", None)
+    return " ".join(items)
 
 
 def _signature_word(hb: Heartbeat) -> str:
@@ -225,7 +248,7 @@ def render_text(report: StatusReport) -> str:
     """The summary line, the seed's 'Checking metrics' block and the deployment block."""
     from canary_tui.commands.common import paint
 
-    lines = [summary_line(report)]
+    lines = [summary_line(report) + (f" | {report.perfdata}" if report.perfdata else "")]
     hb = report.heartbeat
     if hb is None:
         return "\n".join(lines) + "\n"
@@ -237,13 +260,14 @@ def render_text(report: StatusReport) -> str:
         c = check.classification
         lines.append(f"  {paint(c.glyph, STYLE[c.level])} {check.label}: {check.text} {paint(c.word, STYLE[c.level])}")
     dep = hb.deployment
-    updated = dep.updated_at.strftime("%Y-%m-%d %H:%M:%SZ") if dep.updated_at else "never"
+    when = dep.updated_at.strftime("%Y-%m-%d %H:%M:%SZ") if dep.updated_at else None
+    updated = "never" if when is None and dep.updated_by is None else f"{when or 'unknown time'} by {dep.updated_by or 'unknown'}"
     lines += [
         "Deployment",
         f"  Versions: {dep.stable_version} (stable) → {dep.canary_version} (canary)",
         f"  Canary:   {dep.canary_percent}%",
         f"  Paused:   {'yes' if dep.paused else 'no'}",
-        f"  Updated:  {updated} by {dep.updated_by or 'unknown'}",
+        f"  Updated:  {updated}",
     ]
     return "\n".join(lines) + "\n"
 

@@ -72,6 +72,7 @@ def test_text_output_has_summary_metrics_and_deployment(simulator_factory, tmp_p
     lines = result.stdout.splitlines()
     assert result.returncode == 0, result.stdout
     assert lines[0].startswith("CANARY OK - sim: canary 50% (v0.5.0), errors ")
+    assert " | error_rate=" in lines[0] and "p95=" in lines[0] and "ms;500;750" in lines[0]
     assert lines[1] == "Checking metrics"
     assert lines[2].startswith("  ✔ Heartbeat OK: ") and "signature verified" in lines[2]
     text = result.stdout

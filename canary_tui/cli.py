@@ -67,3 +67,43 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("canary-tui: interrupted\n")
         return 130
+    except SystemExit:
+        raise
+    except Exception as exc:  # the last line of defence: one line for the operator, the traceback to a file
+        return _report_crash(exc, args)
+
+
+def _report_crash(exc: Exception, args: argparse.Namespace) -> int:
+    """Print one line naming the failure and where its traceback went; exit 2 for config errors, else 1."""
+    from canary_tui.config import ConfigError
+
+    if isinstance(exc, ConfigError):
+        from canary_tui.commands.common import report_config_error
+
+        report_config_error(exc)
+        return EXIT_USAGE
+    where = _write_crash_log(exc)
+    summary = " ".join(str(exc).splitlines())[:200] or type(exc).__name__
+    sys.stderr.write(f"canary-tui: {getattr(args, 'command', '')} failed: {type(exc).__name__}: {summary}\n")
+    if where:
+        sys.stderr.write(f"canary-tui: details in {where}\n")
+    return 1
+
+
+def _write_crash_log(exc: Exception) -> str | None:
+    """Append the traceback to crash.log in the log dir; None when even that fails."""
+    import time
+    import traceback
+
+    try:
+        from canary_tui.paths import log_dir
+
+        directory = log_dir()
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / "crash.log"
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(f"--- {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}\n")
+            handle.write("".join(traceback.format_exception(exc)))
+        return str(path)
+    except Exception:
+        return None

@@ -68,6 +68,7 @@ def test_healthy_is_ok_exit_0(simulator_factory, tmp_path) -> None:
 
 def test_text_output_has_summary_metrics_and_deployment(simulator_factory, tmp_path) -> None:
     sim = simulator_factory(scenario="healthy", initial_percent=50, speed=60, seed=22, secret=SECRET_VALUE)
+    sim.state.set_canary(50, None, True, "hold for lunch", "alice@test")
     result = _run(tmp_path, sim.url, "sim", config=LENIENT)
     lines = result.stdout.splitlines()
     assert result.returncode == 0, result.stdout
@@ -80,7 +81,8 @@ def test_text_output_has_summary_metrics_and_deployment(simulator_factory, tmp_p
         assert f"{label}" in text
     assert " healthy" in text and "%)" in text
     assert "  Versions: v0.4.1 (stable) → v0.5.0 (canary)" in lines
-    assert "  Canary:   50%" in lines and "  Paused:   no" in lines
+    assert "  Canary:   50%" in lines and "  Paused:   yes" in lines
+    assert any(line.startswith("  Updated:  20") and line.endswith(" by alice@test") for line in lines)
 
 
 def test_seed_error_table_makes_half_a_percent_a_warning_exit_1(simulator_factory, tmp_path) -> None:

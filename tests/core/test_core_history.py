@@ -43,7 +43,7 @@ values = st.one_of(st.none(), st.floats(-1e6, 1e6, allow_nan=False))
 @st.composite
 def histories(draw):
     """(resolution_s, samples) with offsets that may repeat a slot or step back a little."""
-    resolution_s = draw(st.sampled_from([1.0, 0.5, 2.0]))
+    resolution_s = draw(st.sampled_from([1.0, 0.5, 2.0, 5.0]))
     steps = draw(st.lists(st.tuples(st.floats(-3, 400), values), min_size=0, max_size=200))
     t = T0
     samples = []
@@ -187,7 +187,7 @@ def test_same_slot_samples_keep_min_max_and_last() -> None:
 def test_missing_values_leave_gaps_not_zeros() -> None:
     h = History(("a", "b"), max_age_s=60)
     h.append(T0, {"a": 1.0, "b": None})
-    h.append(T0 + 1, {"a": math.nan})
+    h.append(T0 + 1, {"a": math.nan, "b": math.inf})
     h.append(T0 + 2, {"b": 3.0})
     assert h.downsample("a", 3).max == (1.0, None, None)
     assert h.downsample("b", 3).max == (None, None, 3.0)

@@ -175,7 +175,7 @@ class MissionClient:
         if answer.status_code != 200:
             raise _status_error(answer, self._clock.now())
         signature_valid = None
-        if self._secret is not None:
+        if self._secret:  # an empty secret counts as none configured
             signature_valid = verify_signature(answer.body, answer.headers.get("x-signature"), self._secret)
         return parse_heartbeat(
             answer.body,

@@ -398,10 +398,13 @@ class RampController:
         self._publish()
         return task
 
-    async def aclose(self) -> None:
-        """Cancel automatic work (never an in-progress rollback unless the loop is closing) and stop notifying."""
+    async def aclose(self, *, abandon_rollback: bool = False) -> None:
+        """Stop automatic work and notifications; a running rollback is left alone unless abandon_rollback."""
         if self._auto_task is not None and not self._auto_task.done():
             self._auto_task.cancel()
+        if abandon_rollback and self._rollback_task is not None and not self._rollback_task.done():
+            self._rollback_task.cancel()
+            await asyncio.wait({self._rollback_task})
         self._snapshot_listeners.clear()
         self._event_listeners.clear()
 
@@ -529,9 +532,18 @@ class RampController:
         """Send percent=0 (unconditional) and read back, with backoff, until 0% is seen; each attempt audited."""
         frm = self._percent()
         note = note or "rollback"
-        attempt = 0
         kind = "auto-rollback" if trigger is Trigger.AUTO else "rollback"
         self._emit(kind, f"{self.actor} rolling back {frm if frm is not None else '?'}% → 0% ({trigger}): {note}", EventLevel.WARNING)
+        try:
+            return await self._rollback_loop(trigger, note, frm, kind)
+        except asyncio.CancelledError:
+            self._audit(action="rollback", trigger=trigger, outcome="abandoned", note=note, frm=frm, to=0, server="cancelled before 0% was confirmed")
+            self._emit(kind, "rollback abandoned before 0% was confirmed", EventLevel.ERROR)
+            raise
+
+    async def _rollback_loop(self, trigger: Trigger, note: str, frm: int | None, kind: str) -> ActionResult:
+        """The retry loop of a rollback: send, read back, back off; returns once 0% is seen."""
+        attempt = 0
         while True:
             attempt += 1
             self._audit(action="rollback", trigger=trigger, outcome="attempt", note=note, frm=frm, to=0, attempt=attempt)

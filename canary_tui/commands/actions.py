@@ -1,0 +1,151 @@
+"""`rollback`, `pause`, `resume` and `checkpoint`: one-shot actions on the shared controller.
+
+Exit 0 done (a rollback only once 0% is confirmed by read-back), 1 refused or
+failed (reason on stderr), 2 usage or config error. `--json` prints one object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from canary_tui.controller.model import ActionResult, Trigger
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+DEFAULT_ROLLBACK_TIMEOUT_S = 600.0
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> list[str]:
+    """Register rollback, pause, resume and checkpoint."""
+    rb = subparsers.add_parser("rollback", help="roll the canary back to 0% now (exit 0 once confirmed)",
+                               description="Set the canary to 0% unconditionally, retrying until a read-back shows 0%.")
+    rb.add_argument("target", metavar="TARGET", help="environment name from the config, or a URL")
+    rb.add_argument("--note", default=None, help="why (kept in the server's history and the audit log)")
+    rb.add_argument("--timeout", type=_non_negative, default=DEFAULT_ROLLBACK_TIMEOUT_S, metavar="S",
+                    help=f"give up (exit 1) if 0%% is not confirmed within S seconds; 0 = keep trying (default {DEFAULT_ROLLBACK_TIMEOUT_S:g})")
+    rb.add_argument("--json", action="store_true", help="print one JSON object")
+    rb.set_defaults(run=run_rollback)
+    for name, verb in (("pause", "put the ramp on hold"), ("resume", "clear the hold")):
+        p = subparsers.add_parser(name, help=verb, description=f"{verb[0].upper()}{verb[1:]} (compare-and-set on the current percent).")
+        p.add_argument("target", metavar="TARGET", help="environment name from the config, or a URL")
+        p.add_argument("--note", default=None, help="why (kept in the server's history and the audit log)")
+        p.add_argument("--json", action="store_true", help="print one JSON object")
+        p.set_defaults(run=run_pause if name == "pause" else run_resume)
+    cp = subparsers.add_parser("checkpoint", help="create a rollback checkpoint", description="POST a rollback checkpoint with a note.")
+    cp.add_argument("target", metavar="TARGET", help="environment name from the config, or a URL")
+    cp.add_argument("--note", default=None, help="checkpoint note (default: 'checkpoint by ACTOR')")
+    cp.add_argument("--json", action="store_true", help="print one JSON object")
+    cp.set_defaults(run=run_checkpoint)
+    return ["rollback", "pause", "resume", "checkpoint"]
+
+
+def _non_negative(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
+@asynccontextmanager
+async def controller_session(args: argparse.Namespace) -> AsyncIterator[Any]:
+    """Config → environment → client → controller (exit 2 on config or credential errors); closed after."""
+    from canary_tui.commands.common import client_for, load_config_or_exit, resolve_target_or_exit
+    from canary_tui.controller.factory import build_controller
+
+    config = load_config_or_exit(args)
+    env = resolve_target_or_exit(config, args.target)
+    client = client_for(env)
+    try:
+        yield build_controller(env, config, client=client)
+    finally:
+        await client.aclose()
+
+
+def guarded(body: Callable[[argparse.Namespace], Awaitable[int]]) -> Callable[[argparse.Namespace], int]:
+    """Run an async command body; any unexpected error becomes one stderr line and exit 1, never a traceback."""
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return asyncio.run(body(args))
+        except SystemExit:
+            raise
+        except KeyboardInterrupt:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the CLI reports, it never crashes
+            sys.stderr.write(f"canary-tui: {args.command}: internal error ({type(exc).__name__}: {_one_line(exc)})\n")
+            return EXIT_FAILED
+
+    return run
+
+
+def _one_line(value: object) -> str:
+    return " ".join(str(value).splitlines())[:300]
+
+
+def report(args: argparse.Namespace, environment: str, result: ActionResult, text_ok: str, extra: dict[str, Any] | None = None) -> int:
+    """Print the result (text or JSON); failures also go to stderr. Returns the exit code."""
+    from canary_tui.commands.common import paint, print_json
+
+    code = EXIT_OK if result.ok else EXIT_FAILED
+    if getattr(args, "json", False):
+        doc = {
+            "environment": environment, "action": result.action, "ok": result.ok, "conflict": result.conflict,
+            "message": result.message, "from_percent": result.from_percent, "to_percent": result.to_percent,
+            "exit_code": code, **(extra or {}),
+        }
+        print_json(doc)
+    elif result.ok:
+        sys.stdout.write(paint("✅ " + text_ok, "green") + "\n")
+    if not result.ok:
+        sys.stderr.write(f"canary-tui: {result.action} {'refused' if result.conflict else 'failed'}: {_one_line(result.message)}\n")
+    sys.stdout.flush()
+    return code
+
+
+async def _rollback(args: argparse.Namespace) -> int:
+    async with controller_session(args) as ctl:
+        await ctl.refresh()  # best effort: the rollback itself is unconditional
+        timeout_s = args.timeout or None
+        try:
+            result = await asyncio.wait_for(ctl.rollback(Trigger.CLI, note=args.note or "rollback (cli)"), timeout=timeout_s)
+        except asyncio.TimeoutError:
+            await ctl.aclose(abandon_rollback=True)
+            result = ActionResult("rollback", False, f"0% not confirmed within {args.timeout:g} s (every attempt is in the audit log)", ctl.snapshot.stage.percent if ctl.snapshot.stage else None, 0)
+        if not args.json and result.ok:
+            sys.stdout.write("🔄 Emergency Rollback: 0% Canary\n")
+        return report(args, ctl.environment, result, "Canary disabled. All traffic to stable (0% confirmed by read-back).")
+
+
+async def _pause_or_resume(args: argparse.Namespace, pause: bool) -> int:
+    async with controller_session(args) as ctl:
+        snap = await ctl.refresh()
+        if snap.heartbeat is None:
+            sys.stderr.write(f"canary-tui: {args.command} failed: cannot read the current state ({snap.connection_error})\n")
+            return EXIT_FAILED
+        action = ctl.pause if pause else ctl.resume
+        result = await action(Trigger.CLI, note=args.note)
+        percent = ctl.snapshot.stage.percent if ctl.snapshot.stage else "?"
+        word = "paused" if pause else "resumed"
+        return report(args, ctl.environment, result, f"Ramp {word} at {percent}%")
+
+
+async def _checkpoint(args: argparse.Namespace) -> int:
+    async with controller_session(args) as ctl:
+        await ctl.refresh()
+        note = args.note or f"checkpoint by {ctl.actor}"
+        result = await ctl.checkpoint(note, Trigger.CLI)
+        checkpoint_id = result.message.split()[1] if result.ok else None
+        return report(args, ctl.environment, result, f"Checkpoint {checkpoint_id} created: {note}", {"checkpoint_id": checkpoint_id, "note": note})
+
+
+run_rollback = guarded(_rollback)
+run_pause = guarded(lambda args: _pause_or_resume(args, True))
+run_resume = guarded(lambda args: _pause_or_resume(args, False))
+run_checkpoint = guarded(_checkpoint)

@@ -1,0 +1,98 @@
+"""`canary-tui audit [TARGET] [--json] [--tail N]`: read the audit log (torn lines skipped, never fatal)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from canary_tui.controller.audit import audit_files, audit_path, read_audit
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+OUTCOME_STYLE = {"ok": "green", "attempt": "dim", "sent": "dim", "conflict": "yellow", "refused": "yellow",
+                 "failed": "red", "http-failed": "red", "retry": "red", "unconfirmed": "red", "abandoned": "bold red", "cancelled": "yellow"}
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> list[str]:
+    """Register `audit`."""
+    p = subparsers.add_parser("audit", help="show the audit log of one environment or all",
+                              description="Read the append-only audit log (one JSON Lines file per environment).")
+    p.add_argument("target", metavar="TARGET", nargs="?", help="environment name (or URL); all environments when omitted")
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.add_argument("--tail", type=_tail, default=None, metavar="N", help="only the last N records")
+    p.set_defaults(run=run)
+    return ["audit"]
+
+
+def _tail(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
+def _environment_name(args: argparse.Namespace) -> str:
+    """The audit file's environment for TARGET: a URL goes through the config like every other command."""
+    target = args.target
+    if "://" not in target:
+        return target
+    from canary_tui.commands.common import load_config_or_exit, resolve_target_or_exit
+
+    return resolve_target_or_exit(load_config_or_exit(args), target).name
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print records oldest first; exit 0 (also when there are none), 1 when the log cannot be read."""
+    try:
+        paths = [audit_path(_environment_name(args))] if args.target else audit_files()
+        records: list[dict[str, Any]] = []
+        skipped = 0
+        for path in paths:
+            read = read_audit(path)
+            records.extend(read.records)
+            skipped += read.skipped
+    except OSError as exc:
+        sys.stderr.write(f"canary-tui: audit: cannot read the audit log: {exc.strerror or exc}\n")
+        return EXIT_FAILED
+    records.sort(key=lambda r: str(r.get("time", "")))
+    if args.tail is not None:
+        records = records[-args.tail:] if args.tail else []
+    for record in records:
+        sys.stdout.write((json.dumps(record, ensure_ascii=False, sort_keys=True) if args.json else render(record)) + "\n")
+    sys.stdout.flush()
+    if skipped:
+        sys.stderr.write(f"canary-tui: audit: skipped {skipped} torn or corrupt line(s)\n")
+    if not records and not args.json:
+        where = f" for {args.target}" if args.target else ""
+        sys.stderr.write(f"canary-tui: audit: no records{where}\n")
+    return EXIT_OK
+
+
+def render(record: dict[str, Any]) -> str:
+    """One line: time env actor action from→to (trigger) outcome — note [server]."""
+    from canary_tui.commands.common import paint
+
+    frm, to = record.get("from"), record.get("to")
+    change = f"{_pct(frm)}→{_pct(to)}" if frm is not None or to is not None else ""
+    outcome = str(record.get("outcome", "?"))
+    attempt = f" #{record['attempt']}" if record.get("attempt") else ""
+    if record.get("http_attempt"):
+        attempt += f".{record['http_attempt']}"
+    parts = [
+        str(record.get("time", "?")), str(record.get("environment", "?")), str(record.get("actor", "?")),
+        f"{record.get('action', '?')}{attempt}", change, f"({record.get('trigger', '?')})", paint(outcome, OUTCOME_STYLE.get(outcome, "")),
+    ]
+    line = " ".join(p for p in parts if p)
+    if record.get("note"):
+        line += f" — {record['note']}"
+    if record.get("server"):
+        line += f" [{record['server']}]"
+    return line
+
+
+def _pct(value: Any) -> str:
+    return "?" if value is None else f"{value}%"

@@ -1,0 +1,89 @@
+"""`canary-tui ramp` as a subprocess: the seed's output, confirmation rules, stage check and rollback."""
+
+from __future__ import annotations
+
+import json
+
+from cli_harness import assert_clean, audit_lines, canary_tui, cli_env, write_config
+
+
+def test_refuses_without_yes_when_stdin_is_not_a_tty(simulator, tmp_path):
+    env = cli_env(tmp_path, write_config(tmp_path, simulator.url))
+    done = canary_tui(["ramp", "staging", "10"], env)
+    assert done.returncode == 1
+    assert "pass --yes" in done.stderr
+    assert simulator.state.canary_percent == 0 and simulator.state.counters["canary_posts"] == 0
+    assert_clean(done)
+
+
+def test_ramp_to_10_prints_the_seed_output_and_audits(simulator, tmp_path):
+    env = cli_env(tmp_path, write_config(tmp_path, simulator.url))
+    done = canary_tui(["ramp", "staging", "10", "--yes", "--probe", "5"], env)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    for expected in ("🚀 Ghost Recon Canary Ramp Controller", "📊 Stage 1: 10% Canary Deployment", "Setting canary to 10% in staging...",
+                     "✅ Canary updated to 10%", "Checking metrics...", "Running P95 latency test (5 requests)...", "Current canary percentage: 10%"):
+        assert expected in lines, (expected, lines)
+    assert any(line.startswith("✅ Heartbeat OK - Response time: ") for line in lines)
+    assert any(line.startswith("  Errors: ") for line in lines)
+    assert any(line.startswith("  P50 Latency: ") for line in lines) and any(line.startswith("  P99 Latency: ") for line in lines)
+    assert any(line.startswith("P95 Latency: ") and line.endswith("ms") for line in lines)
+    assert "Stage 1 complete. Monitor for 2m before proceeding." in lines
+    assert simulator.state.canary_percent == 10 and simulator.state.history[-1].actor == "cli@test"
+    records = audit_lines(tmp_path)
+    assert [(r["action"], r["outcome"], r["trigger"]) for r in records] == [("set-percent", "attempt", "cli"), ("set-percent", "ok", "cli")]
+    assert "test-token" not in json.dumps(records)
+    assert_clean(done)
+
+
+def test_json_output_is_one_parsable_object(simulator, tmp_path):
+    env = cli_env(tmp_path, write_config(tmp_path, simulator.url))
+    done = canary_tui(["ramp", "staging", "50", "--yes", "--probe", "3", "--json"], env)
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
+    assert doc["ok"] and doc["target_percent"] == 50 and doc["current_percent"] == 50 and doc["from_percent"] == 0
+    assert doc["probe"]["n"] == 3 and doc["probe"]["p95_ms"] > 0 and doc["stage_check"] == {"ok": True, "failures": []}
+
+
+def test_failed_stage_check_rolls_back(simulator, tmp_path):
+    config = write_config(tmp_path, simulator.url, extra="[thresholds]\np95_ms = [5, 750]\n")
+    done = canary_tui(["ramp", "staging", "10", "--yes", "--probe", "4"], cli_env(tmp_path, config))
+    assert done.returncode == 1
+    assert "exceeds 5ms threshold" in done.stdout and "Rolling back to 0%..." in done.stdout
+    assert "stage check failed: P95" in done.stderr and "rolled back to 0%" in done.stderr
+    assert simulator.state.canary_percent == 0
+    assert [c.percent for c in simulator.state.history] == [10, 0]
+    rollback = [r for r in audit_lines(tmp_path) if r["action"] == "rollback"]
+    assert rollback[0]["trigger"] == "auto" and rollback[-1]["outcome"] == "ok"
+    assert_clean(done)
+
+
+def test_no_auto_rollback_reports_but_keeps_the_stage(simulator, tmp_path):
+    config = write_config(tmp_path, simulator.url, extra="[thresholds]\np95_ms = [5, 750]\n")
+    done = canary_tui(["ramp", "staging", "10", "--yes", "--probe", "4", "--no-auto-rollback", "--json"], cli_env(tmp_path, config))
+    assert done.returncode == 1
+    doc = json.loads(done.stdout)
+    assert doc["stage_check"]["ok"] is False and doc["rolled_back"] is False
+    assert "--no-auto-rollback" in done.stderr
+    assert simulator.state.canary_percent == 10
+
+
+def test_percent_zero_is_the_emergency_rollback(simulator, tmp_path):
+    simulator.state.set_canary(50, None, None, "", "someone")
+    done = canary_tui(["ramp", "staging", "0", "--yes"], cli_env(tmp_path, write_config(tmp_path, simulator.url)))
+    assert done.returncode == 0, done.stderr
+    assert "🔄 Emergency Rollback: 0% Canary" in done.stdout and "Canary disabled. All traffic to stable." in done.stdout
+    assert simulator.state.canary_percent == 0
+
+
+def test_usage_and_config_errors_exit_2_without_traceback(simulator, tmp_path):
+    env = cli_env(tmp_path, write_config(tmp_path, simulator.url))
+    for args in (["ramp", "staging", "101", "--yes"], ["ramp", "staging", "ten"], ["ramp", "nowhere", "10", "--yes"], ["ramp"]):
+        done = canary_tui(args, env)
+        assert done.returncode == 2, (args, done.stderr)
+        assert_clean(done)
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[environments.staging]\nurl = 'http://example.com'\n")
+    done = canary_tui(["ramp", "staging", "10", "--yes"], cli_env(tmp_path, bad))
+    assert done.returncode == 2 and "config error" in done.stderr
+    assert_clean(done)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -12,7 +13,8 @@ from canary_tui.mission.errors import ContractError
 from canary_tui.mission.parse import parse_canary_update, parse_checkpoint, parse_error_body, parse_heartbeat
 from mission_wire import encode, heartbeat_doc
 
-FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+#: MISSION_FUZZ_EXAMPLES=4000 for a long run (20 000 examples over the five tests passed)
+FUZZ = settings(max_examples=int(os.environ.get("MISSION_FUZZ_EXAMPLES", "300")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 scalars = st.one_of(
     st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70),

@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import random
+import socket
 import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -484,8 +485,9 @@ def _root_message(exc: BaseException) -> str:
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        if isinstance(current, OSError) and not isinstance(current, ssl.SSLError) and current.errno:
-            return os.strerror(current.errno)
+        if isinstance(current, OSError) and not isinstance(current, (ssl.SSLError, socket.gaierror)) \
+                and isinstance(current.errno, int) and current.errno > 0:
+            return os.strerror(current.errno)  # "Connection refused", not "Connect call failed (...)"
         if isinstance(current, OSError) and current.strerror:
             return current.strerror[:200]
         current = current.__cause__ or current.__context__

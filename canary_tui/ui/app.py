@@ -15,7 +15,8 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Footer
 
-from canary_tui.controller.model import ActionResult, ConnectionState, Event, RampState, Snapshot, Trigger
+from canary_tui.controller.model import ActionResult, ConnectionState, Event, Snapshot, Trigger
+from canary_tui.core.rates import Rates
 from canary_tui.core.verdicts import DecisionKind, GateStatus
 from canary_tui.ui import presenter
 from canary_tui.ui.commands_provider import CanaryCommands
@@ -118,12 +119,14 @@ class CanaryApp(App[None]):
         self.renders = 0
         self._refresh_now = asyncio.Event()
         self._error_history: deque[float] = deque(maxlen=600)
+        self._rates_window: deque[Rates] = deque(maxlen=600)
         self._last_rates: object = None
         self._chart_version = 0
         self._chart_key: tuple[object, ...] | None = None
         self._pending_events: deque[Event] = deque(maxlen=500)
         self._unsubscribe: Callable[[], None] | None = None
         self._startup_notices: list[tuple[str, str]] = []
+        self.crashed = False
 
     # ---- layout -------------------------------------------------------------------------
 
@@ -251,6 +254,7 @@ class CanaryApp(App[None]):
         self.snapshot = snapshot
         if snapshot.rates is not None and snapshot.rates is not self._last_rates:
             self._last_rates = snapshot.rates
+            self._rates_window.append(snapshot.rates)
             if snapshot.rates.error_rate is not None:
                 self._error_history.append(snapshot.rates.error_rate)
         if not self.frozen:
@@ -293,7 +297,7 @@ class CanaryApp(App[None]):
         self.renders += 1
         self._render_header(snapshot)
         self.query_one("#heartbeat", HeartbeatPane).show(presenter.heartbeat_view(snapshot))
-        self.query_one("#errors", ErrorRatePane).show(presenter.error_rate_view(snapshot, self._error_history))
+        self.query_one("#errors", ErrorRatePane).show(presenter.error_rate_view(snapshot, self._error_history, self._rates_window))
         self.query_one("#gates", GatesPane).show(presenter.gates_view(snapshot))
         self._render_chart(snapshot)
 
@@ -325,7 +329,7 @@ class CanaryApp(App[None]):
                 return False
             if action == "rollback":
                 return True
-            if self.in_flight:
+            if self.in_flight or (self.snapshot is not None and self.snapshot.action_in_flight):
                 return None
             if action == "advance" and not self._advance_target():
                 return None
@@ -483,3 +487,28 @@ class CanaryApp(App[None]):
     async def action_quit(self) -> None:
         """Leave; the ramp stays exactly as it is."""
         self.exit()
+
+    # ---- crash handling -----------------------------------------------------------------
+
+    def _print_error_renderables(self) -> None:
+        """An unexpected crash: the traceback goes to a log file, the operator gets one line."""
+        if not self._exit_renderables:
+            return
+        where = "the log directory"
+        try:
+            from rich.console import Console
+
+            from canary_tui import paths
+
+            log_path = paths.log_dir() / "dashboard-crash.log"
+            log_path.parent.mkdir(parents=True, exist_ok=True)
+            with log_path.open("a", encoding="utf-8") as handle:
+                console = Console(file=handle, width=120, no_color=True)
+                for renderable in self._exit_renderables:
+                    console.print(renderable)
+            where = str(log_path)
+        except Exception:  # noqa: BLE001 - reporting the crash must not crash
+            pass
+        self.crashed = True
+        self._exit_renderables.clear()
+        self.error_console.print(f"canary-tui: the dashboard stopped on an internal error (details in {where}); the ramp was not touched.", markup=False, highlight=False)

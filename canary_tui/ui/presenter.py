@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
 from canary_tui.controller.model import ConnectionState, Event, RampState, Snapshot
+from canary_tui.core.rates import Rates
 from canary_tui.core.verdicts import DecisionKind, GateResult, GateStatus
 from canary_tui.ui.widgets.fmt import duration_text, ms_text
 from canary_tui.ui.widgets.view_models import (
@@ -84,7 +85,7 @@ def header_view(snapshot: Snapshot, *, frozen: bool = False) -> HeaderView:
     if stage is not None and stage.bake_remaining_s is not None and stage.bake_s:
         bake_text = f"bake {duration_text(stage.bake_remaining_s)} left" if stage.bake_remaining_s > 0 else "bake done"
     if stage is not None and stage.next_percent is not None and stage.next_eta is not None:
-        eta_text = f"next {stage.next_percent}% ≈ {stage.next_eta.astimezone(timezone.utc).strftime('%H:%MZ')}"
+        eta_text = f"next {stage.next_percent}% ≈ {clock_text(stage.next_eta)}"
     paused = bool(deployment.paused) if deployment else snapshot.ramp == RampState.PAUSED
     return HeaderView(
         environment=snapshot.environment,
@@ -144,20 +145,56 @@ def _variant_rate(errors: int | None, requests: int | None) -> float | None:
     return errors / requests
 
 
-def error_rate_view(snapshot: Snapshot, history: Iterable[float]) -> ErrorRateView:
-    """The error-rate pane from a snapshot and the recent error-rate history."""
+def window_rates(window: Sequence[Rates], span_s: float) -> tuple[float | None, float | None, float | None, float]:
+    """(service, canary, stable) error fractions over the newest intervals covering `span_s`, and the span used."""
+    requests = errors = 0
+    canary = [0, 0]
+    stable = [0, 0]
+    used_s = 0.0
+    for rates in reversed(window):
+        if used_s >= span_s:
+            break
+        used_s += rates.interval_s
+        requests += rates.requests
+        errors += rates.errors
+        if rates.canary_requests is not None and rates.canary_errors is not None:
+            canary[0] += rates.canary_requests
+            canary[1] += rates.canary_errors
+        if rates.stable_requests is not None and rates.stable_errors is not None:
+            stable[0] += rates.stable_requests
+            stable[1] += rates.stable_errors
+    return (
+        errors / requests if requests else None,
+        canary[1] / canary[0] if canary[0] else None,
+        stable[1] / stable[0] if stable[0] else None,
+        used_s,
+    )
+
+
+def error_rate_view(snapshot: Snapshot, history: Iterable[float], window: Sequence[Rates] = (), span_s: float = 60.0) -> ErrorRateView:
+    """The error-rate pane: the level is judged over the last `span_s` (one poll interval is too noisy)."""
     rates = snapshot.rates
-    error_rate = rates.error_rate if rates else None
+    if window:
+        error_rate, canary_rate, stable_rate, used_s = window_rates(window, span_s)
+    elif rates is not None:
+        error_rate = rates.error_rate
+        canary_rate = _variant_rate(rates.canary_errors, rates.canary_requests)
+        stable_rate = _variant_rate(rates.stable_errors, rates.stable_requests)
+        used_s = rates.interval_s
+    else:
+        error_rate = canary_rate = stable_rate = None
+        used_s = 0.0
     badge, action = classify_error_rate(error_rate)
     return ErrorRateView(
         error_rate=error_rate,
-        canary_error_rate=_variant_rate(rates.canary_errors, rates.canary_requests) if rates else None,
-        stable_error_rate=_variant_rate(rates.stable_errors, rates.stable_requests) if rates else None,
+        canary_error_rate=canary_rate,
+        stable_error_rate=stable_rate,
         level=badge,
         action=action,
         history=tuple(history),
         stale=snapshot.connection in (ConnectionState.STALE, ConnectionState.UNREACHABLE),
         data_age_s=snapshot.data_age_s,
+        window_s=used_s,
     )
 
 
@@ -219,8 +256,14 @@ def gates_view(snapshot: Snapshot) -> GatesView:
 
 
 def event_line(event: Event) -> EventLine:
-    """One event as a log row."""
-    return EventLine(time_text=clock_text(event.at), actor=event.actor, kind=event.kind, message=event.message, level=str(event.level))
+    """One event as a log row; a message that repeats the actor or the kind is not repeated."""
+    message = event.message
+    if message.startswith(event.actor + " "):
+        message = message[len(event.actor) + 1 :]
+    kind = event.kind
+    if message.startswith(kind):
+        kind = ""
+    return EventLine(time_text=clock_text(event.at), actor=event.actor, kind=kind, message=message, level=str(event.level))
 
 
 # ---- chart -----------------------------------------------------------------------------------
@@ -263,5 +306,5 @@ def chart_view(data: Any, version: int) -> ChartView:
         )
         for name in names
     )
-    marks = tuple((float(at_s), str(label)) for at_s, label in (data.marks or ()))
+    marks = tuple((float(at_s), str(label).split(" ")[0][:9]) for at_s, label in (data.marks or ()))
     return ChartView(start_s=data.start_s, end_s=data.end_s, series=series, stage_marks=marks, version=version)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.markup import escape
 from textual.widgets import Static
 
-from canary_tui.ui.widgets.fmt import age_text, percent_text
+from canary_tui.ui.widgets.fmt import age_text, duration_text, percent_text
 from canary_tui.ui.widgets.view_models import ErrorRateView
 
 _BARS = "▁▂▃▄▅▆▇█"
@@ -53,7 +53,8 @@ class ErrorRatePane(Static):
         level = view.level
         badge = f"[reverse $status-{level.level}] {level.glyph} {escape(level.word)} [/]"
         success = percent_text(None if view.error_rate is None else 1 - view.error_rate)
-        line1 = f"Errors {badge} {percent_text(view.error_rate)} · success {success}"
+        span = f" [dim]({duration_text(view.window_s)})[/]" if view.window_s >= 1.5 else ""
+        line1 = f"Errors {badge} {percent_text(view.error_rate)}{span} · success {success}"
         advice = ""
         visible = 0
         if view.stale:

@@ -30,7 +30,7 @@ class EventsLog(RichLog):
         text.append(line.time_text, style=Style(dim=True))
         text.append(f" {_LEVEL_GLYPH.get(line.level, '·')} ")
         text.append(line.actor, style=Style(bold=True))
-        text.append(f" {line.kind}: ", style=Style(dim=True))
+        text.append(f" {line.kind}: " if line.kind else " ", style=Style(dim=True))
         text.append(line.message, style=Style(color=colour) if colour and line.level != "info" else Style())
         self.write(text)
         self.count += 1

@@ -40,11 +40,9 @@ class GatesPane(Static):
         for gate in view.gates:
             level = _STATUS_LEVEL.get(gate.status, "unknown")
             lines.append(f"[$status-{level}]{gate.glyph}[/] [b]{escape(gate.name)}[/] {escape(gate.value_text)}")
-            detail = [f"limit {gate.threshold_text}"] if gate.threshold_text else []
-            if gate.reason:
-                detail.append(gate.reason)
+            detail = gate.reason or (f"limit {gate.threshold_text}" if gate.threshold_text else "")
             if detail:
-                lines.append(f"  [dim]{escape(' · '.join(detail))}[/]")
+                lines.append(f"  [dim]{escape(detail)}[/]")
         lines.append("")
         lines.append(f"auto-rollback [$status-{view.auto_rollback_level}]{escape(view.auto_rollback)}[/]")
         if view.decision:

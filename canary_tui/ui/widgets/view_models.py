@@ -65,6 +65,7 @@ class ErrorRateView:
     history: tuple[float, ...]  # recent error rates (fractions), oldest first
     stale: bool
     data_age_s: float | None = None
+    window_s: float = 0.0  # how many seconds the rates cover
 
 
 @dataclass(frozen=True, slots=True)

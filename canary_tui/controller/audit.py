@@ -41,18 +41,24 @@ class AuditLog:
         self.path = path or audit_path(environment)
         self._clock = clock or SystemClock()
 
-    def record(self, **fields: object) -> dict[str, object]:
-        """Append one record (time and environment added) and fsync it; returns the record."""
+    def record(self, *, durable: bool = True, **fields: object) -> dict[str, object]:
+        """Append one record (time and environment added); fsync it unless durable=False; returns the record.
+
+        durable=False is for the attempt record written just before a request goes
+        out (latency matters there): it is written whole and flushed to the kernel,
+        and the result record's fsync, which comes before the action is reported
+        done, makes it durable too.
+        """
         record: dict[str, object] = {"time": to_datetime(self._clock.now()).isoformat().replace("+00:00", "Z")}
         record["environment"] = self.environment
         record.update({k: v for k, v in fields.items()})
         line = json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=str) + "\n"
-        append_line(self.path, line.encode("utf-8"))
+        append_line(self.path, line.encode("utf-8"), fsync=durable)
         return record
 
 
-def append_line(path: Path, data: bytes) -> None:
-    """Append bytes as one write under an exclusive lock, healing a torn tail first; flush and fsync."""
+def append_line(path: Path, data: bytes, *, fsync: bool = True) -> None:
+    """Append bytes as one write under an exclusive lock, healing a torn tail first; then fsync."""
     created = not path.exists()
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
@@ -65,7 +71,8 @@ def append_line(path: Path, data: bytes) -> None:
         while view:
             written = os.write(fd, view)
             view = view[written:]
-        os.fsync(fd)
+        if fsync:
+            os.fsync(fd)
     finally:
         os.close(fd)
     if created:

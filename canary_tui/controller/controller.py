@@ -888,11 +888,12 @@ class RampController:
         return event
 
     def _audit(self, *, action: str, trigger: Trigger, outcome: str, note: str | None, frm: int | None, to: int | None, server: str | None = None, **extra: object) -> None:
-        """One durable audit record (written and fsynced before the caller goes on)."""
+        """One audit record, fsynced before the caller goes on (attempts just before a request: flushed, fsynced with the result)."""
         if self.audit is None:
             return
         try:
             self.audit.record(
+                durable=outcome not in ("attempt", "sent", "http-failed"),
                 actor=self.actor, action=action, **{"from": frm, "to": to}, note=note,
                 trigger=str(trigger), outcome=outcome, server=server, **extra,
             )

@@ -216,6 +216,8 @@ async def _slow(response: Response, interval_s: float, book: FaultBook, receive:
     headers = [(k, v) for k, v in response.raw_headers]
     await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
     for byte in response.body:
+        if getattr(getattr(send, "__self__", None), "disconnected", False):
+            return  # the client went away: stop dribbling
         if book.stopping.is_set():
             return await drop_connection(receive, send)
         await send({"type": "http.response.body", "body": bytes([byte]), "more_body": True})

@@ -717,15 +717,31 @@ class RampController:
             self._emit("auto-rollback", "auto-rollback needed but no event loop is running", EventLevel.ERROR)
 
     def _maybe_auto_advance(self) -> None:
-        """With auto-advance on: advance once bake is done and the stage stayed clean throughout."""
+        """With auto-advance on: advance once the bake is met and the stage held throughout.
+
+        When a rule offers a full Decision (the evidence-based judgment), PROMOTE_ELIGIBLE
+        is required; otherwise the seed's gates must be green now and never failed in this stage.
+        """
         if not self.auto_advance or self.read_only or self.action_in_flight is not None or self._is_stale():
             return
         if self._auto_task is not None and not self._auto_task.done():
             return
-        if self._ramp_state() is not RampState.ELIGIBLE or not self._stage_clean:
+        if self._seen is None or self.plan.next_stage(self._seen.canary_percent) is None or self._seen.paused or self._trip_reason:
             return
-        self._emit("auto-advance", "bake time met and gates held throughout: advancing")
-        self._start_auto(lambda: self.advance(Trigger.AUTO, note="auto-advance: bake met, gates held"))
+        elapsed_s, bake_s = self._bake()
+        if bake_s is None or elapsed_s is None or elapsed_s < bake_s:
+            return
+        decision = next((v.decision for v in self._verdicts if v.decision is not None), None)
+        if decision is not None:
+            if decision.kind is not DecisionKind.PROMOTE_ELIGIBLE:
+                return
+            why = f"judgment: {decision.reason}"
+        elif self._ramp_state() is RampState.ELIGIBLE and self._stage_clean:
+            why = "bake met, gates held throughout"
+        else:
+            return
+        self._emit("auto-advance", f"auto-advance: {why}")
+        self._start_auto(lambda: self.advance(Trigger.AUTO, note=f"auto-advance: {why}"[:500], override=decision is not None))
 
     def _start_auto(self, make: Callable[[], Awaitable[ActionResult]]) -> None:
         """Start an automatic action in the background (needs a running loop)."""

@@ -1,0 +1,170 @@
+"""Controller behaviour over loopback: gates and overrides, auto-advance, read-only, observers, counter resets."""
+
+from __future__ import annotations
+
+from canary_tui.controller.model import ConnectionState, EventLevel, RampState, Trigger
+from canary_tui.core.clock import ManualClock
+from canary_tui.core.verdicts import GateStatus
+
+from controller_harness import audit_records, make_client, make_controller, poll
+
+
+async def test_advance_refused_while_a_gate_fails_unless_overridden(simulator_factory, tmp_path):
+    clock = ManualClock()
+    sim = simulator_factory(scenario="error-spike", token="test-token", seed=7, clock=clock)
+    async with make_client(sim.url, clock) as client:
+        ctl = make_controller(client, clock, tmp_path, auto_rollback=False)
+        await ctl.refresh()
+        assert (await ctl.advance(Trigger.KEY)).ok
+        await poll(ctl, clock, 30.0, 6)  # the spike is on
+        assert ctl.snapshot.ramp is RampState.GATE_FAILING
+        assert any(g.status is GateStatus.FAIL and g.name.startswith("errors") for g in ctl.snapshot.gates)
+        refused = await ctl.advance(Trigger.KEY)
+        assert not refused.ok and "gates failing: errors" in refused.message and refused.to_percent == 50
+        assert sim.state.canary_percent == 10
+        forced = await ctl.advance(Trigger.KEY, note="I know", override=True)
+        assert forced.ok and sim.state.canary_percent == 50 and sim.state.history[-1].note == "I know"
+
+
+async def test_auto_advance_walks_the_plan_once_bakes_are_met(simulator_factory, tmp_path):
+    clock = ManualClock()
+    # enough traffic that a healthy canary's per-poll error rate stays clear of the 1% gate
+    sim = simulator_factory(scenario="healthy", token="test-token", seed=7, clock=clock, requests_per_s=1000.0)
+    async with make_client(sim.url, clock) as client:
+        ctl = make_controller(client, clock, tmp_path, auto_advance=True)
+        await ctl.refresh()
+        assert (await ctl.advance(Trigger.KEY)).ok  # the operator starts the ramp
+        for _ in range(20):
+            await poll(ctl, clock, 30.0, 1)
+            await ctl.wait_idle()
+        assert sim.state.canary_percent == 100 and ctl.snapshot.ramp is RampState.COMPLETE
+        autos = [(r["from"], r["to"]) for r in audit_records(ctl) if r["trigger"] == "auto" and r["outcome"] == "ok"]
+        assert autos == [(10, 50), (50, 100)]
+        at = [c.at_s - sim.state.history[0].at_s for c in sim.state.history]
+        assert at[1] >= 120 and at[2] - at[1] >= 120  # never before the bake
+
+
+async def test_auto_advance_does_not_advance_a_stage_whose_gates_failed(simulator_factory, tmp_path):
+    clock = ManualClock()
+    sim = simulator_factory(scenario="error-spike", token="test-token", seed=7, clock=clock)
+    async with make_client(sim.url, clock) as client:
+        ctl = make_controller(client, clock, tmp_path, auto_advance=True, auto_rollback=False)
+        await ctl.refresh()
+        assert (await ctl.advance(Trigger.KEY)).ok
+        await poll(ctl, clock, 30.0, 12)
+        await ctl.wait_idle()
+        assert sim.state.canary_percent == 10
+
+
+async def test_read_only_refuses_every_mutation_and_never_auto_rolls_back(simulator_factory, tmp_path):
+    clock = ManualClock()
+    sim = simulator_factory(scenario="error-spike", token="test-token", seed=7, clock=clock)
+    sim.state.set_canary(10, None, None, "", "bob")
+    async with make_client(sim.url, clock) as client:
+        ctl = make_controller(client, clock, tmp_path, read_only=True)
+        await poll(ctl, clock, 30.0, 10)
+        for call in (ctl.advance(Trigger.KEY), ctl.pause(Trigger.KEY), ctl.rollback(Trigger.KEY), ctl.checkpoint("x", Trigger.KEY), ctl.set_percent(50, Trigger.KEY)):
+            result = await call
+            assert not result.ok and "read-only" in result.message
+        assert sim.state.canary_percent == 10 and len(sim.state.history) == 1
+        snap = ctl.snapshot
+        assert snap.read_only and not snap.auto_rollback.enabled and snap.auto_rollback.label == "disarmed"
+        assert audit_records(ctl) == [] if ctl.audit.path.exists() else True
+
+
+async def test_subscribers_get_snapshots_and_events_until_unsubscribed(simulator_factory, tmp_path):
+    clock = ManualClock()
+    sim = simulator_factory(scenario="healthy", token="test-token", seed=7, clock=clock)
+    async with make_client(sim.url, clock) as client:
+        ctl = make_controller(client, clock, tmp_path)
+        snaps, events = [], []
+        unsubscribe = ctl.subscribe(on_snapshot=snaps.append, on_event=events.append)
+        await ctl.refresh()
+        result = await ctl.advance(Trigger.KEY)
+        assert result.ok
+        in_flight = [s.action_in_flight for s in snaps]
+        assert "advance" in in_flight and in_flight[-1] is None
+        assert [e.kind for e in events] == ["advance", "advance"] and events[-1].message.endswith("(confirmed)")
+        assert list(ctl.events)[-2:] == events
+        unsubscribe()
+        await poll(ctl, clock, 1.0, 1)
+        assert len(events) == 2 and snaps[-1] is not ctl.snapshot
+
+
+async def test_a_failing_subscriber_does_not_break_the_controller(simulator_factory, tmp_path):
+    clock = ManualClock()
+    sim = simulator_factory(scenario="healthy", token="test-token", seed=7, clock=clock)
+    async with make_client(sim.url, clock) as client:
+        ctl = make_controller(client, clock, tmp_path)
+
+        def boom(_):
+            raise RuntimeError("listener bug")
+
+        ctl.subscribe(on_snapshot=boom, on_event=boom)
+        await ctl.refresh()
+        assert (await ctl.advance(Trigger.KEY)).ok
+
+
+async def test_counter_reset_is_neither_a_breach_nor_a_gap(simulator_factory, tmp_path):
+    clock = ManualClock()
+    sim = simulator_factory(scenario="counter-reset", token="test-token", seed=7, clock=clock)
+    async with make_client(sim.url, clock) as client:
+        ctl = make_controller(client, clock, tmp_path)
+        await ctl.refresh()
+        assert (await ctl.set_percent(10, Trigger.KEY)).ok
+        resets = 0
+        for _ in range(10):
+            snap = (await poll(ctl, clock, 30.0, 1)) or ctl.snapshot
+            resets += bool(snap.rates and snap.rates.reset)
+            assert snap.connection is ConnectionState.LIVE
+            assert snap.rates is None or snap.rates.requests >= 0
+        assert resets == 1
+        assert sim.state.canary_percent == 10 and ctl.action_in_flight is None
+
+
+async def test_stale_data_holds_gates_and_refuses_advance(simulator_factory, tmp_path):
+    clock = ManualClock()
+    sim = simulator_factory(scenario="healthy", token="test-token", seed=7, clock=clock)
+    async with make_client(sim.url, clock) as client:
+        ctl = make_controller(client, clock, tmp_path, stale_after_s=5.0)
+        await ctl.refresh()
+        assert (await ctl.advance(Trigger.KEY)).ok
+        await poll(ctl, clock, 30.0, 2)
+        clock.advance(10.0)  # no poll for 10 s
+        refused = await ctl.advance(Trigger.KEY)
+        assert not refused.ok and "stale" in refused.message
+        assert any(e.level is EventLevel.WARNING and "refused" in e.message for e in ctl.events)
+
+
+class _Judge:
+    """A plug-in rule offering a full Decision, as the evidence-based judgment does."""
+
+    name = "judge"
+
+    def __init__(self, kind):
+        self.kind = kind
+
+    def observe(self, obs):
+        from canary_tui.core.rules import RuleVerdict
+        from canary_tui.core.verdicts import Decision
+
+        return RuleVerdict(self.name, False, "", decision=Decision(self.kind, f"test says {self.kind}"))
+
+    def reset(self):
+        pass
+
+
+async def test_auto_advance_follows_a_rules_decision_when_one_is_offered(simulator_factory, tmp_path):
+    from canary_tui.core.verdicts import DecisionKind
+
+    for kind, expected in ((DecisionKind.HOLD, 10), (DecisionKind.PROMOTE_ELIGIBLE, 50)):
+        clock = ManualClock()
+        sim = simulator_factory(scenario="healthy", token="test-token", seed=7, clock=clock)
+        async with make_client(sim.url, clock) as client:
+            ctl = make_controller(client, clock, tmp_path / kind, auto_advance=True, rules=(_Judge(kind),))
+            await ctl.refresh()
+            assert (await ctl.advance(Trigger.KEY)).ok
+            await poll(ctl, clock, 30.0, 4)  # bake (120 s) met only at the 4th poll
+            await ctl.wait_idle()
+            assert sim.state.canary_percent == expected, kind
+            assert ctl.snapshot.decision.reason.startswith("test says")

@@ -17,7 +17,7 @@ from canary_tui.simulator.traffic import (
     VARIANTS, SecondTraffic, Tally, bulk_tallies, generate_second, nearest_rank,
 )
 
-BULK_BLOCK_S = 30  # seconds long past the window are tallied in blocks of at most this many
+BULK_BLOCK_S = 60  # seconds long past the window are tallied in blocks of at most this many
 
 
 def iso_utc(epoch_s: float) -> str:
@@ -227,27 +227,45 @@ class SimulatorModel:
         return out
 
     def window_samples(self, now_s: float | None = None) -> list[WindowSample]:
-        """Every simulated request with arrival in (elapsed − window_s, elapsed] since the last restart."""
+        """Every simulated request with arrival in [elapsed − window_s, elapsed) since the last restart."""
         with self._lock:
             elapsed = self.sim_elapsed_s(now_s)
             self._advance(elapsed)
             return self._window(elapsed)
 
-    def _window(self, elapsed: float) -> list[WindowSample]:
+    def _window_bounds(self, elapsed: float) -> tuple[float, float]:
+        """[lo, hi) in simulated seconds: the last window_s seconds, never before a restart."""
         lo = elapsed - self.options.window_s
         reset_s = self.scenario.reset_second(self.anchors())
         if reset_s is not None and self._reset_base is not None:
-            lo = max(lo, float(reset_s) - 1e-9)
+            lo = max(lo, float(reset_s))
+        return lo, elapsed
+
+    def _window(self, elapsed: float) -> list[WindowSample]:
+        lo, hi = self._window_bounds(elapsed)
         samples = []
-        for index in range(max(0, math.floor(lo)), math.floor(elapsed) + 1):
+        for index in range(max(0, math.floor(lo)), math.floor(hi) + 1):
             second = self._recent.get(index)
             if second is None:
                 continue
-            for i in second.requests_between(max(0.0, lo - index), elapsed - index):
-                arrival = index + second.arrivals[i]
-                if lo < arrival <= elapsed:
-                    samples.append(WindowSample(arrival, second.latencies_ms[i], second.errors[i], second.canary[i]))
+            for i in second.requests_between(lo - index, hi - index):
+                samples.append(WindowSample(index + second.arrivals[i], second.latencies_ms[i], second.errors[i],
+                                            second.canary[i]))
         return samples
+
+    def _window_latencies(self, elapsed: float) -> tuple[list[float], list[float]]:
+        """(stable, canary) latencies in the window, the fast path the heartbeat uses."""
+        lo, hi = self._window_bounds(elapsed)
+        stable: list[float] = []
+        canary: list[float] = []
+        for index in range(max(0, math.floor(lo)), math.floor(hi) + 1):
+            second = self._recent.get(index)
+            if second is None:
+                continue
+            s_part, c_part = second.latencies_by_variant(lo - index, hi - index)
+            stable += s_part
+            canary += c_part
+        return stable, canary
 
     # -- answers -----------------------------------------------------------------------------
 
@@ -260,19 +278,20 @@ class SimulatorModel:
             self.counters["heartbeats"] += 1
             second, anchors = math.floor(elapsed), self.anchors()
             counters = self._counters_at(elapsed)
-            window = self._window(elapsed)
+            stable_ms, canary_ms = self._window_latencies(elapsed)
+            window_ms = {"stable": sorted(stable_ms), "canary": sorted(canary_ms)}
             bad = self.scenario.bad_signature(second, anchors)
             total = Tally()
             for tally in counters.values():
                 total.add(tally)
             metrics: dict[str, Any] = {"requests": total.requests, "errors": total.errors,
                                        "window_s": self.options.window_s}
-            metrics.update(_percentiles([s.latency_ms for s in window]))
+            metrics.update(_percentiles(sorted(stable_ms + canary_ms)))
             metrics["latency_buckets"] = _buckets(total)
             for name in VARIANTS:
                 tally = counters[name]
                 variant: dict[str, Any] = {"requests": tally.requests, "errors": tally.errors}
-                variant.update(_percentiles([s.latency_ms for s in window if s.canary == (name == "canary")]))
+                variant.update(_percentiles(window_ms[name]))
                 variant["latency_buckets"] = _buckets(tally)
                 metrics[name] = variant
             payload = {
@@ -329,9 +348,8 @@ class SimulatorModel:
             }
 
 
-def _percentiles(latencies_ms: list[float]) -> dict[str, float | None]:
-    """p50/p95/p99 as nearest-rank order statistics of the window's latencies (None when empty)."""
-    ordered = sorted(latencies_ms)
+def _percentiles(ordered: list[float]) -> dict[str, float | None]:
+    """p50/p95/p99 as nearest-rank order statistics of the sorted window latencies (None when empty)."""
     return {"p50": nearest_rank(ordered, 0.50), "p95": nearest_rank(ordered, 0.95), "p99": nearest_rank(ordered, 0.99)}
 
 

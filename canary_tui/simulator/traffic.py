@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import functools
 import math
 import random
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ class VariantProfile:
 
     def draw_latency_ms(self, rng: random.Random) -> float:
         """One latency sample rounded to 0.1 ms (so percentiles are exact sample values)."""
-        return round(rng.lognormvariate(self.mu, self.sigma), 1)
+        return round(math.exp(rng.gauss(self.mu, self.sigma)), 1)
 
 
 @dataclass(slots=True)
@@ -84,6 +85,14 @@ class SecondTraffic:
             out["canary" if self.canary[i] else "stable"].count(self.latencies_ms[i], self.errors[i])
         return out
 
+    def latencies_by_variant(self, lo: float = 0.0, hi: float = 1.0) -> tuple[list[float], list[float]]:
+        """(stable, canary) latencies of the requests with lo <= arrival < hi."""
+        stable: list[float] = []
+        canary: list[float] = []
+        for i in self.requests_between(lo, hi):
+            (canary if self.canary[i] else stable).append(self.latencies_ms[i])
+        return stable, canary
+
     def requests_between(self, lo: float, hi: float) -> range:
         """Indexes of the requests with lo <= arrival < hi."""
         return range(bisect.bisect_left(self.arrivals, lo), bisect.bisect_left(self.arrivals, hi))
@@ -123,13 +132,15 @@ def generate_second(seed: int, index: int, rate_per_s: float, canary_share: floa
     """The requests of simulated second `index`, a pure function of its arguments."""
     rng = random.Random(f"canary-sim/{seed}/{index}")
     n = poisson(rng, rate_per_s)
-    arrivals = sorted(rng.random() for _ in range(n))
+    uniform, gauss, exp = rng.random, rng.gauss, math.exp
+    arrivals = sorted(uniform() for _ in range(n))
+    params = {False: (stable.mu, stable.sigma, stable.error_rate), True: (canary.mu, canary.sigma, canary.error_rate)}
     latencies, errors, is_canary = [], [], []
     for _ in range(n):
-        on_canary = rng.random() < canary_share
-        profile = canary if on_canary else stable
-        latencies.append(profile.draw_latency_ms(rng))
-        errors.append(rng.random() < profile.error_rate)
+        on_canary = uniform() < canary_share
+        mu, sigma, error_rate = params[on_canary]
+        latencies.append(round(exp(gauss(mu, sigma)), 1))
+        errors.append(uniform() < error_rate)
         is_canary.append(on_canary)
     return SecondTraffic(index, tuple(arrivals), tuple(latencies), tuple(errors), tuple(is_canary))
 
@@ -143,17 +154,27 @@ def bulk_tallies(seed: int, start: int, stop: int, rate_per_s: float, canary_sha
     out: dict[str, Tally] = {}
     for name, n, profile in (("stable", total - n_canary, stable), ("canary", n_canary, canary)):
         tally = Tally(requests=n, errors=binomial(rng, n, profile.error_rate))
-        remaining, below, previous_cdf = n, 0, 0.0
-        for i, edge_ms in enumerate(LATENCY_LE_MS):
-            cdf = profile.cdf(edge_ms)
-            share = (cdf - previous_cdf) / (1.0 - previous_cdf) if previous_cdf < 1.0 else 0.0
-            in_bucket = binomial(rng, remaining, min(1.0, max(0.0, share)))
+        remaining, below = n, 0
+        for i, share in enumerate(_conditional_bucket_shares(profile.median_ms, profile.sigma)):
+            in_bucket = binomial(rng, remaining, share)
             remaining -= in_bucket
             below += in_bucket
             tally.buckets[i] = below
-            previous_cdf = cdf
         out[name] = tally
     return out
+
+
+@functools.lru_cache(maxsize=4096)
+def _conditional_bucket_shares(median_ms: float, sigma: float) -> tuple[float, ...]:
+    """P(latency in bucket i | latency above bucket i−1's edge), for sequential binomial draws."""
+    profile = VariantProfile(0.0, median_ms, sigma)
+    shares, previous_cdf = [], 0.0
+    for edge_ms in LATENCY_LE_MS:
+        cdf = profile.cdf(edge_ms)
+        share = (cdf - previous_cdf) / (1.0 - previous_cdf) if previous_cdf < 1.0 else 0.0
+        shares.append(min(1.0, max(0.0, share)))
+        previous_cdf = cdf
+    return tuple(shares)
 
 
 def nearest_rank(sorted_values: list[float], q: float) -> float | None:

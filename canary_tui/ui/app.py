@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
+from textual.css.query import NoMatches
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Footer
@@ -23,7 +24,7 @@ from canary_tui.ui.commands_provider import CanaryCommands
 from canary_tui.ui.screens.checkpoint_note import CheckpointNote
 from canary_tui.ui.screens.confirm_advance import AdvanceRequest, ConfirmAdvance
 from canary_tui.ui.screens.help_screen import HelpScreen
-from canary_tui.ui.themes import DEFAULT_THEME, VARIABLE_DEFAULTS, ThemeCatalog, default_directories, load_themes, next_theme
+from canary_tui.ui.themes import DEFAULT_THEME, ThemeCatalog, default_directories, load_themes, next_theme
 from canary_tui.ui.widgets.error_rate_pane import ErrorRatePane
 from canary_tui.ui.widgets.events_log import EventsLog
 from canary_tui.ui.widgets.gates_pane import GatesPane
@@ -98,6 +99,8 @@ class CanaryApp(App[None]):
         theme_dirs: list[Path] | None = None,
         poll: bool = True,
     ) -> None:
+        # themes first: App.__init__ already asks for the theme variable defaults
+        self.catalog: ThemeCatalog = load_themes(theme_dirs if theme_dirs is not None else default_directories())
         super().__init__()
         self.controller = controller
         self.read_only = read_only
@@ -107,7 +110,6 @@ class CanaryApp(App[None]):
         self.clock = clock
         self.environment_label = environment_label
         self.poll_enabled = poll
-        self.catalog: ThemeCatalog = load_themes(theme_dirs if theme_dirs is not None else default_directories())
         for loaded in self.catalog.themes.values():
             self.register_theme(loaded)
         self.snapshot: Snapshot | None = None
@@ -132,7 +134,7 @@ class CanaryApp(App[None]):
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         """The dashboard's own theme variables, for themes that do not set them."""
-        return dict(VARIABLE_DEFAULTS)
+        return self.catalog.variable_defaults()
 
     def compose(self) -> ComposeResult:
         """Header, then heartbeat/errors/chart beside the gates, then events and the footer."""
@@ -257,14 +259,22 @@ class CanaryApp(App[None]):
             self._rates_window.append(snapshot.rates)
             if snapshot.rates.error_rate is not None:
                 self._error_history.append(snapshot.rates.error_rate)
-        if not self.frozen:
+        if not self.frozen and self._panes_ready():
             self.render_snapshot(snapshot)
         self.refresh_bindings()
+
+    def _panes_ready(self) -> bool:
+        """False while the dashboard screen is not (or no longer) mounted, e.g. during shutdown."""
+        try:
+            self.query_one("#header", HeaderBar)
+        except NoMatches:
+            return False
+        return True
 
     @on(EventArrived)
     def _event_arrived(self, message: EventArrived) -> None:
         """Log the event now, or after unfreezing."""
-        if self.frozen:
+        if self.frozen or not self._panes_ready():
             self._pending_events.append(message.event)
             return
         self.query_one("#events", EventsLog).add(presenter.event_line(message.event))
@@ -400,7 +410,7 @@ class CanaryApp(App[None]):
         """Start the action in its own worker right away; the result comes back as a message."""
         self.in_flight.add(name)
         self.refresh_bindings()
-        if self.snapshot is not None:
+        if self.snapshot is not None and self._panes_ready():
             self._render_header(self.snapshot)
         self.run_worker(self._action_worker(name, call), group=f"action-{name}", name=f"action-{name}", exit_on_error=False)
 
@@ -428,7 +438,7 @@ class CanaryApp(App[None]):
         else:
             self.notify(result.message or f"{message.action} refused", severity="warning" if result.conflict else "error", timeout=10)
         self.refresh_bindings()
-        if self.snapshot is not None:
+        if self.snapshot is not None and self._panes_ready():
             self._render_header(self.snapshot)
         self._refresh_now.set()
 

@@ -14,19 +14,20 @@ DEFAULT_THEME = "canary-dark"
 #: colour slots of a theme file's [colors] table (Textual's ColorSystem names)
 COLOR_KEYS = ("primary", "secondary", "warning", "error", "success", "accent", "foreground", "background", "surface", "panel", "boost")
 
-#: the dashboard's own variables; a theme may override any of them in [variables]
+#: the dashboard's own variables; every canary theme sets them in [variables]. The values here
+#: are the last resort for a user theme that sets none (named colours; the real ones live in themes/)
 VARIABLE_DEFAULTS: dict[str, str] = {
-    "status-healthy": "#4CBF73",
-    "status-warning": "#F0A030",
-    "status-critical": "#E5484D",
-    "status-unknown": "#8A8F98",
-    "status-text": "#14161B",
-    "status-critical-text": "#14161B",
-    "chart-canary": "#F2C14E",
-    "chart-stable": "#5B8DEF",
-    "chart-line-warn": "#F0A030",
-    "chart-line-critical": "#E5484D",
-    "chart-mark": "#8A8F98",
+    "status-healthy": "green",
+    "status-warning": "yellow",
+    "status-critical": "red",
+    "status-unknown": "gray",
+    "status-text": "black",
+    "status-critical-text": "black",
+    "chart-canary": "yellow",
+    "chart-stable": "dodgerblue",
+    "chart-line-warn": "orange",
+    "chart-line-critical": "red",
+    "chart-mark": "gray",
 }
 
 THEME_ORDER = ("canary-dark", "canary-light", "canary-high-contrast", "canary-colourblind")
@@ -42,6 +43,14 @@ class ThemeCatalog:
 
     themes: dict[str, Theme] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+
+    def variable_defaults(self) -> dict[str, str]:
+        """Defaults for the dashboard variables: the default theme's values, else named colours."""
+        base = self.themes.get(DEFAULT_THEME)
+        chosen = dict(VARIABLE_DEFAULTS)
+        if base is not None:
+            chosen.update({key: value for key, value in base.variables.items() if key in VARIABLE_DEFAULTS})
+        return chosen
 
     @property
     def names(self) -> list[str]:

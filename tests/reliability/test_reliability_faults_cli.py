@@ -1,0 +1,138 @@
+"""Fault matrix × the CLI: `canary-tui status` as a subprocess meets every fault over loopback.
+
+Under a fault: exit 3 (UNKNOWN), exactly one line naming the typed reason, no
+traceback, no secret. When the fault ends the same command judges again (0/1/2).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from canary_tui.core.clock import ManualClock
+from conftest import SECRET, SPEC_FAULT_TIMEOUTS, TOKEN, CliHome, closed_port, wait_until
+from fault_catalog import CASES, HEARTBEAT, FaultCase
+
+LENIENT = "[thresholds]\np50_ms = [150, 300]\nerror_rate_pct = [2, 5]\n"
+
+
+def _sim(simulator_factory, **options):
+    options.setdefault("scenario", "healthy")
+    options.setdefault("initial_percent", 10)
+    options.setdefault("speed", 30)
+    return simulator_factory(faults=True, token=TOKEN, secret=SECRET, seed=5, **options)
+
+
+def _assert_unknown(result, case: FaultCase) -> None:
+    lines = result.stdout.splitlines()
+    assert result.returncode == 3, (result.returncode, result.stdout, result.stderr)
+    assert len(lines) == 1, result.stdout
+    line = lines[0]
+    assert line.startswith("CANARY UNKNOWN - sim: heartbeat "), line
+    kind = line.removeprefix("CANARY UNKNOWN - sim: heartbeat ").split(":")[0]
+    assert kind in case.kinds, line
+    assert any(w in line.lower() for w in case.words), line
+    assert result.stderr.count("\n") <= 1  # at most one line of warning, never a traceback
+
+
+def _assert_judged(result) -> None:
+    assert result.returncode in (0, 1, 2), (result.returncode, result.stdout, result.stderr)
+    assert not result.stdout.startswith("CANARY UNKNOWN")
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_status_under_fault_is_unknown_with_one_line_then_recovers(case, simulator_factory, cli_home: CliHome, tls_front_factory, request):
+    sim = _sim(simulator_factory)
+    cli_home.extra_env_toml = SPEC_FAULT_TIMEOUTS
+    cli_home.top_toml = LENIENT
+    if case.transport == "sim":
+        cli_home.url = sim.url
+        case.inject(sim, [HEARTBEAT])
+    elif case.transport == "refused":
+        port = closed_port()
+        cli_home.url = f"http://127.0.0.1:{port}"
+    elif case.transport == "dns":
+        cli_home.url = "https://mission.invalid"
+    elif case.transport == "tls":
+        front = tls_front_factory(int(sim.url.rsplit(":", 1)[1]))
+        cli_home.url = front.url  # no ca_bundle: the self-signed chain must be refused
+    elif case.transport == "connect-timeout":
+        cli_home.url = request.getfixturevalue("blackhole").url
+    started = time.monotonic()
+    _assert_unknown(cli_home.run("status", "sim", "--interval-s", "0.1"), case)
+    assert time.monotonic() - started < 20  # bounded by the configured timeouts, not hung
+    # the fault ends
+    if case.transport == "sim":
+        sim.clear_faults()
+    elif case.transport == "refused":
+        simulator_factory(faults=True, token=TOKEN, secret=SECRET, seed=5, port=port, initial_percent=10, speed=30)
+    elif case.transport == "tls":
+        cli_home.extra_env_toml += f'ca_bundle = "{front.ca_path}"\n'
+    else:
+        cli_home.url = sim.url
+    _assert_judged(cli_home.run("status", "sim", "--interval-s", "0.1"))
+
+
+def test_status_json_under_fault_carries_the_reason(simulator_factory, cli_home: CliHome):
+    sim = _sim(simulator_factory)
+    cli_home.url = sim.url
+    sim.inject_fault("html", count=-1, status=502)
+    result = cli_home.run("status", "sim", "--json", "--interval-s", "0.1")
+    doc = json.loads(result.stdout)
+    assert result.returncode == 3 and doc["level"] == "unknown" and doc["exit_code"] == 3
+    assert doc["error"].startswith("heartbeat http: HTTP 502")
+
+
+def test_status_heartbeat_flapping_between_its_two_reads(simulator_factory, cli_home: CliHome):
+    """Up for the first read, down for the second: UNKNOWN; then up for both: judged; down first: UNKNOWN."""
+    sim = _sim(simulator_factory)
+    cli_home.url = sim.url
+    cli_home.top_toml = LENIENT
+    served = sim.state.counters["heartbeats"]
+    proc = cli_home.popen("status", "sim", "--interval-s", "1.5")
+    wait_until(lambda: sim.state.counters["heartbeats"] > served, what="the first heartbeat")
+    sim.inject_fault("drop", count=1)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 3 and out.startswith("CANARY UNKNOWN - sim: heartbeat unreachable: ") and "Traceback" not in err
+    assert sim.faults.fired == ["drop"]
+    _assert_judged(cli_home.run("status", "sim", "--interval-s", "0.1"))
+    sim.inject_fault("drop", count=1)
+    assert cli_home.run("status", "sim", "--interval-s", "0.1").returncode == 3
+
+
+def test_status_across_a_counter_reset_never_reports_a_negative_rate(simulator_factory, cli_home: CliHome):
+    clock = ManualClock()
+    sim = _sim(simulator_factory, scenario="counter-reset", clock=clock, speed=1, initial_percent=50)
+    clock.advance(100.0)  # 100 s of traffic; the server restarts at 120 s
+    before = sim.state.heartbeat()[0]["heartbeat"]["metrics"]["requests"]
+    cli_home.url = sim.url
+    cli_home.top_toml = LENIENT
+    served = sim.state.counters["heartbeats"]
+    proc = cli_home.popen("status", "sim", "--json", "--interval-s", "1.5")
+    wait_until(lambda: sim.state.counters["heartbeats"] > served, what="the first heartbeat")
+    clock.advance(100.0)  # past the restart: the counters fall
+    out, err = proc.communicate(timeout=30)
+    assert sim.state.counters["restarts"] == 1
+    assert sim.state.heartbeat()[0]["heartbeat"]["metrics"]["requests"] < before
+    doc = json.loads(out)
+    assert "Traceback" not in err
+    assert proc.returncode in (0, 1, 2, 3)
+    for key in ("error_rate", "errors", "requests"):
+        assert doc[key] is None or doc[key] >= 0, doc
+    assert doc["p95_ms"] is not None  # the percentiles still judge: not UNKNOWN for a restart
+    assert proc.returncode != 3, doc
+
+
+@pytest.mark.parametrize("skew_h", [-5.0, 7.0])
+def test_status_with_server_clock_hours_off_still_judges(simulator_factory, cli_home: CliHome, skew_h):
+    sim = _sim(simulator_factory, clock=lambda: time.time() + skew_h * 3600)
+    sim.state.set_canary(10, None, None, "skewed change", "bob@skewed")
+    cli_home.url = sim.url
+    cli_home.top_toml = LENIENT
+    result = cli_home.run("status", "sim", "--json", "--interval-s", "0.2")
+    doc = json.loads(result.stdout)
+    assert result.returncode in (0, 1, 2), doc
+    assert doc["requests"] is not None and doc["requests"] >= 0 and doc["error_rate"] is not None
+    assert 0 <= doc["error_rate"] <= 1

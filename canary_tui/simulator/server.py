@@ -53,7 +53,7 @@ class SimulatorServer:
         host = f"[{self.options.host}]" if ":" in self.options.host else self.options.host
         self.url = f"http://{host}:{self.port}"
         config = uvicorn.Config(self.app, lifespan="off", log_config=None, log_level="critical", access_log=False,
-                                http="h11", loop="asyncio", timeout_graceful_shutdown=2, timeout_keep_alive=5)
+                                http="h11", loop="asyncio", timeout_graceful_shutdown=0.5, timeout_keep_alive=5)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._serve, args=(sock,), name=f"simulator-{self.port}", daemon=True)
         self._thread.start()

@@ -1,0 +1,157 @@
+"""Server lifecycle: start/stop on an ephemeral port, stop() never hangs, the CLI command, health timing."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import httpx
+import pytest
+
+from canary_tui.core.clock import ManualClock
+from canary_tui.simulator import SimulatorOptions, SimulatorServer
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def test_start_returns_a_live_url_and_stop_frees_the_port() -> None:
+    server = SimulatorServer(SimulatorOptions())
+    url = server.start()
+    assert url == server.url and url.startswith("http://127.0.0.1:") and server.port
+    assert server.start() == url  # idempotent
+    assert httpx.get(f"{url}/api/ghost/heartbeat").status_code == 200
+    assert not _port_is_free(server.port)
+    server.stop()
+    server.stop()  # idempotent
+    assert not server.running and _port_is_free(server.port)
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{url}/api/ghost/heartbeat")
+
+
+def test_context_manager_and_a_busy_port() -> None:
+    with SimulatorServer(SimulatorOptions()) as first:
+        assert first.running
+        with pytest.raises(OSError):
+            SimulatorServer(SimulatorOptions(port=first.port)).start()
+    assert not first.running
+
+
+def test_stop_does_not_hang_on_a_hanging_request() -> None:
+    server = SimulatorServer(SimulatorOptions(faults=True))
+    url = server.start()
+    server.inject_fault("hang", count=-1)
+    outcome: list[BaseException | int] = []
+
+    def call() -> None:
+        try:
+            outcome.append(httpx.get(f"{url}/api/ghost/heartbeat", timeout=30).status_code)
+        except httpx.HTTPError as exc:
+            outcome.append(exc)
+
+    caller = threading.Thread(target=call)
+    caller.start()
+    deadline = time.monotonic() + 5
+    while "hang" not in server.faults.fired and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert "hang" in server.faults.fired
+    started = time.monotonic()
+    server.stop()
+    assert time.monotonic() - started < 5
+    caller.join(5)
+    assert not caller.is_alive() and isinstance(outcome[0], httpx.TransportError)
+    assert _port_is_free(server.port)
+
+
+def test_stop_does_not_hang_on_a_slow_loris_or_an_unread_oversized_body() -> None:
+    server = SimulatorServer(SimulatorOptions(faults=True))
+    url = server.start()
+    server.inject_fault("slow_loris", interval_s=5.0)
+    server.inject_fault("oversized", paths=["/api/health"], bytes=200_000_000)
+    with httpx.Client(timeout=10) as client:
+        with client.stream("GET", f"{url}/api/ghost/heartbeat") as slow, client.stream("GET", f"{url}/api/health") as big:
+            assert slow.status_code == big.status_code == 200
+            started = time.monotonic()
+            server.stop()
+            assert time.monotonic() - started < 5
+    assert _port_is_free(server.port)
+
+
+async def test_works_from_async_tests(simulator) -> None:
+    async with httpx.AsyncClient(base_url=simulator.url) as client:
+        answers = await asyncio.gather(*(client.get("/api/ghost/heartbeat") for _ in range(10)))
+    assert {a.status_code for a in answers} == {200}
+
+
+async def test_health_really_waits_the_drawn_latency(simulator_factory) -> None:
+    sim = simulator_factory(seed=3)
+    async with httpx.AsyncClient(base_url=sim.url) as client:
+        async def timed() -> float:
+            started = time.monotonic()
+            await client.get("/api/health")
+            return time.monotonic() - started
+
+        durations = sorted(await asyncio.gather(*(timed() for _ in range(20))))
+    assert durations[10] > 0.07  # median latency is 120 ms
+
+
+async def test_health_stall_holds_requests_until_it_ends(simulator_factory) -> None:
+    clock = ManualClock()
+    sim = simulator_factory(seed=3, clock=clock, stall_every_s=10.0, stall_s=1.0, health_latency_scale=0.0)
+    async with httpx.AsyncClient(base_url=sim.url) as client:
+        clock.advance(5.0)  # between stalls
+        started = time.monotonic()
+        await client.get("/api/health")
+        assert time.monotonic() - started < 0.5
+        clock.advance(5.2)  # 0.2 s into the next stall: wait 0.8 s
+        started = time.monotonic()
+        await client.get("/api/health")
+        assert time.monotonic() - started >= 0.75
+
+
+def _spawn(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "canary_tui", "simulator", "--port", "0", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+
+def test_cli_command_serves_then_exits_cleanly_on_sigint() -> None:
+    env = {**os.environ, "OPS_TOKEN": "from-env", "HEARTBEAT_SECRET": "sig"}
+    proc = _spawn("--seed", "3", "--scenario", "flapping", env=env)
+    try:
+        line = proc.stdout.readline()
+        assert "flapping" in line and "http://127.0.0.1:" in line
+        url = line.rsplit(" ", 1)[-1].strip()
+        response = httpx.get(f"{url}/api/ghost/heartbeat")
+        assert response.status_code == 200 and response.headers["x-signature"].startswith("sha256=")
+        assert httpx.post(f"{url}/api/ghost/canary", json={"percent": 10}).status_code == 401
+        ok = httpx.post(f"{url}/api/ghost/canary", json={"percent": 10}, headers={"Authorization": "Bearer from-env"})
+        assert ok.status_code == 200
+        assert httpx.get(f"{url}/_control/state").status_code == 404  # no --faults
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0 and "Traceback" not in err and "stopped" in out
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{url}/api/ghost/heartbeat")
+
+
+def test_cli_rejects_an_unknown_scenario_without_a_traceback() -> None:
+    proc = _spawn("--scenario", "nope", env=dict(os.environ))
+    out, err = proc.communicate(timeout=10)
+    assert proc.returncode == 2 and "Traceback" not in err and "invalid choice" in err

@@ -14,16 +14,15 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from canary_tui.controller import derive
 from canary_tui.controller.audit import AuditLog
-from canary_tui.controller.chart import EMPTY_CHART, HISTORY_FIELDS, LATENCY_FIELDS, ChartData, ChartSeries
+from canary_tui.controller.chart import EMPTY_CHART, HISTORY_FIELDS, ChartData, ChartSeries
 from canary_tui.controller.model import (
     ActionResult,
-    ConnectionState,
     Event,
     EventLevel,
     RampState,
     Snapshot,
-    StageView,
     Trigger,
 )
 from canary_tui.core.clock import Clock, to_datetime
@@ -33,10 +32,9 @@ from canary_tui.core.plans import RampPlan
 from canary_tui.core.rates import Rates, compute_rates
 from canary_tui.core.rules import Observation, Rule, RuleVerdict, SeedRollbackRule
 from canary_tui.core.samples import Deployment, Heartbeat
-from canary_tui.core.stage_clock import bake_status
 from canary_tui.core.thresholds import ThresholdTable
-from canary_tui.core.verdicts import Decision, DecisionKind, GateResult, GateStatus, TriggerState
-from canary_tui.mission.actuators import Actuator, ActuatorError, ActuatorOutcome
+from canary_tui.core.verdicts import DecisionKind, GateResult, GateStatus
+from canary_tui.mission.actuators import Actuator, ActuatorOutcome
 from canary_tui.mission.errors import ConflictError, MissionError, SignatureError
 
 log = logging.getLogger(__name__)
@@ -49,7 +47,6 @@ EVENTS_MAX = 500
 #: backoff between rollback attempts (the last value repeats until 0% is confirmed)
 ROLLBACK_BACKOFF_S: tuple[float, ...] = (0.2, 0.5, 1.0, 2.0, 5.0)
 READBACK_ATTEMPTS = 3
-UNREACHABLE_AFTER_ERRORS = 3
 #: chart history slot: 12 series × 72 h at 5 s is ~17 MB (at 1 s it would be ~85 MB)
 HISTORY_RESOLUTION_S = 5.0
 #: how long a change superseded by a rollback is watched for, should it still land late
@@ -760,116 +757,60 @@ class RampController:
     # ------------------------------------------------------------------ derived state
 
     def _percent(self) -> int | None:
+        """The canary percent the server last showed (any parsed heartbeat), or None."""
         return self._seen.canary_percent if self._seen is not None else None
 
     def _data_age_s(self) -> float | None:
+        """Seconds since the last trusted heartbeat arrived."""
         return None if self._last is None else max(0.0, self.clock.now() - self._last.fetched_at_s)
 
     def _is_stale(self) -> bool:
+        """No data, a failing fetch, or data older than stale_after_s."""
         age = self._data_age_s()
         return self._last is None or self._error is not None or (age is not None and age > self.stale_after_s)
 
     def _bake(self) -> tuple[float | None, float | None]:
         """(elapsed, required) bake seconds of the current stage, or (None, None) off-plan."""
-        if self._seen is None or self._entered_at_s is None:
-            return None, None
-        percent = self._seen.canary_percent
-        index = self.plan.index_of(percent)
-        if index is None:
-            return None, None
-        status = bake_status(self.plan, percent, self._entered_at_s, self.clock.now())
-        return status.elapsed_s, self.plan.stages[index].bake_s
-
-    def _stage_view(self) -> StageView | None:
-        if self._seen is None:
-            return None
-        percent = self._seen.canary_percent
-        index = self.plan.index_of(percent)
-        nxt = self.plan.next_stage(percent)
-        if index is None or self._entered_at_s is None:
-            return StageView(index, len(self.plan.stages), percent, None, None, None, nxt.percent if nxt else None, None)
-        status = bake_status(self.plan, percent, self._entered_at_s, self.clock.now())
-        next_eta = None
-        if nxt is not None:
-            for eta_percent, eta_s in status.etas:
-                if eta_percent == nxt.percent:
-                    next_eta = to_datetime(eta_s)
-                    break
-        return StageView(
-            index, len(self.plan.stages), percent, self.plan.stages[index].bake_s,
-            status.elapsed_s, status.remaining_s, nxt.percent if nxt else None, next_eta,
-        )
+        return derive.bake(self.plan, self._percent(), self._entered_at_s, self.clock.now())
 
     def _ramp_state(self) -> RampState:
-        if self.action_in_flight == "rollback":
-            return RampState.ROLLING_BACK
-        if self._seen is None:
-            return RampState.UNKNOWN
-        dep = self._seen
-        if dep.canary_percent == 0:
-            return RampState.ROLLED_BACK if self._came_down_to_zero else RampState.IDLE
-        if dep.canary_percent >= 100:
-            return RampState.COMPLETE
-        if dep.paused:
-            return RampState.PAUSED
-        if any(g.status is GateStatus.FAIL for g in self._gates) or self._trip_reason:
-            return RampState.GATE_FAILING
+        """The ramp's state now (see derive.ramp_state)."""
         elapsed_s, bake_s = self._bake()
-        baked = bake_s is not None and elapsed_s is not None and elapsed_s >= bake_s
-        if baked and not self._is_stale() and self._gates and all(g.status is GateStatus.PASS for g in self._gates):
-            return RampState.ELIGIBLE
-        return RampState.BAKING
-
-    def _connection(self) -> ConnectionState:
-        if self._error is None:
-            if self._last is None:
-                return ConnectionState.CONNECTING
-            return ConnectionState.STALE if self._is_stale() else ConnectionState.LIVE
-        if self._last is None or self._consecutive_errors >= UNREACHABLE_AFTER_ERRORS:
-            return ConnectionState.UNREACHABLE
-        return ConnectionState.STALE
-
-    def _trigger_state(self) -> TriggerState:
-        enabled = self.auto_rollback and not self.read_only
-        holds = [v for v in self._verdicts if v.hold]
-        counting = max(self._verdicts, key=lambda v: v.count / max(v.needed, 1), default=None)
-        count = counting.count if counting else 0
-        needed = counting.needed if counting else 1
-        reason = self._trip_reason or (holds[0].reason.removeprefix("hold: ") if holds else (counting.reason if counting and counting.count else ""))
-        armed = not holds or self._signature_bad
-        return TriggerState(enabled=enabled, armed=armed, count=count, needed=needed, reason=reason)
-
-    def _decision(self, ramp: RampState) -> Decision:
-        for verdict in self._verdicts:
-            if verdict.decision is not None:
-                return verdict.decision
-        if self._trip_reason:
-            return Decision(DecisionKind.ROLLBACK, self._trip_reason, fallback=True)
-        if self._is_stale():
-            why = f"{self._error.kind}: {self._error}" if self._error else "no fresh data"
-            return Decision(DecisionKind.HOLD, f"data missing or stale ({why})", fallback=True)
-        failing = [g.name for g in self._gates if g.status is GateStatus.FAIL]
-        if failing:
-            return Decision(DecisionKind.HOLD, "gate failing: " + ", ".join(failing), fallback=True)
-        if ramp is RampState.ELIGIBLE:
-            return Decision(DecisionKind.PROMOTE_ELIGIBLE, "bake time met and gates green", fallback=True)
-        return Decision(DecisionKind.INCONCLUSIVE, "gathering data" if ramp is not RampState.PAUSED else "paused", fallback=True)
+        return derive.ramp_state(
+            self._seen,
+            rolling_back=self.action_in_flight == "rollback",
+            came_down_to_zero=self._came_down_to_zero,
+            gates=self._gates,
+            tripped=bool(self._trip_reason),
+            baked=bake_s is not None and elapsed_s is not None and elapsed_s >= bake_s,
+            stale=self._is_stale(),
+        )
 
     def _build_snapshot(self) -> Snapshot:
+        """A new immutable snapshot of everything the screen shows."""
         ramp = self._ramp_state()
+        stale_reason = None
+        if self._is_stale():
+            stale_reason = f"{self._error.kind}: {self._error}" if self._error is not None else "no fresh data"
         return Snapshot(
             environment=self.environment,
             plan=self.plan,
-            connection=self._connection(),
+            connection=derive.connection_state(
+                have_data=self._last is not None, failing=self._error is not None,
+                consecutive_errors=self._consecutive_errors, stale=self._is_stale(),
+            ),
             connection_error=(f"{self._error.kind}: {self._error}" if self._error is not None else None),
             heartbeat=self._last,
             data_age_s=self._data_age_s(),
             rates=self._rates,
             ramp=ramp,
-            stage=self._stage_view(),
+            stage=derive.stage_view(self.plan, self._percent(), self._entered_at_s, self.clock.now()),
             gates=self._gates,
-            auto_rollback=self._trigger_state(),
-            decision=self._decision(ramp) if self._last is not None or self._error is not None else None,
+            auto_rollback=derive.trigger_state(self.auto_rollback and not self.read_only, self._verdicts, self._trip_reason, self._signature_bad),
+            decision=(
+                derive.decision(self._verdicts, trip_reason=self._trip_reason, stale_reason=stale_reason, gates=self._gates, ramp=ramp)
+                if self._seen is not None or self._error is not None else None
+            ),
             action_in_flight=self.action_in_flight,
             read_only=self.read_only,
             now=to_datetime(self.clock.now()),

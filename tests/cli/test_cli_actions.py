@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import json
 
-from cli_harness import assert_clean, audit_lines, canary_tui, cli_env, write_config
+import pytest
+
+from cli_harness import FAST_HEALTH, assert_clean, audit_lines, canary_tui, cli_env, write_config
+
+
+@pytest.fixture
+def simulator(simulator_factory):
+    """The healthy simulator with faults and the test token, answering /api/health fast."""
+    return simulator_factory(scenario="healthy", faults=True, token="test-token", seed=7, **FAST_HEALTH)
+
 
 
 def test_rollback_exits_0_once_confirmed(simulator, tmp_path):

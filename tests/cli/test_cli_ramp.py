@@ -4,7 +4,21 @@ from __future__ import annotations
 
 import json
 
-from cli_harness import assert_clean, audit_lines, canary_tui, cli_env, write_config
+import pytest
+
+from cli_harness import FAST_HEALTH, assert_clean, audit_lines, canary_tui, cli_env, write_config
+
+
+@pytest.fixture
+def simulator(simulator_factory):
+    """The healthy simulator with faults and the test token, answering /api/health fast."""
+    return simulator_factory(scenario="healthy", faults=True, token="test-token", seed=7, **FAST_HEALTH)
+
+
+@pytest.fixture
+def slow_health_simulator(simulator_factory):
+    """The healthy simulator with its natural ~120 ms /api/health latency."""
+    return simulator_factory(scenario="healthy", faults=True, token="test-token", seed=7)
 
 
 def test_refuses_without_yes_when_stdin_is_not_a_tty(simulator, tmp_path):
@@ -45,27 +59,27 @@ def test_json_output_is_one_parsable_object(simulator, tmp_path):
     assert doc["probe"]["n"] == 3 and doc["probe"]["p95_ms"] > 0 and doc["stage_check"] == {"ok": True, "failures": []}
 
 
-def test_failed_stage_check_rolls_back(simulator, tmp_path):
-    config = write_config(tmp_path, simulator.url, extra="[thresholds]\np95_ms = [5, 750]\n")
+def test_failed_stage_check_rolls_back(slow_health_simulator, tmp_path):
+    config = write_config(tmp_path, slow_health_simulator.url, extra="[thresholds]\np95_ms = [5, 750]\n")
     done = canary_tui(["ramp", "staging", "10", "--yes", "--probe", "4"], cli_env(tmp_path, config))
     assert done.returncode == 1
     assert "exceeds 5ms threshold" in done.stdout and "Rolling back to 0%..." in done.stdout
     assert "stage check failed: P95" in done.stderr and "rolled back to 0%" in done.stderr
-    assert simulator.state.canary_percent == 0
-    assert [c.percent for c in simulator.state.history] == [10, 0]
+    assert slow_health_simulator.state.canary_percent == 0
+    assert [c.percent for c in slow_health_simulator.state.history] == [10, 0]
     rollback = [r for r in audit_lines(tmp_path) if r["action"] == "rollback"]
     assert rollback[0]["trigger"] == "auto" and rollback[-1]["outcome"] == "ok"
     assert_clean(done)
 
 
-def test_no_auto_rollback_reports_but_keeps_the_stage(simulator, tmp_path):
-    config = write_config(tmp_path, simulator.url, extra="[thresholds]\np95_ms = [5, 750]\n")
+def test_no_auto_rollback_reports_but_keeps_the_stage(slow_health_simulator, tmp_path):
+    config = write_config(tmp_path, slow_health_simulator.url, extra="[thresholds]\np95_ms = [5, 750]\n")
     done = canary_tui(["ramp", "staging", "10", "--yes", "--probe", "4", "--no-auto-rollback", "--json"], cli_env(tmp_path, config))
     assert done.returncode == 1
     doc = json.loads(done.stdout)
     assert doc["stage_check"]["ok"] is False and doc["rolled_back"] is False
     assert "--no-auto-rollback" in done.stderr
-    assert simulator.state.canary_percent == 10
+    assert slow_health_simulator.state.canary_percent == 10
 
 
 def test_percent_zero_is_the_emergency_rollback(simulator, tmp_path):

@@ -1,0 +1,112 @@
+"""Pure derivations of what the snapshot shows: ramp state, connection, stage view, trigger state, decision."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from canary_tui.controller.model import ConnectionState, RampState, StageView
+from canary_tui.core.clock import to_datetime
+from canary_tui.core.plans import RampPlan
+from canary_tui.core.rules import RuleVerdict
+from canary_tui.core.samples import Deployment
+from canary_tui.core.stage_clock import bake_status
+from canary_tui.core.verdicts import Decision, DecisionKind, GateResult, GateStatus, TriggerState
+
+UNREACHABLE_AFTER_ERRORS = 3
+
+
+def bake(plan: RampPlan, percent: int | None, entered_at_s: float | None, now_s: float) -> tuple[float | None, float | None]:
+    """(elapsed, required) bake seconds of the stage at `percent`, or (None, None) at 0% or off-plan."""
+    if percent is None or entered_at_s is None:
+        return None, None
+    index = plan.index_of(percent)
+    if index is None:
+        return None, None
+    return bake_status(plan, percent, entered_at_s, now_s).elapsed_s, plan.stages[index].bake_s
+
+
+def stage_view(plan: RampPlan, percent: int | None, entered_at_s: float | None, now_s: float) -> StageView | None:
+    """Where the ramp is on the plan: stage index, bake clock and the next stage's ETA."""
+    if percent is None:
+        return None
+    index = plan.index_of(percent)
+    nxt = plan.next_stage(percent)
+    next_percent = nxt.percent if nxt else None
+    if index is None or entered_at_s is None:
+        return StageView(index, len(plan.stages), percent, None, None, None, next_percent, None)
+    status = bake_status(plan, percent, entered_at_s, now_s)
+    next_eta = next((to_datetime(eta_s) for eta_percent, eta_s in status.etas if eta_percent == next_percent), None)
+    return StageView(index, len(plan.stages), percent, plan.stages[index].bake_s, status.elapsed_s, status.remaining_s, next_percent, next_eta)
+
+
+def ramp_state(
+    seen: Deployment | None,
+    *,
+    rolling_back: bool,
+    came_down_to_zero: bool,
+    gates: Sequence[GateResult],
+    tripped: bool,
+    baked: bool,
+    stale: bool,
+) -> RampState:
+    """The ramp's state on the plan, from the server's percent and pause flag plus the judgement."""
+    if rolling_back:
+        return RampState.ROLLING_BACK
+    if seen is None:
+        return RampState.UNKNOWN
+    if seen.canary_percent == 0:
+        return RampState.ROLLED_BACK if came_down_to_zero else RampState.IDLE
+    if seen.canary_percent >= 100:
+        return RampState.COMPLETE
+    if seen.paused:
+        return RampState.PAUSED
+    if tripped or any(g.status is GateStatus.FAIL for g in gates):
+        return RampState.GATE_FAILING
+    if baked and not stale and gates and all(g.status is GateStatus.PASS for g in gates):
+        return RampState.ELIGIBLE
+    return RampState.BAKING
+
+
+def connection_state(*, have_data: bool, failing: bool, consecutive_errors: int, stale: bool) -> ConnectionState:
+    """LIVE with fresh data; STALE on the first failures or old data; UNREACHABLE after repeated failures."""
+    if not failing:
+        if not have_data:
+            return ConnectionState.CONNECTING
+        return ConnectionState.STALE if stale else ConnectionState.LIVE
+    if not have_data or consecutive_errors >= UNREACHABLE_AFTER_ERRORS:
+        return ConnectionState.UNREACHABLE
+    return ConnectionState.STALE
+
+
+def trigger_state(enabled: bool, verdicts: Sequence[RuleVerdict], trip_reason: str | None, signature_bad: bool) -> TriggerState:
+    """Auto-rollback for display: armed unless a rule holds; the rule nearest to tripping gives the count."""
+    holds = [v for v in verdicts if v.hold]
+    counting = max(verdicts, key=lambda v: v.count / max(v.needed, 1), default=None)
+    count = counting.count if counting else 0
+    needed = counting.needed if counting else 1
+    if trip_reason:
+        reason = trip_reason
+    elif holds:
+        reason = holds[0].reason.removeprefix("hold: ")
+    else:
+        reason = counting.reason if counting and counting.count else ""
+    return TriggerState(enabled=enabled, armed=not holds or signature_bad, count=count, needed=needed, reason=reason)
+
+
+def decision(
+    verdicts: Sequence[RuleVerdict], *, trip_reason: str | None, stale_reason: str | None, gates: Sequence[GateResult], ramp: RampState
+) -> Decision:
+    """A rule's own Decision when one is offered (the judgment), else one from the seed's gates and triggers."""
+    for verdict in verdicts:
+        if verdict.decision is not None:
+            return verdict.decision
+    if trip_reason:
+        return Decision(DecisionKind.ROLLBACK, trip_reason, fallback=True)
+    if stale_reason:
+        return Decision(DecisionKind.HOLD, f"data missing or stale ({stale_reason})", fallback=True)
+    failing = [g.name for g in gates if g.status is GateStatus.FAIL]
+    if failing:
+        return Decision(DecisionKind.HOLD, "gate failing: " + ", ".join(failing), fallback=True)
+    if ramp is RampState.ELIGIBLE:
+        return Decision(DecisionKind.PROMOTE_ELIGIBLE, "bake time met and gates green", fallback=True)
+    return Decision(DecisionKind.INCONCLUSIVE, "paused" if ramp is RampState.PAUSED else "gathering data", fallback=True)

@@ -134,3 +134,17 @@ async def test_outage_holds_and_never_rolls_back(simulator_factory, tmp_path):
         assert ConnectionState.UNREACHABLE in states and states[-1] is ConnectionState.LIVE
         assert sim.state.canary_percent == 10
         assert not _auto_records(ctl)
+
+
+async def test_a_flapping_but_healthy_canary_never_trips(simulator_factory, tmp_path):
+    clock = ManualClock()
+    sim = simulator_factory(scenario="flapping", token="test-token", seed=7, clock=clock)
+    async with make_client(sim.url, clock) as client:
+        ctl = make_controller(client, clock, tmp_path)
+        await _live_at(ctl, 10)
+        counts = []
+        for _ in range(60):  # 10 minutes of 10 s polls, canary errors wandering 0.2%..1.8%
+            clock.advance(10.0)
+            counts.append((await ctl.refresh()).auto_rollback.count)
+            assert ctl.action_in_flight is None
+        assert max(counts) < 3 and sim.state.canary_percent == 10

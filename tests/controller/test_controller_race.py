@@ -19,7 +19,8 @@ async def test_advance_racing_a_rollback_gets_409_and_never_reramps(simulator_fa
         await alice.refresh()
         assert (await alice.advance(Trigger.KEY)).ok  # 0 → 10
         await bob.refresh()
-        sim.inject_fault("delay", count=1, paths=["/api/ghost/canary"], seconds=0.5)
+        # the delay leaves bob ample time to roll back, even on a loaded machine
+        sim.inject_fault("delay", count=1, paths=["/api/ghost/canary"], seconds=2.0)
         advance = asyncio.create_task(alice.advance(Trigger.KEY, override=True))  # 10 → 50, delayed at the server
         await wait_for(lambda: sim.faults.fired == ["delay"], what="alice's advance to reach the server")
         rolled = await bob.rollback(Trigger.KEY, note="pager fired")

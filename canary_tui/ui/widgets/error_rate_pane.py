@@ -53,7 +53,11 @@ class ErrorRatePane(Static):
         level = view.level
         badge = f"[reverse $status-{level.level}] {level.glyph} {escape(level.word)} [/]"
         success = percent_text(None if view.error_rate is None else 1 - view.error_rate)
-        span = f" [dim]({duration_text(view.window_s)})[/]" if view.window_s >= 1.5 else ""
+        span_text = f" ({duration_text(view.window_s)})" if view.window_s >= 1.5 else ""
+        plain = f"Errors  {level.glyph} {level.word}  {percent_text(view.error_rate)}{span_text} · success {success}"
+        if len(plain) > width:
+            span_text = ""
+        span = f" [dim]{span_text.strip()}[/]" if span_text else ""
         line1 = f"Errors {badge} {percent_text(view.error_rate)}{span} · success {success}"
         advice = ""
         visible = 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual.content import Content
 from textual.markup import escape
 from textual.widgets import Static
 
@@ -26,17 +27,24 @@ class HeaderBar(Static):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__("[dim]connecting…[/]", id=id)
         self._view: HeaderView | None = None
+        self._width = 0
 
     def show(self, view: HeaderView) -> None:
         """Render `view` unless it equals the one on screen."""
-        if view == self._view:
+        if view == self._view and self.size.width == self._width:
             return
         self._view = view
-        self.update(self.markup_for(view))
+        self._width = self.size.width
+        self.update(self.markup_for(view, self.size.width - 2 if self.size.width else 200))
+
+    def on_resize(self) -> None:
+        """Shorten the first line when the terminal narrows."""
+        if self._view is not None:
+            self.show(self._view)
 
     @staticmethod
-    def markup_for(view: HeaderView) -> str:
-        """The header's content markup: colours come from theme variables only."""
+    def markup_for(view: HeaderView, width: int = 200) -> str:
+        """The header's content markup (colours from theme variables only); line 1 shortens to fit `width`."""
         level, glyph, word = _CONNECTION_BADGE.get(view.connection, ("unknown", "?", view.connection.upper()))
         versions = f"{escape(view.stable_version)} → [b]{escape(view.canary_version)}[/b]"
         percent = "—" if view.canary_percent is None else f"{view.canary_percent}%"
@@ -51,6 +59,12 @@ class HeaderBar(Static):
         else:
             parts.append(escape(view.ramp_word))
         line1 = " · ".join(parts)
+        if Content.from_markup(line1).cell_length > width:
+            parts[1] = f"[b]{escape(view.canary_version)}[/b]"  # the canary version matters most
+            line1 = " · ".join(parts)
+        if Content.from_markup(line1).cell_length > width:
+            parts[3] = f"[b]{percent}[/b]"
+            line1 = " · ".join(parts)
         status = [f"[$status-{level}]{glyph} {word}[/]", f"data age {age_text(view.data_age_s)}"]
         if view.bake_text:
             status.append(f"◷ {escape(view.bake_text)}")

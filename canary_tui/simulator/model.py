@@ -80,6 +80,8 @@ class SimulatorModel:
             raise ValueError("initial_percent must be within 0..100")
         if options.speed <= 0 or options.window_s <= 0:
             raise ValueError("speed and window_s must be positive")
+        if options.outage_mode not in ("refuse", "drop"):
+            raise ValueError('outage_mode must be "refuse" or "drop"')
         self.start_s = self._clock()
         self.deployment_id = options.deployment_id or "dep-" + hashlib.sha256(str(options.seed).encode()).hexdigest()[:4]
         self.canary_percent = options.initial_percent

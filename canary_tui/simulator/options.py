@@ -20,6 +20,9 @@ class SimulatorOptions:
     `speed` simulated seconds of traffic and scenario timeline. `token=None` means the
     mutation endpoints require no Authorization at all. `stall_every_s`/`stall_s` make
     /api/health stall (requests arriving during a stall wait until it ends).
+    `outage_mode` is how the outage scenario fails: "refuse" stops listening (new
+    connections are refused; requests on open keep-alive connections to /api/* are
+    dropped), "drop" keeps listening and closes each /api/* connection without an answer.
     """
 
     scenario: str = "healthy"
@@ -41,6 +44,7 @@ class SimulatorOptions:
     stall_every_s: float = 0.0
     stall_s: float = 0.0
     deployment_id: str | None = None
+    outage_mode: str = "refuse"
 
     def clock_fn(self) -> Callable[[], float]:
         """The clock as a plain callable returning epoch seconds."""

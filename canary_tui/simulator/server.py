@@ -12,6 +12,7 @@ import uvicorn
 
 from canary_tui.simulator.app import SimulatorApp
 from canary_tui.simulator.faults import Fault, FaultBook
+from canary_tui.simulator.listener import ListenerSwitch, bind_socket
 from canary_tui.simulator.model import SimulatorModel
 from canary_tui.simulator.options import SimulatorOptions
 
@@ -65,12 +66,25 @@ class SimulatorServer:
         assert self._server is not None
         loop = asyncio.new_event_loop()
         try:
-            loop.run_until_complete(self._server.serve(sockets=[sock]))
+            loop.run_until_complete(self._main(sock))
         except BaseException as exc:  # surfaced by start()
             self._error = exc
         finally:
             sock.close()
             loop.close()
+
+    async def _main(self, sock: socket.socket) -> None:
+        """uvicorn, plus the listener switch when the scenario can refuse connections."""
+        assert self._server is not None and self.port is not None
+        watcher = None
+        if self.options.outage_mode == "refuse" and self.state.scenario.name == "outage":
+            switch = ListenerSwitch(self._server, self.options.host, self.port)
+            watcher = asyncio.create_task(switch.watch(self.state.outage_active))
+        try:
+            await self._server.serve(sockets=[sock])
+        finally:
+            if watcher is not None:
+                watcher.cancel()
 
     def _wait_started(self) -> None:
         """Block until uvicorn reports started and a TCP connect succeeds."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 
 import httpx
 import pytest
@@ -101,13 +102,44 @@ def test_flapping_wanders_around_one_percent_without_a_trend(drive) -> None:
     assert 0.008 < overall < 0.012 and abs(overall - _rate(beats[0], beats[-1], "stable")) < 0.002
 
 
-def test_outage_drops_api_connections_for_a_while_then_recovers(drive) -> None:
-    d = drive(scenario="outage", seed=5, faults=True)
+def _wait_for(condition, timeout_s: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return condition()
+
+
+def _refused(url: str) -> bool:
+    try:
+        httpx.get(f"{url}/api/ghost/heartbeat")
+    except httpx.ConnectError:
+        return True
+    return False
+
+
+def test_outage_refuses_connections_for_a_while_then_recovers(drive) -> None:
+    d = drive(scenario="outage", seed=5)
     d.ramp(10)
     before = d.heartbeat(50)
     d.clock.advance(20)  # 70 s after going live: inside [60, 90)
+    assert _wait_for(lambda: _refused(d.sim.url))
+    with pytest.raises(httpx.TransportError):  # the open keep-alive connection is dropped too
+        d.client.get("/api/ghost/heartbeat")
+    d.clock.advance(25)
+    assert _wait_for(lambda: not _refused(d.sim.url))
+    after = d.heartbeat()
+    assert after["heartbeat"]["metrics"]["requests"] > before["heartbeat"]["metrics"]["requests"]
+
+
+def test_outage_in_drop_mode_closes_api_connections_but_keeps_control(drive) -> None:
+    d = drive(scenario="outage", seed=5, faults=True, outage_mode="drop")
+    d.ramp(10)
+    before = d.heartbeat(50)
+    d.clock.advance(20)
     for path in ("/api/ghost/heartbeat", "/api/health"):
-        with pytest.raises(httpx.TransportError):
+        with pytest.raises(httpx.RemoteProtocolError):
             httpx.get(f"{d.sim.url}{path}")
     assert d.client.get("/_control/state").status_code == 200  # the control API stays up
     after = d.heartbeat(25)

@@ -155,3 +155,34 @@ def test_cli_rejects_an_unknown_scenario_without_a_traceback() -> None:
     proc = _spawn("--scenario", "nope", env=dict(os.environ))
     out, err = proc.communicate(timeout=10)
     assert proc.returncode == 2 and "Traceback" not in err and "invalid choice" in err
+
+
+def test_stop_during_and_after_an_outage_frees_the_port() -> None:
+    for recovered in (False, True):
+        clock = ManualClock()
+        server = SimulatorServer(SimulatorOptions(scenario="outage", clock=clock, initial_percent=10))
+        url = server.start()
+        clock.advance(70)  # live from 0 s: down during [60, 90)
+        deadline = time.monotonic() + 5
+        while server.state.outage_active() and time.monotonic() < deadline:
+            try:
+                httpx.get(f"{url}/api/health", timeout=1)
+            except httpx.ConnectError:
+                break
+            time.sleep(0.01)
+        else:
+            pytest.fail("the outage never refused a connection")
+        if recovered:
+            clock.advance(30)
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline:
+                try:
+                    assert httpx.get(f"{url}/api/ghost/heartbeat", timeout=1).status_code == 200
+                    break
+                except httpx.ConnectError:
+                    time.sleep(0.01)
+            else:
+                pytest.fail("the server never listened again")
+        started = time.monotonic()
+        server.stop()
+        assert time.monotonic() - started < 5 and _port_is_free(server.port)

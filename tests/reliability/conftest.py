@@ -30,6 +30,13 @@ sys.path.insert(0, str(ROOT / "tests" / "controller"))
 TOKEN = "ops-RELIABILITY-tok-5c1f7a9e"
 SECRET = "hb-RELIABILITY-sig-83d2b6c4"
 CLI = [sys.executable, "-m", "canary_tui"]
+#: the real CLI entry, imported ahead of time, started by one line of \x1f-separated argv on stdin
+WARM = (
+    "import sys, canary_tui.cli as cli, canary_tui.controller.factory, canary_tui.mission.client\n"
+    "cli.build_parser()\n"
+    "argv = [a for a in sys.stdin.readline().rstrip('\\n').split('\\x1f') if a]\n"
+    "sys.exit(cli.main(argv))\n"
+)
 SPEC_FAULT_TIMEOUTS = "connect_timeout_s = 1.0\nread_timeout_s = 1.0\ntotal_timeout_s = 2.0\n"
 
 
@@ -95,6 +102,11 @@ class CliHome:
     def popen(self, *args: str) -> subprocess.Popen[str]:
         return subprocess.Popen([*CLI, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=self.environ())
 
+    def prewarmed(self) -> subprocess.Popen[str]:
+        """A CLI process with everything imported, waiting for its argv on stdin: `start(proc, *args)` runs `main`."""
+        return subprocess.Popen([sys.executable, "-c", WARM], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env=self.environ())
+
     def leaked_files(self) -> list[str]:
         """Every file the CLI wrote (audit, crash.log, ...) that contains a secret."""
         found = []
@@ -106,6 +118,13 @@ class CliHome:
                         if TOKEN.encode() in data or SECRET.encode() in data:
                             found.append(str(path))
         return found
+
+
+def start(proc: subprocess.Popen[str], *args: str) -> None:
+    """Hand a prewarmed CLI its argv: it runs `canary_tui.cli.main(args)` at once."""
+    assert proc.stdin is not None
+    proc.stdin.write("\x1f".join(args) + "\n")
+    proc.stdin.flush()
 
 
 def assert_clean(*texts: str) -> None:

@@ -62,8 +62,11 @@ async def controller_session(args: argparse.Namespace) -> AsyncIterator[Any]:
     config = load_config_or_exit(args)
     env = resolve_target_or_exit(config, args.target)
     client = client_for(env)
+    auto_rollback = False if getattr(args, "no_auto_rollback", False) else None
+    controller = build_controller(env, config, client=client, auto_rollback=auto_rollback)
     try:
-        yield build_controller(env, config, client=client)
+        yield controller
+        await controller.wait_idle()  # an automatic rollback the command set off is seen through
     finally:
         await client.aclose()
 
@@ -126,11 +129,11 @@ async def _rollback(args: argparse.Namespace) -> int:
 async def _pause_or_resume(args: argparse.Namespace, pause: bool) -> int:
     async with controller_session(args) as ctl:
         snap = await ctl.refresh()
-        if snap.heartbeat is None:
-            sys.stderr.write(f"canary-tui: {args.command} failed: cannot read the current state ({snap.connection_error})\n")
-            return EXIT_FAILED
         action = ctl.pause if pause else ctl.resume
-        result = await action(Trigger.CLI, note=args.note)
+        if snap.heartbeat is None:
+            result = ActionResult(args.command, False, f"cannot read the current state ({snap.connection_error})")
+        else:
+            result = await action(Trigger.CLI, note=args.note)
         percent = ctl.snapshot.stage.percent if ctl.snapshot.stage else "?"
         word = "paused" if pause else "resumed"
         return report(args, ctl.environment, result, f"Ramp {word} at {percent}%")

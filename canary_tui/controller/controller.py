@@ -444,8 +444,10 @@ class RampController:
         if self._action is not None and not self._action.task.done():
             self._emit(self._action.name, f"{self._action.name} cancelled: rollback takes precedence", EventLevel.WARNING)
             self._action.task.cancel()
+            now_s = self.clock.monotonic()
+            self._superseded = {p: t for p, t in self._superseded.items() if t >= now_s}
             if self._action.target_percent:
-                self._superseded[self._action.target_percent] = self.clock.monotonic() + SUPERSEDED_GUARD_S
+                self._superseded[self._action.target_percent] = now_s + SUPERSEDED_GUARD_S
 
     async def _mutate(
         self,

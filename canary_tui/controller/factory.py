@@ -49,9 +49,13 @@ def build_controller(
     audit: bool | AuditLog = True,
     client: Any = None,
     rules: tuple[Rule, ...] | None = None,
+    auto_rollback: bool | None = None,
     **options: Any,
 ) -> RampController:
-    """A controller for `env`: client (given or built), actuator, thresholds, rules and audit log."""
+    """A controller for `env`: client (given or built), actuator, thresholds, rules and audit log.
+
+    `auto_rollback` None follows the environment's setting; False turns it off for this controller.
+    """
     clock = clock or SystemClock()
     client = client if client is not None else build_client(env, clock)
     if isinstance(audit, AuditLog):
@@ -69,7 +73,7 @@ def build_controller(
         audit=audit_log,
         thresholds=thresholds,
         rules=rules if rules is not None else build_rules(env),
-        auto_rollback=env.auto_rollback,
+        auto_rollback=env.auto_rollback if auto_rollback is None else auto_rollback,
         auto_advance=env.auto_advance,
         read_only=read_only,
         stale_after_s=max(5.0, 3 * config.poll_interval_s),

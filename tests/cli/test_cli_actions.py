@@ -78,6 +78,8 @@ def test_pause_fails_with_exit_1_when_unreachable(simulator_factory, tmp_path):
     done = canary_tui(["pause", "staging"], cli_env(tmp_path, write_config(tmp_path, url)))
     assert done.returncode == 1 and "cannot read the current state" in done.stderr
     assert_clean(done)
+    done = canary_tui(["pause", "staging", "--json"], cli_env(tmp_path, write_config(tmp_path, url)))
+    assert done.returncode == 1 and json.loads(done.stdout)["ok"] is False
 
 
 def test_audit_text_json_and_tail(simulator, tmp_path):

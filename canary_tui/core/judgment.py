@@ -173,9 +173,12 @@ class Evidence:
         for name in self.__slots__:  # type: ignore[attr-defined]
             setattr(self, name, getattr(fresh, name))
 
-    def _new_stage(self, percent: int, now_s: float) -> None:
-        """A new stage: stage totals and SPRTs start over; the mixtures carry on (valid across splits)."""
-        self.percent, self.stage_started_s = percent, now_s
+    def _new_stage(self, percent: int, now_s: float, entered_s: float) -> None:
+        """A new stage: stage totals and SPRTs start over; the mixtures carry on (valid across splits).
+
+        `entered_s` is when the percent changed (the server's updated_at), for the bake clock.
+        """
+        self.percent, self.stage_started_s = percent, entered_s
         self.stage, self.stage_slow_requests, self.stable_slow_requests = ZERO, 0, 0
         self.window, self.window_started_s = ZERO, now_s
         self.error_sprt.reset()
@@ -192,7 +195,8 @@ class Evidence:
             self.reset()
         self.canary_version = deployment.canary_version
         if deployment.canary_percent != self.percent:
-            self._new_stage(deployment.canary_percent, now_s)
+            updated_s = deployment.updated_at.timestamp() if deployment.updated_at is not None else now_s
+            self._new_stage(deployment.canary_percent, now_s, min(updated_s, now_s))
         self.last_heartbeat, self.last_rates = current, rates
         metrics = current.metrics
         self.per_variant = metrics.canary is not None and metrics.stable is not None
@@ -574,13 +578,15 @@ class EvidenceRule:
         from canary_tui.core.rules import RuleVerdict  # at call time: rules.py is the controller's module
 
         needed = self.evidence.config.debounce_windows
-        if obs.heartbeat is not None and obs.usable:
+        fresh = obs.heartbeat is not None and not obs.stale
+        if fresh:
+            assert obs.heartbeat is not None
             self.evidence.observe(obs.heartbeat, obs.previous, obs.rates, obs.now_s)
         elapsed, bake = self._bake(obs.now_s)
         decision = judge(
             self.evidence,
             signature_ok=False if obs.signature_confirmed_bad else True,
-            stale=not obs.usable and not obs.signature_confirmed_bad,
+            stale=not fresh,
             bake_elapsed_s=elapsed,
             bake_s=bake,
         )
@@ -589,7 +595,7 @@ class EvidenceRule:
         ev = self.evidence
         assert ev.error_trip is not None and ev.slow_trip is not None
         count = needed if trip else max(ev.error_trip.count, ev.slow_trip.count)
-        hold = not obs.usable and not obs.signature_confirmed_bad
+        hold = not fresh and not obs.signature_confirmed_bad
         reason = decision.reason if (trip or hold) else ""
         if hold and not reason.startswith("hold"):
             reason = f"hold: {decision.reason}"

@@ -54,14 +54,14 @@ class SimulatorApp:
         if scope["type"] == "http":
             path = scope["path"]
             if path.startswith("/api/") and self.model.outage_active():
-                self.model.counters["dropped"] += 1
+                self.model.count("dropped")
                 return await drop_connection(receive, send)
             if self.options.faults and not path.startswith("/_control"):
                 fault = self.faults.take(path)
                 if fault is not None:
                     return await apply_fault(fault, self.faults, scope, receive, send, self.model.heartbeat,
                                              self.render_heartbeat,
-                                             lambda: self.starlette(scope, receive, send))
+                                             lambda: self.starlette(scope, receive, send), self.model.phase_s)
         await self.starlette(scope, receive, send)
 
     # -- contract routes -----------------------------------------------------------------
@@ -83,7 +83,7 @@ class SimulatorApp:
         """GET /api/health: waits out any stall, then a latency drawn from the serving variant."""
         options = self.options
         if options.stall_every_s > 0 and options.stall_s > 0:
-            phase_s = (self.model.now_s() - self.model.start_s) % options.stall_every_s
+            phase_s = self.model.phase_s(options.stall_every_s)
             if phase_s < options.stall_s:
                 await asyncio.sleep(options.stall_s - phase_s)
         on_canary, latency_ms = self.model.draw_health()

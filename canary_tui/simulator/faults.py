@@ -6,6 +6,7 @@ import asyncio
 import copy
 import json
 import threading
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,7 +34,12 @@ FAULT_PARAMS: dict[str, dict[str, Any]] = {
     "drop": {},
     "slow_loris": {"interval_s": 0.1},
     "bad_signature": {"mode": "signature"},
+    "stall": {"every_s": 10.0, "stall_s": 1.0},
 }
+
+#: faults whose default paths differ from the heartbeat
+DEFAULT_PATHS: dict[str, tuple[str, ...]] = {"stall": ("/api/health",)}
+FIRED_KEEP = 1000  # how many fired fault names the book remembers
 
 
 @dataclass
@@ -55,7 +61,7 @@ class FaultBook:
         self._faults: list[Fault] = []
         self.generation = 0  # bumped by clear(): releases hung requests
         self.stopping = threading.Event()  # set by the server's stop(): releases everything
-        self.fired: list[str] = []
+        self.fired: deque[str] = deque(maxlen=FIRED_KEEP)  # names of the faults that fired, oldest first
 
     def inject(self, name: str, count: int = 1, paths: list[str] | tuple[str, ...] | None = None,
                **params: Any) -> Fault:
@@ -67,7 +73,7 @@ class FaultBook:
         unknown = set(params) - set(FAULT_PARAMS[name])
         if unknown:
             raise ValueError(f"unknown parameter(s) for {name}: {', '.join(sorted(unknown))}")
-        chosen = tuple(paths) if paths else (HEARTBEAT_PATH,)
+        chosen = tuple(paths) if paths else DEFAULT_PATHS.get(name, (HEARTBEAT_PATH,))
         if not all(isinstance(p, str) and p.startswith("/") for p in chosen):
             raise ValueError("paths must be absolute request paths")
         fault = Fault(name, count, chosen, {**FAULT_PARAMS[name], **params})
@@ -139,11 +145,24 @@ def mutate_heartbeat(payload: dict[str, Any], name: str) -> dict[str, Any]:
 
 HeartbeatFactory = Callable[[], tuple[dict[str, Any], bool]]
 Renderer = Callable[[dict[str, Any], bool], Response]
+Phase = Callable[[float], float]
+
+
+async def _sleep_unless_stopping(seconds: float, book: FaultBook) -> bool:
+    """Sleep up to `seconds`; False (at once) if the server is stopping."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while not book.stopping.is_set():
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            return True
+        await asyncio.sleep(min(remaining, POLL_S * 5))
+    return False
 
 
 async def apply_fault(fault: Fault, book: FaultBook, scope: Scope, receive: Receive, send: Send,
                       heartbeat: HeartbeatFactory, render: Renderer,
-                      normal: Callable[[], Awaitable[None]]) -> None:
+                      normal: Callable[[], Awaitable[None]], phase_s: Phase) -> None:
     """Answer one request the way `fault` says (or drop it, or delay and then answer normally)."""
     name, params = fault.name, fault.params
     response: Response | None = None
@@ -155,7 +174,13 @@ async def apply_fault(fault: Fault, book: FaultBook, scope: Scope, receive: Rece
         response = JSONResponse({"error": "rate_limited", "message": "slow down"}, status_code=int(params["status"]),
                                 headers={"Retry-After": str(params["seconds"])})
     elif name == "delay":
-        await asyncio.sleep(float(params["seconds"]))
+        if not await _sleep_unless_stopping(float(params["seconds"]), book):
+            return await drop_connection(receive, send)
+        return await normal()
+    elif name == "stall":
+        phase = phase_s(float(params["every_s"]))
+        if phase < float(params["stall_s"]) and not await _sleep_unless_stopping(float(params["stall_s"]) - phase, book):
+            return await drop_connection(receive, send)
         return await normal()
     elif name == "hang":
         generation = book.generation

@@ -104,6 +104,15 @@ class SimulatorModel:
         """The injected clock's reading (epoch seconds)."""
         return self._clock()
 
+    def phase_s(self, period_s: float) -> float:
+        """Clock seconds since start, modulo `period_s` (where a health stall cycle stands)."""
+        return (self._clock() - self.start_s) % period_s
+
+    def count(self, name: str) -> None:
+        """Bump one of the named counters."""
+        with self._lock:
+            self.counters[name] += 1
+
     def sim_elapsed_s(self, now_s: float | None = None) -> float:
         """Simulated seconds since start: clock seconds × speed (never negative)."""
         now_s = self._clock() if now_s is None else now_s

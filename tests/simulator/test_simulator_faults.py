@@ -183,3 +183,47 @@ def test_bad_fault_requests_are_refused(simulator, client) -> None:
         simulator.inject_fault("hang", count=-2)
     state = client.get("/_control/state").json()
     assert state["faults"] == [] and state["faults_fired"] == []
+
+
+async def test_stall_fault_holds_health_requests_inside_the_stall(simulator_factory) -> None:
+    from canary_tui.core.clock import ManualClock
+
+    clock = ManualClock()
+    sim = simulator_factory(faults=True, clock=clock, health_latency_scale=0.0)
+    sim.inject_fault("stall", count=-1, every_s=10.0, stall_s=0.6)  # default path: /api/health
+    async with httpx.AsyncClient(base_url=sim.url) as client:
+        clock.advance(5.0)
+        started = time.monotonic()
+        assert (await client.get("/api/health")).status_code == 200
+        assert time.monotonic() - started < 0.4
+        clock.advance(5.0)  # phase 0: the whole stall
+        started = time.monotonic()
+        assert (await client.get("/api/health")).status_code == 200
+        assert time.monotonic() - started >= 0.55
+        started = time.monotonic()
+        assert (await client.get("/api/ghost/heartbeat")).status_code == 200  # other paths untouched
+        assert time.monotonic() - started < 0.4
+    assert list(sim.faults.fired) == ["stall", "stall"]
+
+
+def test_stop_releases_a_long_delay_at_once(simulator_factory) -> None:
+    sim = simulator_factory(faults=True)
+    sim.inject_fault("delay", count=-1, seconds=30.0)
+    outcome: list[object] = []
+
+    def call() -> None:
+        try:
+            outcome.append(httpx.get(f"{sim.url}{HB}", timeout=60))
+        except httpx.HTTPError as exc:
+            outcome.append(exc)
+
+    caller = threading.Thread(target=call)
+    caller.start()
+    deadline = time.monotonic() + 5
+    while "delay" not in sim.faults.fired and time.monotonic() < deadline:
+        time.sleep(0.01)
+    started = time.monotonic()
+    sim.stop()
+    assert time.monotonic() - started < 2
+    caller.join(5)
+    assert not caller.is_alive() and isinstance(outcome[0], httpx.TransportError)

@@ -190,19 +190,19 @@ async def test_stall_fault_holds_health_requests_inside_the_stall(simulator_fact
 
     clock = ManualClock()
     sim = simulator_factory(faults=True, clock=clock, health_latency_scale=0.0)
-    sim.inject_fault("stall", count=-1, every_s=10.0, stall_s=0.6)  # default path: /api/health
+    sim.inject_fault("stall", count=-1, every_s=10.0, stall_s=1.2)  # default path: /api/health
     async with httpx.AsyncClient(base_url=sim.url) as client:
         clock.advance(5.0)
         started = time.monotonic()
         assert (await client.get("/api/health")).status_code == 200
-        assert time.monotonic() - started < 0.4
+        assert time.monotonic() - started < 0.8
         clock.advance(5.0)  # phase 0: the whole stall
         started = time.monotonic()
         assert (await client.get("/api/health")).status_code == 200
-        assert time.monotonic() - started >= 0.55
+        assert time.monotonic() - started >= 1.15
         started = time.monotonic()
         assert (await client.get("/api/ghost/heartbeat")).status_code == 200  # other paths untouched
-        assert time.monotonic() - started < 0.4
+        assert time.monotonic() - started < 0.8
     assert list(sim.faults.fired) == ["stall", "stall"]
 
 
@@ -224,6 +224,6 @@ def test_stop_releases_a_long_delay_at_once(simulator_factory) -> None:
         time.sleep(0.01)
     started = time.monotonic()
     sim.stop()
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 3
     caller.join(5)
     assert not caller.is_alive() and isinstance(outcome[0], httpx.TransportError)

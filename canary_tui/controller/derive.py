@@ -96,10 +96,16 @@ def trigger_state(enabled: bool, verdicts: Sequence[RuleVerdict], trip_reason: s
 def decision(
     verdicts: Sequence[RuleVerdict], *, trip_reason: str | None, stale_reason: str | None, gates: Sequence[GateResult], ramp: RampState
 ) -> Decision:
-    """A rule's own Decision when one is offered (the judgment), else one from the seed's gates and triggers."""
+    """A rule's own Decision when one is offered (the judgment), else one from the seed's gates and triggers.
+
+    A trip by any rule wins over an offered Decision that is not a rollback (it keeps that evidence).
+    """
     for verdict in verdicts:
         if verdict.decision is not None:
-            return verdict.decision
+            offered = verdict.decision
+            if trip_reason and offered.kind is not DecisionKind.ROLLBACK:
+                return Decision(DecisionKind.ROLLBACK, trip_reason, offered.evidence, fallback=True)
+            return offered
     if trip_reason:
         return Decision(DecisionKind.ROLLBACK, trip_reason, fallback=True)
     if stale_reason:

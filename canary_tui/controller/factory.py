@@ -8,6 +8,7 @@ from canary_tui.config import Config, EnvironmentConfig, resolve_secret
 from canary_tui.controller.audit import AuditLog
 from canary_tui.controller.controller import RampController
 from canary_tui.core.clock import Clock, SystemClock
+from canary_tui.core.judgment import EvidenceRule, JudgmentConfig
 from canary_tui.core.rules import Rule, SeedRollbackRule
 from canary_tui.core.thresholds import ThresholdTable
 from canary_tui.mission.actuators import Actuator, ApiActuator, CommandActuator
@@ -36,8 +37,10 @@ def build_actuator(env: EnvironmentConfig, client: Any) -> Actuator:
 
 
 def build_rules(env: EnvironmentConfig) -> tuple[Rule, ...]:
-    """The auto-rollback rules of an environment (the seed's triggers with its debounce)."""
-    return (SeedRollbackRule(debounce_n=env.debounce_n),)
+    """The auto-rollback rules of an environment: the seed's triggers with its debounce, then the
+    evidence of judgment.md (its Decision becomes the snapshot's decision and gates auto-advance)."""
+    evidence = EvidenceRule(plan=env.plan, config=JudgmentConfig(debounce_windows=env.debounce_n))
+    return (SeedRollbackRule(debounce_n=env.debounce_n), evidence)
 
 
 def build_controller(

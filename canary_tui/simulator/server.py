@@ -37,19 +37,16 @@ class SimulatorServer:
         self._error: BaseException | None = None
 
     def start(self) -> str:
-        """Bind, serve in a background thread, and return the base URL once it accepts connections."""
+        """Bind, serve in a background thread, and return the base URL once it accepts connections.
+
+        Starting again after stop() re-listens on the same port with the same state (a network blip,
+        not a process restart: counters keep counting).
+        """
         if self._thread is not None:
             assert self.url is not None
             return self.url
-        # proto=IPPROTO_TCP so asyncio sets TCP_NODELAY on accepted sockets (else Nagle + delayed ACK add ~40 ms)
-        sock = socket.socket(socket.AF_INET6 if ":" in self.options.host else socket.AF_INET, socket.SOCK_STREAM,
-                             socket.IPPROTO_TCP)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((self.options.host, self.options.port))
-        except OSError:
-            sock.close()
-            raise
+        self.faults.stopping.clear()
+        sock = bind_socket(self.options.host, self.port or self.options.port)  # a restart keeps its port
         self.port = sock.getsockname()[1]
         host = f"[{self.options.host}]" if ":" in self.options.host else self.options.host
         self.url = f"http://{host}:{self.port}"

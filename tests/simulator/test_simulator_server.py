@@ -186,3 +186,20 @@ def test_stop_during_and_after_an_outage_frees_the_port() -> None:
         started = time.monotonic()
         server.stop()
         assert time.monotonic() - started < 5 and _port_is_free(server.port)
+
+
+def test_start_after_stop_listens_again_on_the_same_port_with_the_same_state() -> None:
+    server = SimulatorServer(SimulatorOptions(token=None, faults=True))
+    url = server.start()
+    httpx.post(f"{url}/api/ghost/canary", json={"percent": 10})
+    server.stop()
+    try:
+        assert server.start() == url
+        server.inject_fault("hang")
+        with pytest.raises(httpx.ReadTimeout):  # a restarted server hangs again: stop() state was reset
+            httpx.get(f"{url}/api/ghost/heartbeat", timeout=0.3)
+        server.clear_faults()
+        deployment = httpx.get(f"{url}/api/ghost/heartbeat").json()["heartbeat"]["deployment"]
+        assert deployment["canary_percent"] == 10
+    finally:
+        server.stop()

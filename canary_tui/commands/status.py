@@ -24,7 +24,9 @@ from typing import Any, NoReturn
 
 from canary_tui.core.rates import Rates, compute_rates
 from canary_tui.core.samples import Heartbeat, HeartbeatStatus
+from canary_tui.core.judgment import decision_between, decision_to_json
 from canary_tui.core.thresholds import Classification, Level, Metric, ThresholdTable
+from canary_tui.core.verdicts import Decision
 
 EXIT_BY_LEVEL = {Level.HEALTHY: 0, Level.WARNING: 1, Level.CRITICAL: 2, Level.UNKNOWN: 3}
 JSON_LEVEL = {Level.HEALTHY: "ok", Level.WARNING: "warning", Level.CRITICAL: "critical", Level.UNKNOWN: "unknown"}
@@ -58,6 +60,7 @@ class StatusReport:
     extra_levels: dict[str, Level] = field(default_factory=dict)
     error: str | None = None
     perfdata: str = ""
+    decision: Decision | None = None  # the judgment on the interval (judgment.md), for --json
 
     @property
     def exit_code(self) -> int:
@@ -143,7 +146,9 @@ def _check(args: argparse.Namespace) -> StatusReport:
         first, second = asyncio.run(_two_heartbeats(client, args.interval_s))
     except MissionError as exc:
         raise StatusUnknown(f"heartbeat {exc.kind}: {exc}") from None
-    return judge(env.name, first, second, table)
+    report = judge(env.name, first, second, table)
+    report.decision = decision_between(first, second, env.plan)
+    return report
 
 
 async def _two_heartbeats(client: Any, interval_s: float) -> tuple[Heartbeat, Heartbeat]:
@@ -285,6 +290,7 @@ def to_json(report: StatusReport) -> dict[str, Any]:
         "p50_ms": None, "p95_ms": None, "p99_ms": None, "heartbeat_ms": None, "verified": None,
         "signature_valid": None, "server_verified": None, "status": None, "stable_version": None, "canary_version": None,
         "updated_by": None, "updated_at": None, "levels": {},
+        "decision": decision_to_json(report.decision),
     }
     if hb is None or rates is None:
         return out

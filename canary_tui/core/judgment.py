@@ -606,3 +606,34 @@ class EvidenceRule:
         """Forget all evidence (the ramp starts over)."""
         self.evidence.reset()
         self.decision = None
+
+
+# ---------------------------------------------------------------- one-shot use (status --json)
+
+
+def decision_between(first: Heartbeat, second: Heartbeat, plan: RampPlan | None = None) -> Decision:
+    """The judgment on the interval between two heartbeats (one window), for one-shot checks."""
+    from canary_tui.core.rates import compute_rates
+
+    evidence = Evidence(JudgmentConfig(window_s=0.0))
+    evidence.observe(first, None, None, first.fetched_at_s)
+    evidence.observe(second, first, compute_rates(first, second), second.fetched_at_s)
+    elapsed_s = bake_s = None
+    percent = second.deployment.canary_percent
+    index = plan.index_of(percent) if plan is not None else None
+    if plan is not None and index is not None and evidence.stage_started_s is not None:
+        elapsed_s, bake_s = second.fetched_at_s - evidence.stage_started_s, plan.stages[index].bake_s
+    return judge(evidence, signature_ok=first.signature_ok and second.signature_ok,
+                 bake_elapsed_s=elapsed_s, bake_s=bake_s)
+
+
+def decision_to_json(decision: Decision | None) -> dict[str, object] | None:
+    """The `decision` object of --json output: kind, reason, fallback and the evidence numbers."""
+    if decision is None:
+        return None
+    return {
+        "kind": decision.kind.value,
+        "reason": decision.reason,
+        "fallback": decision.fallback,
+        "evidence": {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in decision.evidence.items()},
+    }

@@ -34,6 +34,7 @@ CLI = [sys.executable, "-m", "canary_tui"]
 WARM = (
     "import sys, canary_tui.cli as cli, canary_tui.controller.factory, canary_tui.mission.client\n"
     "cli.build_parser()\n"
+    "sys.stdout.write('ready\\n'); sys.stdout.flush()\n"
     "argv = [a for a in sys.stdin.readline().rstrip('\\n').split('\\x1f') if a]\n"
     "sys.exit(cli.main(argv))\n"
 )
@@ -76,11 +77,14 @@ class CliHome:
         return self.state_dir / "audit" / "sim.jsonl"
 
     def write_config(self) -> None:
+        """Write the config atomically (a running CLI must never read it half-written), only when it changed."""
         self.root.mkdir(parents=True, exist_ok=True)
-        self.config_path.write_text(
-            f'actor = "cli@reliability"\n{self.top_toml}\n[environments.sim]\nurl = "{self.url}"\n{self.extra_env_toml}\n',
-            encoding="utf-8",
-        )
+        text = f'actor = "cli@reliability"\n{self.top_toml}\n[environments.sim]\nurl = "{self.url}"\n{self.extra_env_toml}\n'
+        if self.config_path.exists() and self.config_path.read_text(encoding="utf-8") == text:
+            return
+        staging = self.config_path.with_suffix(".tmp")
+        staging.write_text(text, encoding="utf-8")
+        os.replace(staging, self.config_path)
 
     def environ(self) -> dict[str, str]:
         self.write_config()
@@ -121,8 +125,9 @@ class CliHome:
 
 
 def start(proc: subprocess.Popen[str], *args: str) -> None:
-    """Hand a prewarmed CLI its argv: it runs `canary_tui.cli.main(args)` at once."""
-    assert proc.stdin is not None
+    """Hand a prewarmed CLI its argv once it is ready: it runs `canary_tui.cli.main(args)` at once."""
+    assert proc.stdin is not None and proc.stdout is not None
+    assert proc.stdout.readline() == "ready\n", "the prewarmed CLI died while importing"
     proc.stdin.write("\x1f".join(args) + "\n")
     proc.stdin.flush()
 

@@ -14,7 +14,7 @@ from typing import Any
 from canary_tui.simulator.options import LATENCY_LE_MS, SimulatorOptions
 from canary_tui.simulator.scenarios import Anchors, make_scenario
 from canary_tui.simulator.traffic import (
-    VARIANTS, SecondTraffic, Tally, bulk_tallies, generate_second, nearest_rank,
+    VARIANTS, SecondTraffic, Tally, VariantProfile, bulk_tallies, generate_second, nearest_rank,
 )
 
 BULK_BLOCK_S = 60  # seconds long past the window are tallied in blocks of at most this many
@@ -92,6 +92,7 @@ class SimulatorModel:
         self.checkpoints: list[Checkpoint] = []
         self.counters: Counter[str] = Counter()
         self._schedule: list[tuple[int, int]] = [(0, options.initial_percent)]  # (effective second, percent)
+        self._high_water_s = 0.0
         self._next = 0  # first simulated second not yet in the cumulative tallies
         self._cumulative = {name: Tally() for name in VARIANTS}
         self._reset_base: dict[str, Tally] | None = None
@@ -118,6 +119,11 @@ class SimulatorModel:
         now_s = self._clock() if now_s is None else now_s
         return max(0.0, (now_s - self.start_s) * self.options.speed)
 
+    def _elapsed_seen(self, now_s: float) -> float:
+        """Simulated elapsed time that never goes back, even if the wall clock does (counters stay monotonic)."""
+        self._high_water_s = max(self._high_water_s, self.sim_elapsed_s(now_s))
+        return self._high_water_s
+
     def anchors(self) -> Anchors:
         """When the operator's ramp went live and reached 50% (simulated seconds)."""
         live = next((s for s, p in self._schedule if p > 0), None)
@@ -140,7 +146,8 @@ class SimulatorModel:
         """Apply a validated canary request: compare-and-set, idempotent when the target already holds."""
         with self._lock:
             now_s = self._clock()
-            self._advance(self.sim_elapsed_s(now_s))
+            elapsed = self._elapsed_seen(now_s)
+            self._advance(elapsed)
             self.counters["canary_posts"] += 1
             target_percent = self.canary_percent if percent is None else percent
             target_paused = self.paused if paused is None else paused
@@ -153,7 +160,7 @@ class SimulatorModel:
                 self.history.append(Change(iso_utc(now_s), now_s, actor, note, target_percent, previous,
                                            target_paused, self.paused))
                 if target_percent != self.canary_percent:
-                    effective = math.floor(self.sim_elapsed_s(now_s)) + 1
+                    effective = math.floor(elapsed) + 1
                     self._schedule = [(s, p) for s, p in self._schedule if s < effective] + [(effective, target_percent)]
                 self.canary_percent, self.paused = target_percent, target_paused
                 self.updated_at_s, self.updated_by = now_s, actor
@@ -175,7 +182,7 @@ class SimulatorModel:
 
     # -- traffic -----------------------------------------------------------------------------
 
-    def _profiles(self, second: int, anchors: Anchors):
+    def _profiles(self, second: int, anchors: Anchors) -> tuple[VariantProfile, VariantProfile]:
         return self.scenario.profiles(second, anchors)
 
     def _second(self, index: int, anchors: Anchors) -> SecondTraffic:
@@ -240,7 +247,7 @@ class SimulatorModel:
     def window_samples(self, now_s: float | None = None) -> list[WindowSample]:
         """Every simulated request with arrival in [elapsed − window_s, elapsed) since the last restart."""
         with self._lock:
-            elapsed = self.sim_elapsed_s(now_s)
+            elapsed = self._elapsed_seen(self._clock() if now_s is None else now_s)
             self._advance(elapsed)
             return self._window(elapsed)
 
@@ -284,7 +291,7 @@ class SimulatorModel:
         """The heartbeat payload at the clock reading, and whether it must be signed wrongly."""
         with self._lock:
             now_s = self._clock() if now_s is None else now_s
-            elapsed = self.sim_elapsed_s(now_s)
+            elapsed = self._elapsed_seen(now_s)
             self._advance(elapsed)
             self.counters["heartbeats"] += 1
             second, anchors = math.floor(elapsed), self.anchors()

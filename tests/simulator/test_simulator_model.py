@@ -118,3 +118,14 @@ def test_a_ramp_move_shapes_traffic_from_the_next_simulated_second(simulator_fac
     window = sim.state.window_samples(clock.now())
     assert not any(s.canary for s in window if s.arrival_s < 11)
     assert all(s.canary for s in window if s.arrival_s >= 11)
+
+
+def test_a_clock_that_steps_back_never_makes_counters_go_down(simulator_factory) -> None:
+    clock = ManualClock()
+    sim = simulator_factory(seed=5, clock=clock, initial_percent=10)
+    with httpx.Client(base_url=sim.url) as client:
+        clock.advance(100.5)
+        ahead = client.get("/api/ghost/heartbeat").json()["heartbeat"]["metrics"]
+        clock.advance(-40.0)  # NTP steps the wall clock back
+        behind = client.get("/api/ghost/heartbeat").json()["heartbeat"]["metrics"]
+    assert behind["requests"] == ahead["requests"] and behind["p95"] == ahead["p95"]

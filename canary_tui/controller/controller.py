@@ -81,6 +81,7 @@ class RampController:
         auto_advance: bool = False,
         read_only: bool = False,
         stale_after_s: float = 5.0,
+        min_rate_interval_s: float = 0.5,
         history_fields: tuple[str, ...] = HISTORY_FIELDS,
         history_max_age_s: float = 72 * 3600.0,
         history_resolution_s: float = HISTORY_RESOLUTION_S,
@@ -101,6 +102,7 @@ class RampController:
         self.auto_advance = auto_advance
         self.read_only = read_only
         self.stale_after_s = stale_after_s
+        self.min_rate_interval_s = min_rate_interval_s
         self._sleep = sleep
         self._backoff_s = tuple(rollback_backoff_s) or (1.0,)
         self.events: deque[Event] = deque(maxlen=events_max)
@@ -112,6 +114,7 @@ class RampController:
         self._last: Heartbeat | None = None  # last trusted heartbeat (metrics)
         self._seen: Deployment | None = None  # last deployment seen in any parsed heartbeat
         self._rates: Rates | None = None
+        self._rate_base: Heartbeat | None = None  # the last heartbeat rates were judged from
         self._error: MissionError | None = None
         self._consecutive_errors = 0
         self._signature_bad = False
@@ -208,33 +211,40 @@ class RampController:
         return self._observe_bad_signature(why, again)
 
     def observe(self, heartbeat: Heartbeat) -> Snapshot:
-        """Take in one good heartbeat: follow the server's percent, record history, judge, maybe act."""
+        """Take in one good heartbeat: follow the server's percent, record history, judge, maybe act.
+
+        Rates (and so the rules) advance only over intervals of at least min_rate_interval_s
+        from the last judged heartbeat: a read-back a few ms after a poll is followed for
+        its percent but folded into the next interval instead of judged on its own.
+        """
         if not heartbeat.signature_ok:
             return self._observe_unsigned(heartbeat)
         self._unsigned_streak = 0
         previous = self._last
         if previous is not None and heartbeat.fetched_at_s < previous.fetched_at_s:
             return self._snapshot  # an older read-back overtaken by a newer poll
-        new_data = previous is None or heartbeat.fetched_at_s > previous.fetched_at_s
         self._follow_deployment(self._seen, heartbeat.deployment)
         self._seen = heartbeat.deployment
         self._last = heartbeat
         self._error = None
         self._consecutive_errors = 0
         self._signature_bad = False
-        if previous is not None and new_data:
-            self._rates = compute_rates(previous, heartbeat)
+        base = self._rate_base
+        judged = base is None or heartbeat.fetched_at_s - base.fetched_at_s >= self.min_rate_interval_s
+        if judged:
+            if base is not None:
+                self._rates = compute_rates(base, heartbeat)
+            self._rate_base = heartbeat
         self._record_history(heartbeat)
-        stage_percent = heartbeat.deployment.canary_percent
         self._evaluate_gates()
-        if new_data:
+        if judged:
             obs = Observation(
                 heartbeat=heartbeat,
-                rates=self._rates if previous is not None else None,
+                rates=self._rates if base is not None else None,
                 stale=False,
                 now_s=self.clock.now(),
-                stage_percent=stage_percent,
-                previous=previous,
+                stage_percent=heartbeat.deployment.canary_percent,
+                previous=base,
             )
             self._judge(obs)
         self._maybe_auto_advance()

@@ -117,7 +117,8 @@ async def test_error_spike_with_auto_rollback_off_only_reports(simulator_factory
 
 async def test_outage_holds_and_never_rolls_back(simulator_factory, tmp_path):
     clock = ManualClock()
-    sim = simulator_factory(scenario="outage", token="test-token", seed=7, clock=clock)
+    # "drop" decides per request from the shared clock (the "refuse" listener follows it asynchronously)
+    sim = simulator_factory(scenario="outage", outage_mode="drop", token="test-token", seed=7, clock=clock)
     async with make_client(sim.url, clock) as client:
         ctl = make_controller(client, clock, tmp_path)
         await _live_at(ctl, 10)

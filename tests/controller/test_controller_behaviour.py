@@ -168,3 +168,37 @@ async def test_auto_advance_follows_a_rules_decision_when_one_is_offered(simulat
             await ctl.wait_idle()
             assert sim.state.canary_percent == expected, kind
             assert ctl.snapshot.decision.reason.startswith("test says")
+
+
+class _Counting:
+    """A plug-in rule that counts the observations it is asked to judge."""
+
+    name = "counting"
+
+    def __init__(self):
+        self.seen = []
+
+    def observe(self, obs):
+        from canary_tui.core.rules import RuleVerdict
+
+        self.seen.append(obs.rates.interval_s if obs.rates else None)
+        return RuleVerdict(self.name, False, "")
+
+    def reset(self):
+        pass
+
+
+async def test_read_backs_right_after_a_poll_are_not_judged_on_their_own(simulator_factory, tmp_path):
+    clock = ManualClock()
+    sim = simulator_factory(scenario="healthy", token="test-token", seed=7, clock=clock)
+    async with make_client(sim.url, clock) as client:
+        rule = _Counting()
+        ctl = make_controller(client, clock, tmp_path, rules=(rule,))
+        await ctl.refresh()
+        clock.advance(0.1)
+        await ctl.refresh()  # 0.1 s later: followed, not judged
+        assert rule.seen == [None]
+        clock.advance(0.9)
+        await ctl.refresh()
+        assert rule.seen == [None, 1.0]  # the interval runs from the last judged heartbeat
+        assert ctl.snapshot.rates.interval_s == 1.0

@@ -22,7 +22,7 @@ async def test_advance_racing_a_rollback_gets_409_and_never_reramps(simulator_fa
         # the delay leaves bob ample time to roll back, even on a loaded machine
         sim.inject_fault("delay", count=1, paths=["/api/ghost/canary"], seconds=2.0)
         advance = asyncio.create_task(alice.advance(Trigger.KEY, override=True))  # 10 → 50, delayed at the server
-        await wait_for(lambda: sim.faults.fired == ["delay"], what="alice's advance to reach the server")
+        await wait_for(lambda: list(sim.faults.fired) == ["delay"], what="alice's advance to reach the server")
         rolled = await bob.rollback(Trigger.KEY, note="pager fired")
         assert rolled.ok and sim.state.canary_percent == 0
         result = await advance

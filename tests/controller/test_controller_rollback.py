@@ -27,7 +27,7 @@ async def test_rollback_preempts_an_advance_in_flight(simulator_factory, tmp_pat
         await _at_percent(ctl, sim, clock, 10)
         sim.inject_fault("delay", count=1, paths=CANARY, seconds=1.0)
         advance = asyncio.create_task(ctl.advance(Trigger.KEY, override=True))
-        await wait_for(lambda: sim.faults.fired == ["delay"], what="the delayed advance to reach the server")
+        await wait_for(lambda: list(sim.faults.fired) == ["delay"], what="the delayed advance to reach the server")
         assert ctl.snapshot.action_in_flight == "advance"
         rollback = await ctl.rollback(Trigger.KEY, note="bad canary")
         assert rollback.ok, rollback.message
@@ -52,7 +52,7 @@ async def test_a_superseded_advance_from_zero_that_lands_late_is_rolled_back_aga
         await ctl.refresh()
         sim.inject_fault("delay", count=1, paths=CANARY, seconds=0.5)
         advance = asyncio.create_task(ctl.advance(Trigger.KEY))
-        await wait_for(lambda: sim.faults.fired == ["delay"], what="the delayed advance to reach the server")
+        await wait_for(lambda: list(sim.faults.fired) == ["delay"], what="the delayed advance to reach the server")
         assert (await ctl.rollback(Trigger.KEY)).ok  # already 0%: confirmed at once
         await advance
         # a real server may still apply the cancelled request (expected 0% matches): emulate that landing
@@ -75,7 +75,7 @@ async def test_rollback_lands_through_503s_and_a_timeout_and_audits_every_attemp
         sim.clear_faults()
         assert result.ok, result.message
         assert sim.state.canary_percent == 0
-        assert sim.faults.fired[:4] == ["status", "status", "status", "hang"]
+        assert list(sim.faults.fired)[:4] == ["status", "status", "status", "hang"]
         records = [r for r in audit_records(ctl) if r["action"] == "rollback"]
         http = [r for r in records if "http_attempt" in r]
         failed = [r["server"] for r in http if r["outcome"] == "http-failed"]

@@ -20,6 +20,7 @@ from canary_tui.controller.model import Trigger
 from canary_tui.core.stage_clock import format_duration
 from canary_tui.core.thresholds import Metric
 from canary_tui.mission.errors import MissionError
+from canary_tui.mission.probe import run_probe_with
 
 RULE = "================================"
 SEED_ERROR_LIMIT = 0.05  # check_metrics: error rate > 5% fails the stage
@@ -215,9 +216,13 @@ async def _check_stage(args: argparse.Namespace, out: _Out, doc: dict[str, Any],
     if args.probe:
         limit_ms = ctl.thresholds.threshold(Metric.P95_MS).warning_from
         out.line(f"Running P95 latency test ({args.probe} requests)...", "yellow")
-        probe = await sequential_probe(ctl.client, args.probe, out)
-        p95 = probe.p95_ms
-        doc["probe"] = {"n": probe.n, "answered": len(probe.latencies_ms), "errors": probe.errors, "p95_ms": p95, "limit_ms": limit_ms, "method": "sequential"}
+        # open loop (judgment.md): Poisson send times, latency from the scheduled time, on the client's pool
+        probe = await run_probe_with(ctl.client.health, n=args.probe, rate_per_s=PROBE_RATE_PER_S, timeout_s=PROBE_TIMEOUT_S,
+                                     seed=0, expected_percent=hb.deployment.canary_percent)
+        p95 = probe.p95_ms if probe.errors < probe.n else None
+        doc["probe"] = {"n": probe.n, "answered": probe.n - probe.errors, "errors": probe.errors, "p95_ms": p95, "limit_ms": limit_ms,
+                        "method": "open-loop", "p95_ci_ms": list(probe.p95_ci_ms) if probe.p95_ci_ms else None,
+                        "canary_share": probe.canary_share}
         if p95 is None:
             out.line("❌ P95 test failed: no request answered", "red")
             return None
@@ -230,6 +235,10 @@ async def _check_stage(args: argparse.Namespace, out: _Out, doc: dict[str, Any],
 
 def _ms(value: float | None) -> str:
     return "n/a" if value is None else f"{value:g}ms"
+
+
+PROBE_RATE_PER_S = 20.0  # the open-loop P95 test's mean send rate
+PROBE_TIMEOUT_S = 10.0  # a request slower than this counts as an error at this latency
 
 
 def _final(args: argparse.Namespace, out: _Out, doc: dict[str, Any], ctl: Any, code: int, error: str | None = None) -> int:

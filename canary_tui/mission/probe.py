@@ -12,6 +12,7 @@ import asyncio
 import math
 import random
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -224,6 +225,54 @@ async def _one(
     latency_ms = (loop.time() - scheduled_loop_s) * 1000.0
     error = not 200 <= response.status_code < 300
     return ProbeSample(offset_s, latency_ms, _canary_header(response), error)
+
+
+async def _timed(
+    send: Callable[[], Awaitable[tuple[bool, bool | None]]], scheduled_loop_s: float, offset_s: float, timeout_s: float
+) -> ProbeSample:
+    """One call of `send() -> (ok, canary)`, timed from its scheduled time; any exception is an error."""
+    loop = asyncio.get_running_loop()
+    try:
+        async with asyncio.timeout_at(scheduled_loop_s + timeout_s):
+            ok, canary = await send()
+    except TimeoutError:
+        return ProbeSample(offset_s, timeout_s * 1000.0, None, True, True)
+    except Exception:  # noqa: BLE001 - a failed request is a probe result, never a crash
+        return ProbeSample(offset_s, (loop.time() - scheduled_loop_s) * 1000.0, None, True)
+    return ProbeSample(offset_s, (loop.time() - scheduled_loop_s) * 1000.0, canary, not ok)
+
+
+async def run_probe_with(
+    health: Callable[[], Awaitable[Any]],
+    *,
+    n: int,
+    rate_per_s: float,
+    timeout_s: float,
+    seed: int,
+    expected_percent: int | None = None,
+) -> ProbeResult:
+    """Open-loop probe through a caller's `health()` (e.g. MissionClient.health: `.ok`, `.canary`)."""
+    if n < 1:
+        raise ValueError("n must be at least 1")
+
+    async def send() -> tuple[bool, bool | None]:
+        result = await health()
+        return bool(result.ok), result.canary
+
+    offsets = schedule_offsets_s(n, rate_per_s, seed)
+    loop = asyncio.get_running_loop()
+    start_loop_s = loop.time() + 0.01
+    started_at_s = time.time() + (start_loop_s - loop.time())
+    tasks = []
+    for offset in offsets:
+        scheduled = start_loop_s + offset
+        delay = scheduled - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(_timed(send, scheduled, offset, timeout_s)))
+    samples = list(await asyncio.gather(*tasks))
+    return summarize(samples, expected_percent=expected_percent, rate_per_s=rate_per_s,
+                     duration_s=loop.time() - start_loop_s, open_loop=True, started_at_s=started_at_s)
 
 
 async def run_probe(

@@ -106,3 +106,22 @@ def test_summary_json_has_the_contracted_fields() -> None:
     assert low == pytest.approx(99.0, rel=0.01) and high == pytest.approx(109.0, rel=0.01)
     assert data["p95_ms"] == pytest.approx(104.0, rel=0.015)
     assert result.share_consistent is True
+
+
+async def test_probe_through_the_mission_client_health(simulator_factory: Callable[..., SimulatorServer]) -> None:
+    """run_probe_with(MissionClient.health): the ramp command's P95 test, open loop on the client's pool."""
+    from canary_tui.mission.client import MissionClient
+    from canary_tui.mission.probe import run_probe_with
+
+    server = simulator_factory(scenario="healthy", seed=8, initial_percent=50, health_latency_scale=0.05)
+    async with MissionClient(server.url) as client:
+        result = await run_probe_with(client.health, n=60, rate_per_s=200.0, timeout_s=2.0, seed=3, expected_percent=50)
+    assert result.n == 60 and result.errors == 0 and result.open_loop
+    assert result.canary_share is not None and result.share_consistent is True
+    assert result.p95_ci_ms is not None and result.p95_ci_ms[0] <= result.p95_ms <= result.p95_ci_ms[1]
+
+    async def broken() -> object:
+        raise RuntimeError("boom")
+
+    failed = await run_probe_with(broken, n=3, rate_per_s=500.0, timeout_s=1.0, seed=1)
+    assert failed.errors == 3 and failed.canary_share is None

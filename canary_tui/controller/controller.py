@@ -688,6 +688,8 @@ class RampController:
         self._gates = tuple(
             evaluate_stage_gates(percent, self._last, self._rates, self.thresholds, self._is_stale(), bake_elapsed_s=elapsed_s, bake_s=bake_s)
         )
+        if not self._is_stale():  # evidence rules (core/judgment.py) offer gates with intervals and evidence bars
+            self._gates += tuple(g for rule in self.rules for g in getattr(rule, "gates", ()))
         if any(g.status is GateStatus.FAIL for g in self._gates):
             self._stage_clean = False
 

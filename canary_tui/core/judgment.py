@@ -364,7 +364,7 @@ def evidence_gates(ev: Evidence, *, bake_elapsed_s: float | None, bake_s: float 
         status = _bound_status(low, high, cfg.gate_error_rate) if n else GateStatus.HOLD
         gates.append(
             GateResult(
-                "errors", status, (100.0 * x / n) if n else None, 100.0 * cfg.gate_error_rate, "%",
+                "canary errors", status, (100.0 * x / n) if n else None, 100.0 * cfg.gate_error_rate, "%",
                 f"canary {x}/{n} errors, 95% interval {100 * low:.2f}–{100 * high:.2f}% vs {100 * cfg.gate_error_rate:g}%"
                 if n else "no canary requests yet",
                 interval=(100.0 * low, 100.0 * high) if n else None,
@@ -562,6 +562,7 @@ class EvidenceRule:
         self.plan = plan
         self.evidence = Evidence(config or JudgmentConfig())
         self.decision: Decision | None = None
+        self.gates: tuple[GateResult, ...] = ()  # evidence-only gates for the gate pane (none in fallback)
 
     def _bake(self, now_s: float) -> tuple[float | None, float | None]:
         """(elapsed, required) bake seconds of the current stage, from the plan."""
@@ -591,6 +592,10 @@ class EvidenceRule:
             bake_s=bake,
         )
         self.decision = decision
+        self.gates = ()
+        if self.evidence.per_variant and fresh:
+            all_gates = evidence_gates(self.evidence, bake_elapsed_s=elapsed, bake_s=bake)
+            self.gates = tuple(g for g in all_gates if g.name not in ("bake", "P95"))  # the seed's gates show those
         trip = decision.kind is DecisionKind.ROLLBACK
         ev = self.evidence
         assert ev.error_trip is not None and ev.slow_trip is not None
@@ -606,6 +611,7 @@ class EvidenceRule:
         """Forget all evidence (the ramp starts over)."""
         self.evidence.reset()
         self.decision = None
+        self.gates = ()
 
 
 # ---------------------------------------------------------------- one-shot use (status --json)

@@ -74,6 +74,10 @@ async def test_flapping_but_healthy_canary_is_never_rolled_back(simulator_factor
             kinds.add(snap.decision.kind)
         assert sim.state.canary_percent == 10
         assert DecisionKind.ROLLBACK not in kinds
+        gates = {g.name: g for g in snap.gates}  # the seed's gates plus the evidence rule's
+        assert {"bake", "canary errors", "errors vs stable", "latency vs stable", "slow>500ms"} <= set(gates), sorted(gates)
+        assert gates["canary errors"].interval is not None and not gates["canary errors"].low_data
+        assert gates["errors vs stable"].evidence is not None and 0.0 <= gates["errors vs stable"].evidence <= 1.0
         assert snap.decision.kind in (DecisionKind.PROMOTE_ELIGIBLE, DecisionKind.INCONCLUSIVE, DecisionKind.HOLD)
         print(f"\nflapping (1% both sides) 2 h: decisions seen {sorted(k.value for k in kinds)}; "
               f"final {snap.decision.kind.value}: {snap.decision.reason}")

@@ -139,16 +139,18 @@ def test_gates_carry_intervals_evidence_positions_and_low_data() -> None:
     rule = EvidenceRule(plan=FAST_TRACK)
     _run(FakeServer(seed=9, requests_per_s=20.0), rule, 2)  # ~20 canary requests
     early = {g.name: g for g in rule_gates(rule)}
-    assert early["errors"].low_data and early["errors"].status is GateStatus.HOLD
+    assert early["canary errors"].low_data and early["canary errors"].status is GateStatus.HOLD
     _run(FakeServer(seed=9), rule := EvidenceRule(plan=FAST_TRACK), 60 * 6)
     gates = {g.name: g for g in rule_gates(rule)}
-    errors = gates["errors"]
+    errors = gates["canary errors"]
     assert errors.status is GateStatus.PASS and not errors.low_data
     assert errors.interval is not None and errors.interval[0] <= errors.value <= errors.interval[1] < 1.0
     for gate in gates.values():
         assert gate.evidence is None or 0.0 <= gate.evidence <= 1.0
     assert gates["errors vs stable"].status is GateStatus.PASS and gates["errors vs stable"].evidence == 0.0
     assert gates["slow>500ms"].status is GateStatus.PASS and gates["bake"].status is GateStatus.HOLD
+    offered = {g.name for g in rule.gates}  # what the controller shows: no bake (the seed's gate has it)
+    assert offered == {"canary errors", "errors vs stable", "slow>500ms", "latency vs stable"}
 
 
 def test_failing_gate_holds_without_rolling_back() -> None:

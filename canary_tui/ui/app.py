@@ -98,6 +98,7 @@ class CanaryApp(App[None]):
         environment_label: str | None = None,
         theme_dirs: list[Path] | None = None,
         poll: bool = True,
+        chart_interval_s: float = 5.0,
     ) -> None:
         # themes first: App.__init__ already asks for the theme variable defaults
         self.catalog: ThemeCatalog = load_themes(theme_dirs if theme_dirs is not None else default_directories())
@@ -110,6 +111,9 @@ class CanaryApp(App[None]):
         self.clock = clock
         self.environment_label = environment_label
         self.poll_enabled = poll
+        self.chart_interval_s = max(0.0, chart_interval_s)  # the history's slots are 5 s: faster shows nothing new
+        self._chart_at = float("-inf")
+        self._chart_timer: Any = None
         for loaded in self.catalog.themes.values():
             self.register_theme(loaded)
         self.snapshot: Snapshot | None = None
@@ -129,6 +133,7 @@ class CanaryApp(App[None]):
         self._unsubscribe: Callable[[], None] | None = None
         self._startup_notices: list[tuple[str, str]] = []
         self.crashed = False
+        self._bindings_key: tuple[object, ...] | None = None
 
     # ---- layout -------------------------------------------------------------------------
 
@@ -261,7 +266,14 @@ class CanaryApp(App[None]):
                 self._error_history.append(snapshot.rates.error_rate)
         if not self.frozen and self._panes_ready():
             self.render_snapshot(snapshot)
-        self.refresh_bindings()
+        self._refresh_bindings_if_changed()
+
+    def _refresh_bindings_if_changed(self) -> None:
+        """Re-check key availability only when it can have changed (the footer is costly to rebuild)."""
+        key = (frozenset(self.in_flight), self.snapshot.action_in_flight if self.snapshot else None, self._advance_target() is None, self.read_only)
+        if key != self._bindings_key:
+            self._bindings_key = key
+            self.refresh_bindings()
 
     def _panes_ready(self) -> bool:
         """False while the dashboard screen is not (or no longer) mounted, e.g. during shutdown."""
@@ -312,18 +324,41 @@ class CanaryApp(App[None]):
         self._render_chart(snapshot)
 
     def _render_chart(self, snapshot: Snapshot, *, force: bool = False) -> None:
-        """Ask the controller for a series downsampled to the chart width, only on new data or a new width."""
+        """Redraw the chart on new data or a new width, at most once per chart_interval_s (deferred, never dropped)."""
         chart = self.query_one("#chart", LatencyChart)
-        chart_fn = getattr(self.controller, "chart", None)
-        if not callable(chart_fn):
+        if not callable(getattr(self.controller, "chart", None)):
             return
         hb = snapshot.heartbeat
         key = (None if hb is None else (hb.fetched_at_s, hb.timestamp), chart.columns, snapshot.stage.index if snapshot.stage else None)
         if key == self._chart_key and not force:
             return
+        width_changed = self._chart_key is None or key[1] != self._chart_key[1]
+        now = asyncio.get_running_loop().time()
+        wait_s = self._chart_at + self.chart_interval_s - now
+        if wait_s > 0 and not force and not width_changed:
+            if self._chart_timer is None:
+                self._chart_timer = self.set_timer(wait_s, self._deferred_chart)
+            return
         self._chart_key = key
+        self._chart_at = now
+        self._draw_chart(chart)
+
+    @on(LatencyChart.Resized)
+    def _chart_resized(self) -> None:
+        """A new chart width needs a series downsampled to it."""
+        if self.snapshot is not None and not self.frozen and self._panes_ready():
+            self._render_chart(self.snapshot)
+
+    def _deferred_chart(self) -> None:
+        """The throttled redraw, with the newest data (unless frozen meanwhile)."""
+        self._chart_timer = None
+        if self.snapshot is not None and not self.frozen and self._panes_ready():
+            self._render_chart(self.snapshot)
+
+    def _draw_chart(self, chart: LatencyChart) -> None:
+        """Ask the controller for the series downsampled to the chart's width and plot it."""
         try:
-            data = chart_fn(chart.columns)
+            data = self.controller.chart(chart.columns)
         except Exception as exc:  # noqa: BLE001 - a chart failure must not take the dashboard down
             self.log.error(f"chart failed: {exc!r}")
             return

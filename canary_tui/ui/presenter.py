@@ -307,4 +307,8 @@ def chart_view(data: Any, version: int) -> ChartView:
         for name in names
     )
     marks = tuple((float(at_s), str(label).split(" ")[0][:9]) for at_s, label in (data.marks or ()))
-    return ChartView(start_s=data.start_s, end_s=data.end_s, series=series, stage_marks=marks, version=version)
+    filled = [t for s in series for t, v in zip(s.times_s, s.values_ms) if v is not None]
+    end_s = data.end_s
+    if filled and end_s is not None:
+        end_s = min(end_s, max(filled) + 1.0)  # young history: no empty right half
+    return ChartView(start_s=data.start_s, end_s=end_s, series=series, stage_marks=marks, version=version)

@@ -267,7 +267,7 @@ async def test_stale_holds_gates_then_recovers_by_itself() -> None:
 
 
 async def test_chart_redraws_only_on_new_data() -> None:
-    app, controller = make_app(poll_interval_s=0.05)
+    app, controller = make_app(poll_interval_s=0.05, chart_interval_s=0.0)
     async with app.run_test(size=SIZE) as pilot:
         chart = app.query_one("#chart", LatencyChart)
         await until(pilot, lambda: chart.builds >= 1 and controller.refreshes >= 3)
@@ -282,3 +282,21 @@ async def test_chart_redraws_only_on_new_data() -> None:
         await until(pilot, lambda: chart.builds > builds)
         assert len(controller.chart_calls) == calls + 1
         assert controller.chart_calls[-1] == chart.columns
+
+
+async def test_chart_redraws_are_throttled_but_never_dropped() -> None:
+    app, controller = make_app(poll_interval_s=0.05, chart_interval_s=0.5)
+    async with app.run_test(size=SIZE) as pilot:
+        chart = app.query_one("#chart", LatencyChart)
+        await until(pilot, lambda: controller.chart_calls and controller.chart_calls[-1] == chart.columns)
+        await pilot.pause(0.6)
+        calls = len(controller.chart_calls)
+        base = snapshot("healthy")
+        for step in range(1, 6):  # five new heartbeats in quick succession
+            controller.current = replace(base, heartbeat=replace(base.heartbeat, fetched_at_s=base.heartbeat.fetched_at_s + step))
+            await until(pilot, lambda: app.snapshot is controller.current)
+        assert len(controller.chart_calls) <= calls + 1  # throttled: at most one immediate redraw
+        await until(pilot, lambda: app._chart_key[0][0] == base.heartbeat.fetched_at_s + 5, timeout_s=2.0)  # the deferred one comes
+        assert len(controller.chart_calls) <= calls + 2
+        await pilot.pause()
+        assert chart.builds >= 2

@@ -26,7 +26,7 @@ class ErrorRatePane(Static):
     """Current error / success rate with its level, and the recent history."""
 
     DEFAULT_CSS = """
-    ErrorRatePane { height: auto; padding: 0 1; }
+    ErrorRatePane { height: 2; padding: 0 1; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -40,7 +40,7 @@ class ErrorRatePane(Static):
             return
         self._view = view
         self._width = self.size.width
-        self.update(self.markup_for(view, max(10, self.size.width - 2)))
+        self.update(self.markup_for(view, max(10, self.size.width - 2)), layout=False)  # fixed height: no relayout
 
     def on_resize(self) -> None:
         """The sparkline follows the pane's width."""

@@ -20,6 +20,7 @@ class GatesPane(Static):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__("[dim]no gates yet[/]", id=id)
         self._view: GatesView | None = None
+        self._lines = -1
 
     def show(self, view: GatesView) -> None:
         """Render `view` unless it equals the one on screen."""
@@ -27,7 +28,10 @@ class GatesPane(Static):
             return
         self._view = view
         self.border_title = escape(view.title)
-        self.update(self.markup_for(view))
+        markup = self.markup_for(view)
+        lines = markup.count("\n")
+        self.update(markup, layout=lines != self._lines)  # relayout only when the line count changes
+        self._lines = lines
 
     @staticmethod
     def markup_for(view: GatesView) -> str:

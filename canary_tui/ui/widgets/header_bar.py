@@ -21,7 +21,7 @@ class HeaderBar(Static):
     """Where the ramp stands, in one or two lines; re-renders only when the view changes."""
 
     DEFAULT_CSS = """
-    HeaderBar { height: auto; padding: 0 1; background: $panel; }
+    HeaderBar { height: 2; padding: 0 1; background: $panel; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -35,7 +35,7 @@ class HeaderBar(Static):
             return
         self._view = view
         self._width = self.size.width
-        self.update(self.markup_for(view, self.size.width - 2 if self.size.width else 200))
+        self.update(self.markup_for(view, self.size.width - 2 if self.size.width else 200), layout=False)  # fixed height: no relayout
 
     def on_resize(self) -> None:
         """Shorten the first line when the terminal narrows."""

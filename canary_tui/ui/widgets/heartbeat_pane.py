@@ -18,7 +18,7 @@ class HeartbeatPane(Static):
     """Two lines of heartbeat status; says STALE or UNREACHABLE with the error and the data age."""
 
     DEFAULT_CSS = """
-    HeartbeatPane { height: auto; padding: 0 1; }
+    HeartbeatPane { height: 2; padding: 0 1; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -30,7 +30,7 @@ class HeartbeatPane(Static):
         if view == self._view:
             return
         self._view = view
-        self.update(self.markup_for(view))
+        self.update(self.markup_for(view), layout=False)  # fixed height: no relayout
 
     @staticmethod
     def markup_for(view: HeartbeatView) -> str:

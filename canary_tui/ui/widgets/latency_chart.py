@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 from rich.text import Text
 from textual.app import RenderResult
 from textual.color import Color
+from textual.message import Message
 from textual_plotext import PlotextPlot
 
 from canary_tui.ui.widgets.view_models import ChartView
@@ -50,6 +51,17 @@ class LatencyChart(PlotextPlot):
         self._cache_key: tuple[object, ...] | None = None
         self._cache: RenderResult | None = None
         self.builds = 0  # plot builds so far (for tests and benchmarks)
+
+    class Resized(Message):
+        """The chart's width changed: the app should fetch a series downsampled to `columns`."""
+
+        def __init__(self, columns: int) -> None:
+            super().__init__()
+            self.columns = columns
+
+    def on_resize(self) -> None:
+        """Ask for data at the new width (the app owns the controller, not this widget)."""
+        self.post_message(self.Resized(self.columns))
 
     def on_mount(self) -> None:
         """Follow the app theme: chart colours are theme variables."""

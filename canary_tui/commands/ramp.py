@@ -25,6 +25,8 @@ from canary_tui.mission.probe import run_probe_with
 RULE = "================================"
 SEED_ERROR_LIMIT = 0.05  # check_metrics: error rate > 5% fails the stage
 DEFAULT_PROBE_N = 100
+DEFAULT_PROBE_RATE = 20.0  # the open-loop P95 test's mean send rate
+PROBE_TIMEOUT_S = 10.0  # a request slower than this counts as an error at this latency
 SETTLE_S = 1.0  # the seed sleeps 5 s before checking; one poll interval is enough to get rates
 
 
@@ -36,6 +38,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> list[str]:
     p.add_argument("percent", metavar="PERCENT", type=_percent, help="0..100 (0 = emergency rollback)")
     p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation (required when stdin is not a terminal)")
     p.add_argument("--probe", type=_count, default=DEFAULT_PROBE_N, metavar="N", help=f"requests in the P95 test (default {DEFAULT_PROBE_N}; 0 skips it)")
+    p.add_argument("--rate", type=_rate, default=DEFAULT_PROBE_RATE, metavar="R",
+                   help=f"open-loop probe rate, requests per second (default {DEFAULT_PROBE_RATE:g})")
+    p.add_argument("--sequential", action="store_true", help="the seed's one-after-another loop instead (under-reports stalls)")
     p.add_argument("--no-auto-rollback", action="store_true", help="report a failed stage check but do not roll back")
     p.add_argument("--note", default=None, help="why (kept in the server's history and the audit log)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the seed's text")
@@ -50,6 +55,16 @@ def _percent(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected an integer 0..100, got {text!r}") from None
     if not 0 <= value <= 100:
         raise argparse.ArgumentTypeError(f"expected an integer 0..100, got {value}")
+    return value
+
+
+def _rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected requests per second, got {text!r}") from None
+    if not 0.1 <= value <= 10_000:
+        raise argparse.ArgumentTypeError("expected 0.1..10000 requests per second")
     return value
 
 
@@ -215,14 +230,8 @@ async def _check_stage(args: argparse.Namespace, out: _Out, doc: dict[str, Any],
         failures.append(f"error rate {rate:.2%} > {SEED_ERROR_LIMIT:.0%}")
     if args.probe:
         limit_ms = ctl.thresholds.threshold(Metric.P95_MS).warning_from
-        out.line(f"Running P95 latency test ({args.probe} requests)...", "yellow")
-        # open loop (judgment.md): Poisson send times, latency from the scheduled time, on the client's pool
-        probe = await run_probe_with(ctl.client.health, n=args.probe, rate_per_s=PROBE_RATE_PER_S, timeout_s=PROBE_TIMEOUT_S,
-                                     seed=0, expected_percent=hb.deployment.canary_percent)
-        p95 = probe.p95_ms if probe.errors < probe.n else None
-        doc["probe"] = {"n": probe.n, "answered": probe.n - probe.errors, "errors": probe.errors, "p95_ms": p95, "limit_ms": limit_ms,
-                        "method": "open-loop", "p95_ci_ms": list(probe.p95_ci_ms) if probe.p95_ci_ms else None,
-                        "canary_share": probe.canary_share}
+        p95, probe_doc = await _probe(args, out, ctl)
+        doc["probe"] = {**probe_doc, "limit_ms": limit_ms}
         if p95 is None:
             out.line("❌ P95 test failed: no request answered", "red")
             return None
@@ -233,12 +242,26 @@ async def _check_stage(args: argparse.Namespace, out: _Out, doc: dict[str, Any],
     return failures
 
 
+async def _probe(args: argparse.Namespace, out: _Out, ctl: Any) -> tuple[float | None, dict[str, Any]]:
+    """The P95 test: open-loop at --rate (latency from each scheduled send), or the seed's loop with --sequential."""
+    if args.sequential:
+        out.line(f"Running P95 latency test ({args.probe} requests)...", "yellow")
+        seq = await sequential_probe(ctl.client, args.probe, out)
+        return seq.p95_ms, {"n": seq.n, "answered": len(seq.latencies_ms), "errors": seq.errors, "p95_ms": seq.p95_ms, "method": "sequential"}
+    out.line(f"Running P95 latency test ({args.probe} requests, open-loop at {args.rate:g}/s)...", "yellow")
+    result = await run_probe_with(ctl.client.health, n=args.probe, rate_per_s=args.rate, timeout_s=PROBE_TIMEOUT_S,
+                                  seed=0, expected_percent=ctl.snapshot.stage.percent if ctl.snapshot.stage else args.percent)
+    if result.errors:
+        out.line(f"  {result.errors} of {result.n} requests failed ({result.timeouts} timed out, counted at {PROBE_TIMEOUT_S:g} s)")
+    p95 = result.p95_ms if result.errors < result.n else None  # nothing answered: no measurement
+    doc = {"n": result.n, "answered": result.n - result.errors, "errors": result.errors, "timeouts": result.timeouts, "p95_ms": p95,
+           "p95_ci_ms": list(result.p95_ci_ms) if result.p95_ci_ms else None, "low_data": result.low_data,
+           "canary_share": result.canary_share, "method": "open-loop", "rate_per_s": args.rate}
+    return p95, doc
+
+
 def _ms(value: float | None) -> str:
     return "n/a" if value is None else f"{value:g}ms"
-
-
-PROBE_RATE_PER_S = 20.0  # the open-loop P95 test's mean send rate
-PROBE_TIMEOUT_S = 10.0  # a request slower than this counts as an error at this latency
 
 
 def _final(args: argparse.Namespace, out: _Out, doc: dict[str, Any], ctl: Any, code: int, error: str | None = None) -> int:

@@ -36,7 +36,7 @@ def test_ramp_to_10_prints_the_seed_output_and_audits(simulator, tmp_path):
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     for expected in ("🚀 Ghost Recon Canary Ramp Controller", "📊 Stage 1: 10% Canary Deployment", "Setting canary to 10% in staging...",
-                     "✅ Canary updated to 10%", "Checking metrics...", "Running P95 latency test (5 requests)...", "Current canary percentage: 10%"):
+                     "✅ Canary updated to 10%", "Checking metrics...", "Running P95 latency test (5 requests, open-loop at 20/s)...", "Current canary percentage: 10%"):
         assert expected in lines, (expected, lines)
     assert any(line.startswith("✅ Heartbeat OK - Response time: ") for line in lines)
     assert any(line.startswith("  Errors: ") for line in lines)
@@ -101,3 +101,14 @@ def test_usage_and_config_errors_exit_2_without_traceback(simulator, tmp_path):
     done = canary_tui(["ramp", "staging", "10", "--yes"], cli_env(tmp_path, bad))
     assert done.returncode == 2 and "config error" in done.stderr
     assert_clean(done)
+
+
+def test_sequential_flag_runs_the_seeds_loop(simulator, tmp_path):
+    env = cli_env(tmp_path, write_config(tmp_path, simulator.url))
+    done = canary_tui(["ramp", "staging", "10", "--yes", "--probe", "3", "--sequential"], env)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert "Running P95 latency test (3 requests)..." in lines and "..." in lines
+    assert simulator.state.counters["health"] == 3
+    done = canary_tui(["ramp", "staging", "10", "--yes", "--probe", "3", "--json"], env)
+    assert json.loads(done.stdout)["probe"]["method"] == "open-loop"

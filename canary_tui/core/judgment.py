@@ -511,7 +511,8 @@ def _promote_or_wait(
         return Decision(DecisionKind.INCONCLUSIVE, f"canary vs stable not yet shown within {cfg.sprt_k:g}× "
                         f"(SPRT {ev.error_sprt.log_lr:.2f}, accept at ≤ {ev.error_sprt.lower:.2f})" + note,
                         evidence, fallback)
-    holding = [g for g in gates if g.status is GateStatus.HOLD and g.name != "bake"]
+    holding = [g for g in gates if g.status is GateStatus.HOLD and g.name != "bake"
+               and (comparable or not g.name.endswith("vs stable"))]  # at 100% there is no stable to compare
     if holding:
         return Decision(DecisionKind.INCONCLUSIVE, "gates not yet green on their bounds: "
                         + ", ".join(g.name for g in holding) + note, evidence, fallback)

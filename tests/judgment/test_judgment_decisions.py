@@ -185,3 +185,21 @@ def test_config_is_honoured() -> None:
     verdicts, _ = _run(FakeServer(seed=4, canary_error_rate=0.10, stable_error_rate=0.10), rule, 2 * 6)
     first = next(i for i, v in enumerate(verdicts) if v.trip)
     assert first <= 6  # one window is enough with debounce 1
+
+
+def test_full_rollout_is_judged_on_its_own_gates_without_a_stable_to_compare() -> None:
+    rule = EvidenceRule(plan=FAST_TRACK)
+    verdicts, _ = _run(FakeServer(seed=13, percent=100), rule, 70 * 6)
+    final = verdicts[-1].decision
+    assert final.kind is DecisionKind.PROMOTE_ELIGIBLE, final.reason
+    assert not any(v.trip for v in verdicts)
+
+
+def test_absolute_slow_fraction_trips_after_three_windows_even_when_stable_is_as_slow() -> None:
+    """Both variants at a 900 ms median (~40% slower than 1000 ms): the slow(1000 ms) Wilson trip fires."""
+    rule = EvidenceRule(plan=FAST_TRACK)
+    verdicts, _ = _run(FakeServer(seed=14, canary_median_ms=900.0, stable_median_ms=900.0), rule, 6 * 6)
+    first = next(i for i, v in enumerate(verdicts) if v.trip)
+    assert "slow(>1000 ms) fraction 99% lower bound" in verdicts[first].reason
+    assert "mixture" not in verdicts[first].reason  # no relative regression
+    assert 3 * 6 - 1 <= first <= 4 * 6

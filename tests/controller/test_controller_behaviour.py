@@ -202,3 +202,22 @@ async def test_read_backs_right_after_a_poll_are_not_judged_on_their_own(simulat
         await ctl.refresh()
         assert rule.seen == [None, 1.0]  # the interval runs from the last judged heartbeat
         assert ctl.snapshot.rates.interval_s == 1.0
+
+
+async def test_toggle_pause_and_checkpoint(simulator_factory, tmp_path):
+    clock = ManualClock()
+    sim = simulator_factory(scenario="healthy", token="test-token", seed=7, clock=clock)
+    async with make_client(sim.url, clock) as client:
+        ctl = make_controller(client, clock, tmp_path)
+        await ctl.refresh()
+        assert (await ctl.advance(Trigger.KEY)).ok
+        first = await ctl.toggle_pause(Trigger.KEY)
+        assert first.ok and first.action == "pause" and sim.state.paused and ctl.snapshot.ramp is RampState.PAUSED
+        refused = await ctl.advance(Trigger.KEY)
+        assert not refused.ok and "paused" in refused.message
+        second = await ctl.toggle_pause(Trigger.KEY)
+        assert second.ok and second.action == "resume" and not sim.state.paused
+        ckpt = await ctl.checkpoint("pre-v0.5.0-deployment", Trigger.KEY)
+        assert ckpt.ok and "ckpt-0001" in ckpt.message
+        assert sim.state.checkpoints[0].note == "pre-v0.5.0-deployment"
+        assert [r["outcome"] for r in audit_records(ctl) if r["action"] == "checkpoint"] == ["attempt", "ok"]

@@ -49,6 +49,8 @@ ROLLBACK_BACKOFF_S: tuple[float, ...] = (0.2, 0.5, 1.0, 2.0, 5.0)
 READBACK_ATTEMPTS = 3
 #: chart history slot: 12 series × 72 h at 5 s is ~17 MB (at 1 s it would be ~85 MB)
 HISTORY_RESOLUTION_S = 5.0
+#: errors no retry can fix: a rollback stops and reports them instead of looping forever
+PERMANENT_ROLLBACK_ERRORS = frozenset({"unauthorized", "no-token", "bad-request", "invalid-request", "config", "actuator"})
 #: how long a change superseded by a rollback is watched for, should it still land late
 SUPERSEDED_GUARD_S = 120.0
 
@@ -447,6 +449,11 @@ class RampController:
         await asyncio.wait({task})
         if task.cancelled():
             return self._finish(ActionResult(name, False, f"{name} cancelled: superseded by rollback", self._percent(), None))
+        if task.exception() is not None:
+            exc = task.exception()
+            log.error("%s failed unexpectedly", name, exc_info=exc)
+            self._emit(name, f"{name} failed unexpectedly: {type(exc).__name__}: {exc}", EventLevel.ERROR)
+            return self._finish(ActionResult(name, False, f"{name} failed unexpectedly ({type(exc).__name__})", self._percent(), target_percent))
         return task.result()
 
     def _cancel_action_in_flight(self) -> None:
@@ -574,10 +581,13 @@ class RampController:
                 if output:
                     self._emit("rollback-output", output.strip()[-500:])
                 error = f"{exc.kind}: {exc}"
-                if not exc.transient and exc.kind in ("unauthorized", "no-token", "bad-request", "invalid-request", "config"):
+                if not exc.transient and exc.kind in PERMANENT_ROLLBACK_ERRORS:
                     self._audit(action="rollback", trigger=trigger, outcome="failed", note=note, frm=frm, to=0, attempt=attempt, server=error)
                     self._emit(kind, f"rollback cannot succeed: {error}", EventLevel.ERROR)
                     return self._finish(ActionResult("rollback", False, f"rollback failed: {exc}", frm, 0))
+            except Exception as exc:  # a bug must not lose the rollback: log it and keep trying
+                log.exception("rollback attempt %d failed unexpectedly", attempt)
+                error = f"unexpected {type(exc).__name__}: {exc}"
             delay_s = self._backoff_s[min(attempt - 1, len(self._backoff_s) - 1)]
             self._audit(action="rollback", trigger=trigger, outcome="retry", note=note, frm=frm, to=0, attempt=attempt, server=error)
             self._emit(kind, f"rollback attempt {attempt} not confirmed ({error}); retrying in {delay_s:g} s", EventLevel.ERROR)

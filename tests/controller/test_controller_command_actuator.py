@@ -105,3 +105,30 @@ async def test_compare_and_set_is_checked_before_running_the_command(script_env,
         result = await ctl.advance(Trigger.KEY)
         assert result.conflict and result.message == "changed by bob@pager to 50%"
         assert sim.state.canary_percent == 50 and len(sim.state.history) == 1
+
+
+async def test_rollback_through_a_failing_script_retries_until_confirmed(script_env, tmp_path, monkeypatch):
+    sim, clock = script_env
+    sim.state.set_canary(50, None, None, "", "alice")
+    monkeypatch.setenv("FAKE_RAMP_FAIL_FIRST", "2")
+    monkeypatch.setenv("FAKE_RAMP_COUNTER", str(tmp_path / "runs"))
+    async with make_client(sim.url, clock) as client:
+        ctl = make_controller(client, clock, tmp_path, actuator=CommandActuator((SCRIPT, "{env}", "{percent}"), "staging", 20.0))
+        await ctl.refresh()
+        result = await ctl.rollback(Trigger.KEY)
+        assert result.ok and "attempt 3" in result.message and sim.state.canary_percent == 0
+        assert (tmp_path / "runs").read_text().strip() == "3"
+        outcomes = [r["outcome"] for r in audit_records(ctl)]
+        assert outcomes == ["attempt", "retry", "attempt", "retry", "attempt", "ok"]
+        assert sum("run 1" in e.message or "run 2" in e.message for e in ctl.events if e.kind == "rollback-output") == 2
+
+
+async def test_rollback_with_a_missing_program_fails_instead_of_looping(script_env, tmp_path):
+    sim, clock = script_env
+    sim.state.set_canary(10, None, None, "", "alice")
+    async with make_client(sim.url, clock) as client:
+        ctl = make_controller(client, clock, tmp_path, actuator=CommandActuator(("/nonexistent/ramp", "{percent}"), "staging", 5.0))
+        await ctl.refresh()
+        result = await ctl.rollback(Trigger.KEY)
+        assert not result.ok and "cannot run" in result.message
+        assert sim.state.canary_percent == 10

@@ -26,7 +26,7 @@ class ErrorRatePane(Static):
     """Current error / success rate with its level, and the recent history."""
 
     DEFAULT_CSS = """
-    ErrorRatePane { height: 2; padding: 0 1; }
+    ErrorRatePane { height: 2; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:

@@ -21,7 +21,7 @@ class HeaderBar(Static):
     """Where the ramp stands, in one or two lines; re-renders only when the view changes."""
 
     DEFAULT_CSS = """
-    HeaderBar { height: 2; padding: 0 1; background: $panel; }
+    HeaderBar { height: 2; padding: 0 1; background: $panel; text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -65,15 +65,20 @@ class HeaderBar(Static):
         if Content.from_markup(line1).cell_length > width:
             parts[3] = f"[b]{percent}[/b]"
             line1 = " · ".join(parts)
-        status = [f"[$status-{level}]{glyph} {word}[/]", f"data age {age_text(view.data_age_s)}"]
-        if view.bake_text:
-            status.append(f"◷ {escape(view.bake_text)}")
-        if view.eta_text:
-            status.append(escape(view.eta_text))
-        if view.action_in_flight:
-            status.append(f"[reverse $accent] {escape(view.action_in_flight)}… [/]")
-        if view.frozen:
-            status.append("[reverse $secondary] ❄ FROZEN [/]")
+        status = [f"[$status-{level}]{glyph} {word}[/]"]
         if view.read_only:
             status.append("[reverse $secondary] READ-ONLY [/]")
+        if view.frozen:
+            status.append("[reverse $secondary] ❄ FROZEN [/]")
+        if view.action_in_flight:
+            status.append(f"[reverse $accent] {escape(view.action_in_flight)}… [/]")
+        status.append(f"data age {age_text(view.data_age_s)}")
+        optional = []
+        if view.bake_text:
+            optional.append(f"◷ {escape(view.bake_text)}")
+        if view.eta_text:
+            optional.append(escape(view.eta_text))
+        while optional and Content.from_markup(" · ".join(status + optional)).cell_length > width:
+            optional.pop()  # the ETA goes first, then the bake clock; badges and age always stay
+        status += optional
         return line1 + "\n" + " · ".join(status)

@@ -18,7 +18,7 @@ class HeartbeatPane(Static):
     """Two lines of heartbeat status; says STALE or UNREACHABLE with the error and the data age."""
 
     DEFAULT_CSS = """
-    HeartbeatPane { height: 2; padding: 0 1; }
+    HeartbeatPane { height: 2; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -35,12 +35,14 @@ class HeartbeatPane(Static):
     @staticmethod
     def markup_for(view: HeartbeatView) -> str:
         """Status line and traffic line."""
-        first = f"Heartbeat {badge_markup(view.status)} {ms_text(view.response_ms)} · {badge_markup(view.signature)}"
+        errors = "—" if view.errors is None else str(view.errors)
+        traffic = f"requests {per_s_text(view.requests_per_s)} · errors {errors} ({per_s_text(view.errors_per_s)})"
         if view.connection in ("stale", "unreachable"):
             word = view.connection.upper()
             level = "warning" if view.connection == "stale" else "critical"
             error = escape(view.connection_error or "no answer")
-            first = f"[reverse $status-{level}] {word} [/] [$status-{level}]{error}[/] · last data {age_text(view.data_age_s)} old"
-        errors = "—" if view.errors is None else str(view.errors)
-        second = f"requests {per_s_text(view.requests_per_s)} · errors {errors} ({per_s_text(view.errors_per_s)})"
-        return first + "\n" + second
+            first = f"[reverse $status-{level}] {word} [/] [$status-{level}]{error}[/]"
+            second = f"[$status-{level}]last data {age_text(view.data_age_s)} old[/] · {traffic}"
+            return first + "\n" + second
+        first = f"Heartbeat {badge_markup(view.status)} {ms_text(view.response_ms)} · {badge_markup(view.signature)}"
+        return first + "\n" + traffic

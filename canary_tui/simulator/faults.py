@@ -61,7 +61,7 @@ class FaultBook:
         self._faults: list[Fault] = []
         self.generation = 0  # bumped by clear(): releases hung requests
         self.stopping = threading.Event()  # set by the server's stop(): releases everything
-        self.fired: deque[str] = deque(maxlen=FIRED_KEEP)  # names of the faults that fired, oldest first
+        self._fired: deque[str] = deque(maxlen=FIRED_KEEP)
 
     def inject(self, name: str, count: int = 1, paths: list[str] | tuple[str, ...] | None = None,
                **params: Any) -> Fault:
@@ -91,9 +91,15 @@ class FaultBook:
                         fault.remaining -= 1
                         if fault.remaining == 0:
                             self._faults.remove(fault)
-                    self.fired.append(fault.name)
+                    self._fired.append(fault.name)
                     return fault
         return None
+
+    @property
+    def fired(self) -> list[str]:
+        """Names of the faults that fired, oldest first (the last FIRED_KEEP of them)."""
+        with self._lock:
+            return list(self._fired)
 
     def clear(self) -> None:
         """Forget every pending fault and release hung requests."""

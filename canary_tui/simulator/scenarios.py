@@ -14,8 +14,9 @@ from dataclasses import dataclass
 
 from canary_tui.simulator.traffic import VariantProfile
 
-#: the healthy baseline of both variants: p50 120 ms, p95 ≈ 273 ms, p99 ≈ 384 ms, 0.5% errors
-BASELINE = VariantProfile(error_rate=0.005, median_ms=120.0, sigma=0.5)
+#: the healthy baseline of both variants, healthy on the seed table:
+#: p50 28 ms, p95 ≈ 104 ms, p99 ≈ 180 ms, 0.05% errors
+BASELINE = VariantProfile(error_rate=0.0005, median_ms=28.0, sigma=0.8)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,12 +65,12 @@ class Scenario:
 
 
 class LatencyRegression(Scenario):
-    """Canary latency drifts up once the canary reaches 50%: its p95 passes 750 ms after ~35 s."""
+    """Canary latency drifts up once the canary reaches 50%: its p95 passes 750 ms after ~41 s and 1000 ms after ~58 s."""
 
     name = "latency-regression"
     description = "canary P95 drifts past 750 ms once canary reaches 50%"
     drift_s = 60.0  # the canary's median climbs from 1× to (1 + max_extra)× over this long
-    max_extra = 3.0
+    max_extra = 9.0
 
     def profiles(self, second: int, anchors: Anchors) -> tuple[VariantProfile, VariantProfile]:
         since = _since(anchors.half_s, second)
@@ -80,7 +81,7 @@ class LatencyRegression(Scenario):
 
 
 class ErrorSpike(Scenario):
-    """Canary errors jump from 0.5% to 8% after `after_s` seconds of canary traffic."""
+    """Canary errors jump from 0.05% to 8% after `after_s` seconds of canary traffic."""
 
     name = "error-spike"
     description = "canary errors jump to 8% after 120 s at the canary stage"

@@ -19,8 +19,8 @@ SECRET_VALUE = "hb-STATUSCHECK-9e07"
 CLI = [sys.executable, "-m", "canary_tui"]
 #: thresholds under which the simulator's healthy baseline (p50 ≈ 120 ms, 0.5% errors) is OK
 LENIENT = "[thresholds]\np50_ms = [150, 300]\nerror_rate_pct = [2, 5]\n"
-#: only P50 relaxed: the seed's error table makes 0.5% errors a WARNING
-P50_ONLY = "[thresholds]\np50_ms = [150, 300]\n"
+#: a tight P95 band: the simulator's healthy P95 (~104 ms) sits in its warning range
+P95_TIGHT = "[thresholds]\np95_ms = [80, 750]\n"
 
 
 def _run(tmp_path: Path, url: str, *args: str, config: str = "", secret: str | None = SECRET_VALUE) -> subprocess.CompletedProcess[str]:
@@ -85,12 +85,19 @@ def test_text_output_has_summary_metrics_and_deployment(simulator_factory, tmp_p
     assert any(line.startswith("  Updated:  20") and line.endswith(" by alice@test") for line in lines)
 
 
-def test_seed_error_table_makes_half_a_percent_a_warning_exit_1(simulator_factory, tmp_path) -> None:
+def test_healthy_simulator_is_ok_on_the_seed_table_exit_0(simulator_factory, tmp_path) -> None:
     sim = simulator_factory(scenario="healthy", initial_percent=50, speed=60, seed=23)
-    doc = _json(result := _run(tmp_path, sim.url, "sim", "--json", config=P50_ONLY, secret=None))
+    doc = _json(result := _run(tmp_path, sim.url, "sim", "--json", secret=None))
+    assert result.returncode == 0, doc
+    assert doc["level"] == "ok" and doc["p50_ms"] < 50 and doc["p95_ms"] < 500
+
+
+def test_p95_in_the_warning_band_is_a_warning_exit_1(simulator_factory, tmp_path) -> None:
+    sim = simulator_factory(scenario="healthy", initial_percent=50, speed=60, seed=23)
+    doc = _json(result := _run(tmp_path, sim.url, "sim", "--json", config=P95_TIGHT, secret=None))
     assert result.returncode == 1, doc
-    assert doc["level"] == "warning" and doc["levels"]["errors"] == "warning"
-    assert 0.001 <= doc["error_rate"] <= 0.01
+    assert doc["level"] == "warning" and doc["levels"]["p95"] == "warning"
+    assert 80 <= doc["p95_ms"] <= 750
     assert doc["signature_valid"] is None and doc["verified"] is True
 
 

@@ -21,7 +21,7 @@ DEFAULT_ROLLBACK_TIMEOUT_S = 600.0
 
 def add_parser(subparsers: argparse._SubParsersAction) -> list[str]:
     """Register rollback, pause, resume and checkpoint."""
-    rb = subparsers.add_parser("rollback", help="roll the canary back to 0% now (exit 0 once confirmed)",
+    rb = subparsers.add_parser("rollback", help="roll the canary back to 0%% now (exit 0 once confirmed)",
                                description="Set the canary to 0% unconditionally, retrying until a read-back shows 0%.")
     rb.add_argument("target", metavar="TARGET", help="environment name from the config, or a URL")
     rb.add_argument("--note", default=None, help="why (kept in the server's history and the audit log)")

@@ -214,7 +214,12 @@ class CanaryApp(App[None]):
     def _layout_classes(self) -> None:
         """-compact under 100×30, -wide from 160 columns, -tall from 45 rows."""
         width, height = self.size
-        self.screen.set_class(width < 100 or height < 30, "-compact")
+        compact = width < 100 or height < 30
+        self.screen.set_class(compact, "-compact")
+        for gates in self.query(GatesPane):
+            if gates.compact != compact and gates._view is not None:
+                gates.show(gates._view, compact=compact)
+            gates.compact = compact
         self.screen.set_class(width >= 160, "-wide")
         self.screen.set_class(height >= 45, "-tall")
         for footer in self.query(Footer):

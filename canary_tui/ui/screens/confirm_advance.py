@@ -83,8 +83,13 @@ class ConfirmAdvance(ModalScreen[AdvanceRequest | None]):
         for gate in self.gates:
             level = _STATUS_LEVEL.get(gate.status, "unknown")
             figure = gate.value_text if not gate.threshold_text else f"{gate.value_text} / {gate.threshold_text}"
-            reason = f" — {escape(gate.reason)}" if gate.reason else ""
-            lines.append(f"[$status-{level}]{gate.glyph} {gate.status.upper()}[/] [b]{escape(gate.name)}[/] {escape(figure)}{reason}")
+            if gate.reason and gate.value_text in gate.reason:
+                detail = escape(gate.reason)  # the reason already carries the figures
+            elif gate.reason:
+                detail = f"{escape(figure)} — {escape(gate.reason)}"
+            else:
+                detail = escape(figure)
+            lines.append(f"[$status-{level}]{gate.glyph} {gate.status.upper()}[/] [b]{escape(gate.name)}[/]: {detail}")
         if not lines:
             lines.append("[dim]no gate evidence for this stage[/]")
         if self.decision:

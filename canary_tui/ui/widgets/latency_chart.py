@@ -22,7 +22,7 @@ LEGEND_MARKUP = "[$chart-canary]━ canary[/] [$chart-stable]━ stable[/] · P5
 def time_ticks(start_s: float, end_s: float, count: int) -> tuple[list[float], list[str]]:
     """About `count` evenly spaced ticks between start and end, labelled HH:MM (or HH:MM:SS for short spans)."""
     span_s = max(end_s - start_s, 1.0)
-    count = max(2, count)
+    count = max(2, min(count, int(span_s) + 1))  # never two ticks in the same second
     fmt = "%H:%M:%S" if span_s < 600 else ("%H:%M" if span_s < 2 * 86400 else "%d %H:%M")
     positions = [start_s + span_s * i / (count - 1) for i in range(count)]
     labels = [datetime.fromtimestamp(position, tz=timezone.utc).strftime(fmt) for position in positions]

@@ -27,18 +27,20 @@ def _true_p95_ms(phases_s: np.ndarray, rng: np.random.Generator, draws: int = 50
 def test_open_loop_probe_sees_the_stalls_the_sequential_loop_hides(
     simulator_factory: Callable[..., SimulatorServer],
 ) -> None:
-    """1000 requests at 50/s (20 s, two stall cycles): P95 within ±15% of the truth; the curl loop < half.
+    """500 requests at 25/s (20 s, two stall cycles): P95 within ±15% of the truth; the curl loop < half.
 
-    The truth is computed from the server's own stall cycle: for the schedule actually sent
-    (each scheduled time's phase in the cycle, plus the log-normal service time) — the figure
-    an ideal zero-overhead open-loop client measures — and, looser (±30%, as two stall cycles
-    sample it), for users arriving uniformly in time.
+    The truth is computed from the server's own stall cycle for the schedule actually sent
+    (each scheduled time's phase in the cycle, plus the log-normal service time): the figure
+    an ideal zero-overhead open-loop client measures. The stationary P95 (users arriving
+    uniformly in time) is checked loosely (±40%): two stall cycles of 500 requests sample it
+    with a standard error near 20%. A modest rate keeps the burst released after each stall
+    small, so the client's own processing stays a few percent of the P95 on a loaded machine.
     """
     import asyncio
 
     server = simulator_factory(scenario="healthy", seed=3, initial_percent=10, stall_every_s=STALL_EVERY_S,
                                stall_s=STALL_S, health_latency_scale=LATENCY_SCALE)
-    probe = asyncio.run(run_probe(server.url, n=1000, rate_per_s=50.0, timeout_s=5.0, seed=6,
+    probe = asyncio.run(run_probe(server.url, n=500, rate_per_s=25.0, timeout_s=5.0, seed=6,
                                   expected_percent=10))
     sequential = asyncio.run(run_sequential(server.url, n=100, timeout_s=5.0))
 
@@ -55,9 +57,9 @@ def test_open_loop_probe_sees_the_stalls_the_sequential_loop_hides(
           f"true P95 {true_sent:.0f} ms for the sent schedule, {true_uniform:.0f} ms stationary; "
           f"sequential loop P95 {sequential.p95_ms:.0f} ms over {sequential.duration_s:.1f} s; "
           f"canary share {probe.canary_share:.3f}")
-    assert probe.n == 1000 and probe.errors == 0
+    assert probe.n == 500 and probe.errors == 0
     assert abs(probe.p95_ms - true_sent) / true_sent <= 0.15
-    assert abs(probe.p95_ms - true_uniform) / true_uniform <= 0.30
+    assert abs(probe.p95_ms - true_uniform) / true_uniform <= 0.40
     assert probe.p95_ci_ms[0] <= probe.p95_ms <= probe.p95_ci_ms[1]
     assert sequential.p95_ms < 0.5 * true_uniform  # coordinated omission: the loop hides the stalls
     assert probe.share_consistent is True and probe.canary_share_ci is not None  # 10% inside the 99% interval

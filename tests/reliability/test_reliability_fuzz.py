@@ -130,34 +130,38 @@ def test_heartbeat_parser_raw_bytes_slow(body):
 
 # ------------------------------------------------------------------ config
 
+#: cheaper to generate than json_values: config fuzzing is bound by generation, not by the loader
+small_values = st.one_of(scalars, st.lists(scalars, max_size=3), st.dictionaries(st.text(max_size=6), scalars, max_size=2))
+
+
 ENV_KEYS = {
     "url": st.one_of(st.sampled_from(["https://m.example.com", "http://127.0.0.1:8787", "http://m.example.com", "https://", "https://u:p@h", "https://h/?q", "https://h:99999"]), st.text(max_size=20)),
-    "plan": st.one_of(st.sampled_from(["standard", "fast-track", "mine", "nope"]), json_values),
+    "plan": st.one_of(st.sampled_from(["standard", "fast-track", "mine", "nope"]), small_values),
     "token": st.one_of(st.fixed_dictionaries({"env": st.sampled_from(["OPS_TOKEN", "1BAD", ""])}), st.fixed_dictionaries({"file": st.text(max_size=10)}),
-                       st.fixed_dictionaries({"command": st.one_of(st.lists(st.text(max_size=5), max_size=3), st.text(max_size=10))}), json_values),
-    "secret": json_values,
-    "allow_insecure": st.one_of(st.booleans(), json_values),
-    "verify_tls": st.one_of(st.booleans(), json_values),
-    "ca_bundle": st.one_of(st.text(max_size=12), json_values),
-    "auto_rollback": st.one_of(st.booleans(), json_values),
-    "auto_advance": st.one_of(st.booleans(), json_values),
-    "debounce_n": st.one_of(st.integers(-5, 2000), json_values),
-    "actuator": st.one_of(st.fixed_dictionaries({"kind": st.sampled_from(["api", "command", "x"]), "command": st.one_of(st.lists(st.sampled_from(["deploy", "{env}", "{percent}", "{bad}", "{", "}"]), max_size=4), st.text(max_size=12))}), json_values),
-    "connect_timeout_s": st.one_of(st.floats(allow_nan=True), st.integers(-5, 10**6), json_values),
-    "read_timeout_s": st.one_of(st.floats(allow_nan=True), json_values),
-    "total_timeout_s": st.one_of(st.floats(allow_nan=True), json_values),
-    "bogus": json_values,
+                       st.fixed_dictionaries({"command": st.one_of(st.lists(st.text(max_size=5), max_size=3), st.text(max_size=10))}), small_values),
+    "secret": small_values,
+    "allow_insecure": st.one_of(st.booleans(), small_values),
+    "verify_tls": st.one_of(st.booleans(), small_values),
+    "ca_bundle": st.one_of(st.text(max_size=12), small_values),
+    "auto_rollback": st.one_of(st.booleans(), small_values),
+    "auto_advance": st.one_of(st.booleans(), small_values),
+    "debounce_n": st.one_of(st.integers(-5, 2000), small_values),
+    "actuator": st.one_of(st.fixed_dictionaries({"kind": st.sampled_from(["api", "command", "x"]), "command": st.one_of(st.lists(st.sampled_from(["deploy", "{env}", "{percent}", "{bad}", "{", "}"]), max_size=4), st.text(max_size=12))}), small_values),
+    "connect_timeout_s": st.one_of(st.floats(allow_nan=True), st.integers(-5, 10**6), small_values),
+    "read_timeout_s": st.one_of(st.floats(allow_nan=True), small_values),
+    "total_timeout_s": st.one_of(st.floats(allow_nan=True), small_values),
+    "bogus": small_values,
 }
-stage = st.fixed_dictionaries({}, optional={"percent": st.one_of(st.integers(-5, 200), json_values), "bake": st.one_of(st.sampled_from(["90m", "2h", "1d", "0s", "-1h", "1e400h", "h"]), st.floats(allow_nan=True), json_values), "x": json_values})
+stage = st.fixed_dictionaries({}, optional={"percent": st.one_of(st.integers(-5, 200), small_values), "bake": st.one_of(st.sampled_from(["90m", "2h", "1d", "0s", "-1h", "1e400h", "h"]), st.floats(allow_nan=True), small_values), "x": small_values})
 TOP_KEYS = {
-    "poll_interval_s": st.one_of(st.floats(allow_nan=True, allow_infinity=True), json_values),
-    "theme": json_values, "actor": st.one_of(st.text(max_size=600), json_values),
-    "keymap": st.one_of(st.dictionaries(st.text(max_size=8), st.one_of(st.text(max_size=8), json_values), max_size=3), json_values),
-    "default_plan": json_values,
-    "thresholds": st.one_of(st.dictionaries(st.sampled_from(["p50_ms", "p95_ms", "p99_ms", "error_rate_pct", "success_rate_pct", "x"]), st.one_of(st.lists(st.floats(allow_nan=True, allow_infinity=True), max_size=3), json_values), max_size=4), json_values),
-    "plans": st.one_of(st.dictionaries(st.sampled_from(["standard", "mine", "bad name", ""]), st.one_of(st.fixed_dictionaries({"stages": st.one_of(st.lists(stage, max_size=4), json_values)}), json_values), max_size=2), json_values),
-    "environments": st.one_of(st.dictionaries(st.sampled_from(["staging", "prod/eu", "", "x" * 70]), st.one_of(st.fixed_dictionaries({}, optional=ENV_KEYS), json_values), max_size=2), json_values),
-    "unknown_top": json_values,
+    "poll_interval_s": st.one_of(st.floats(allow_nan=True, allow_infinity=True), small_values),
+    "theme": small_values, "actor": st.one_of(st.sampled_from(['alice@laptop', '', ' ', 'x' * 501]), small_values),
+    "keymap": st.one_of(st.dictionaries(st.text(max_size=8), st.one_of(st.text(max_size=8), small_values), max_size=3), small_values),
+    "default_plan": small_values,
+    "thresholds": st.one_of(st.dictionaries(st.sampled_from(["p50_ms", "p95_ms", "p99_ms", "error_rate_pct", "success_rate_pct", "x"]), st.one_of(st.lists(st.floats(allow_nan=True, allow_infinity=True), max_size=3), small_values), max_size=4), small_values),
+    "plans": st.one_of(st.dictionaries(st.sampled_from(["standard", "mine", "bad name", ""]), st.one_of(st.fixed_dictionaries({"stages": st.one_of(st.lists(stage, max_size=4), small_values)}), small_values), max_size=2), small_values),
+    "environments": st.one_of(st.dictionaries(st.sampled_from(["staging", "prod/eu", "", "x" * 70]), st.one_of(st.fixed_dictionaries({}, optional=ENV_KEYS), small_values), max_size=2), small_values),
+    "unknown_top": small_values,
 }
 configs = st.fixed_dictionaries({}, optional=TOP_KEYS)
 

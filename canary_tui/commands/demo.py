@@ -21,10 +21,12 @@ def demo_plan(speed: float = 1.0) -> RampPlan:
 
 
 class DemoAutopilot:
-    """Advances the demo ramp as soon as a stage is ELIGIBLE (bake met, gates green now), like an operator pressing A.
+    """Plays the operator in the demo: once a stage's bake is done and no gate fails, it advances.
 
-    The controller's own auto-advance also wants the stage clean for the whole bake, which
-    per-second gates on the simulator's modest traffic rarely are; the demo should still ramp.
+    The judgment's comparative gates can stay "evidence still accumulating" for many minutes on
+    the simulator's traffic, so when gates only HOLD the autopilot advances with an override (as an
+    operator typing the percent would), and says so in the note. It never advances on a failing
+    gate, a rollback verdict, stale data, a pause, or after a rollback (0%).
     """
 
     def __init__(self, controller: Any) -> None:
@@ -35,17 +37,40 @@ class DemoAutopilot:
         """Listen to the controller's snapshots."""
         self.controller.subscribe(on_snapshot=self._on_snapshot)
 
-    def _on_snapshot(self, snapshot: Any) -> None:
-        """Advance once per eligible stage; never while anything else is in flight."""
-        from canary_tui.controller.model import RampState, Trigger
+    @staticmethod
+    def wants_to_advance(snapshot: Any) -> bool | None:
+        """None: do not advance; False: advance normally (ELIGIBLE); True: advance with an override (gates hold)."""
+        from canary_tui.controller.model import ConnectionState, RampState
+        from canary_tui.core.verdicts import DecisionKind, GateStatus
 
-        if snapshot.ramp is not RampState.ELIGIBLE or snapshot.action_in_flight or (self._task and not self._task.done()):
+        hb, stage = snapshot.heartbeat, snapshot.stage
+        if snapshot.action_in_flight or hb is None or stage is None or snapshot.connection is not ConnectionState.LIVE:
+            return None
+        if hb.deployment.canary_percent == 0 or hb.deployment.paused or stage.next_percent is None:
+            return None
+        if snapshot.ramp is RampState.ELIGIBLE:
+            return False
+        if snapshot.ramp is not RampState.BAKING or stage.bake_remaining_s is None or stage.bake_remaining_s > 0:
+            return None
+        if any(g.status is GateStatus.FAIL for g in snapshot.gates):
+            return None
+        if snapshot.decision is not None and snapshot.decision.kind is DecisionKind.ROLLBACK:
+            return None
+        return True
+
+    def _on_snapshot(self, snapshot: Any) -> None:
+        """Advance once per stage; never while anything else is in flight."""
+        from canary_tui.controller.model import Trigger
+
+        override = self.wants_to_advance(snapshot)
+        if override is None or (self._task and not self._task.done()):
             return
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             return
-        self._task = loop.create_task(self.controller.advance(Trigger.AUTO, note="demo autopilot: bake met, gates green"))
+        note = "demo autopilot: bake met, gates green" if not override else "demo autopilot: bake met, no gate failing (holds overridden)"
+        self._task = loop.create_task(self.controller.advance(Trigger.AUTO, note=note, override=override))
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> list[str]:
@@ -77,7 +102,7 @@ def _run(args: argparse.Namespace) -> int:
     from canary_tui.ui.launch import run_blocking, run_dashboard
 
     token, secret = secrets.token_hex(16), secrets.token_hex(16)
-    server = SimulatorServer(SimulatorOptions(scenario=args.scenario, speed=args.speed, seed=args.seed, token=token, secret=secret, initial_percent=10))
+    server = SimulatorServer(SimulatorOptions(scenario=args.scenario, speed=args.speed, seed=args.seed, token=token, secret=secret, initial_percent=10, requests_per_s=1000.0))
     try:
         url = server.start()
     except Exception as exc:  # noqa: BLE001 - one line, never a traceback

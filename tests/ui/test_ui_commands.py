@@ -58,8 +58,21 @@ async def test_autopilot_advances_only_when_eligible_and_idle() -> None:
     controller.publish(replace(snapshot("eligible"), action_in_flight="pause"))  # busy: nothing
     await asyncio.sleep(0)
     assert controller.calls == []
+    controller.publish(snapshot("critical"))  # failing gates: nothing
+    controller.publish(snapshot("rolled-back"))  # 0%: nothing
+    controller.publish(snapshot("paused"))
+    await asyncio.sleep(0)
+    assert controller.calls == []
     controller.publish(snapshot("eligible"))
     await asyncio.sleep(0.01)
     assert [name for name, _ in controller.calls] == ["advance"]
-    assert controller.calls[0][1]["trigger"] == Trigger.AUTO
+    assert controller.calls[0][1]["trigger"] == Trigger.AUTO and controller.calls[0][1]["override"] is False
     assert snapshot("eligible").ramp is RampState.ELIGIBLE
+
+
+def test_autopilot_overrides_holds_only_after_the_bake() -> None:
+    baking = snapshot("healthy")  # bake gate holds, bake not done
+    assert DemoAutopilot.wants_to_advance(baking) is None
+    done = replace(baking, stage=replace(baking.stage, bake_remaining_s=0.0))
+    assert DemoAutopilot.wants_to_advance(done) is True  # only holds left: override
+    assert DemoAutopilot.wants_to_advance(replace(snapshot("critical"), stage=done.stage)) is None

@@ -62,9 +62,9 @@ class ErrorRatePane(Static):
         advice = ""
         visible = 0
         if view.stale:
-            age = age_text(view.data_age_s)
-            advice = f"[$status-warning]⚠ {age} old[/] · "
-            visible += len(age) + 9
+            age = "no data yet" if view.data_age_s is None else f"{age_text(view.data_age_s)} old"
+            advice = f"[$status-warning]⚠ {age}[/] · "
+            visible += len(age) + 5
         if view.action and level.level in ("warning", "critical"):
             advice += f"[$status-{level.level}]→ {escape(view.action)}[/] · "
             visible += len(view.action) + 5

@@ -42,7 +42,8 @@ class HeartbeatPane(Static):
             level = "warning" if view.connection == "stale" else "critical"
             error = escape(view.connection_error or "no answer")
             first = f"[reverse $status-{level}] {word} [/] [$status-{level}]{error}[/]"
-            second = f"[$status-{level}]last data {age_text(view.data_age_s)} old[/] · {traffic}"
+            age = "no data yet" if view.data_age_s is None else f"last data {age_text(view.data_age_s)} old"
+            second = f"[$status-{level}]{age}[/] · {traffic}"
             return first + "\n" + second
         first = f"Heartbeat {badge_markup(view.status)} {ms_text(view.response_ms)} · {badge_markup(view.signature)}"
         return first + "\n" + traffic

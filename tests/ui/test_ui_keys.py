@@ -300,3 +300,14 @@ async def test_chart_redraws_are_throttled_but_never_dropped() -> None:
         assert len(controller.chart_calls) <= calls + 2
         await pilot.pause()
         assert chart.builds >= 2
+
+
+async def test_command_palette_runs_the_same_actions() -> None:
+    app, controller = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"emergency rollback")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await until(pilot, lambda: "rollback" in names(controller))

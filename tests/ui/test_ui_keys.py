@@ -311,3 +311,24 @@ async def test_command_palette_runs_the_same_actions() -> None:
         await pilot.pause(0.3)
         await pilot.press("enter")
         await until(pilot, lambda: "rollback" in names(controller))
+
+
+async def test_an_internal_error_becomes_one_line_and_a_log_file(monkeypatch, tmp_path, capsys) -> None:
+    from canary_tui.ui import presenter
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom in a pane")
+
+    monkeypatch.setattr(presenter, "heartbeat_view", broken)
+    app, controller = make_app()
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: app.return_code is not None)
+    except RuntimeError:
+        pass  # run_test re-raises the app's error to the test; the operator only sees the line below
+    assert app.crashed
+    err = capsys.readouterr().err
+    assert "internal error" in err and "the ramp was not touched" in err and "Traceback" not in err
+    log = tmp_path / "log" / "dashboard-crash.log"
+    assert "boom in a pane" in log.read_text()
+    assert controller.calls == []

@@ -8,7 +8,7 @@ import signal
 import sys
 import threading
 
-from canary_tui.simulator import SCENARIOS, SimulatorOptions, SimulatorServer
+from canary_tui.simulator import SCENARIOS
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> list[str]:
@@ -35,6 +35,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.speed <= 0:
         sys.stderr.write("canary-tui: error: --speed must be positive\n")
         return 2
+    from canary_tui.simulator import SimulatorOptions, SimulatorServer  # uvicorn loads only for this command
+
     options = SimulatorOptions(scenario=args.scenario, speed=args.speed, seed=args.seed, token=args.token,
                                secret=args.secret, faults=args.faults, host=args.host, port=args.port)
     server = SimulatorServer(options)

@@ -12,8 +12,6 @@ from __future__ import annotations
 import asyncio
 import random
 
-import pytest
-
 from canary_tui.controller.model import Trigger
 from canary_tui.core.clock import SystemClock
 from conftest import SECRET, TOKEN, CliHome, need_command, start
@@ -21,7 +19,6 @@ from controller_harness import make_controller
 from reliability_links import client
 
 ROUNDS = 30
-ROUNDS_SLOW = 20
 ACTIONS = ("advance", "rollback", "pause")
 CLI_ACTIONS = ("rollback", "pause", "resume")
 CLI_ACTOR = "cli@reliability"
@@ -137,12 +134,6 @@ async def test_two_dashboards_and_a_cli_race_for_thirty_rounds(simulator_factory
     # the rounds really raced: losers were told, and rollbacks always won
     assert tally["conflicts"] + tally["cli_conflicts"] >= 3, tally
     assert tally["rollbacks"] >= ROUNDS // 2, tally
-
-
-@pytest.mark.slow
-async def test_races_twenty_more_rounds_other_seed(simulator_factory, cli_home, tmp_path):
-    tally = await _rounds(ROUNDS_SLOW, simulator_factory, cli_home, tmp_path, seed=1234)
-    assert tally["conflicts"] + tally["cli_conflicts"] >= 5, tally
 
 
 async def test_the_cli_losing_a_race_is_told_who_changed_it(simulator_factory, cli_home, tmp_path):

@@ -11,8 +11,13 @@ skipped and healed by the next writer.
 from __future__ import annotations
 
 import json
+import os
+import pty
 import random
+import select
 import signal
+import subprocess
+import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -128,3 +133,61 @@ def test_sigkill_the_cli_eighty_more_times(simulator_factory, cli_home):
     print("crash tally (slow)", dict(tally))
     assert tally["killed"] == KILLS_SLOW  # with the default run's 25: 105 kills
     assert tally["killed-mid-action"] >= 15, tally
+
+
+DASHBOARD_KILLS = 6
+
+
+@pytest.mark.slow
+def test_sigkill_the_dashboard_mid_rollback(simulator_factory, cli_home):
+    """`canary-tui watch` in a pseudo-terminal: R pressed, SIGKILL at a random point; the audit log stays whole."""
+    need_command("watch")
+    rng = random.Random(5)
+    sim = simulator_factory(scenario="healthy", faults=True, token=TOKEN, secret=SECRET, seed=4, initial_percent=10)
+    cli_home.url = sim.url
+    path = cli_home.audit_file
+    env = {**cli_home.environ(), "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "40"}
+    tally: Counter = Counter()
+    for i in range(DASHBOARD_KILLS):
+        sim.clear_faults()
+        sim.state.set_canary(10, None, False, "reset", "referee")
+        if i % 2:
+            sim.inject_fault("status", count=rng.randint(2, 6), paths=[CANARY], status=503)
+        master, slave = pty.openpty()
+        before = len(read_audit(path).records)
+        proc = subprocess.Popen([sys.executable, "-m", "canary_tui", "watch", "sim"], stdin=slave, stdout=slave, stderr=slave,
+                                env=env, close_fds=True, start_new_session=True)
+        os.close(slave)
+        screen = bytearray()
+        served = sim.state.counters["heartbeats"]
+        deadline = time.monotonic() + 30
+        try:
+            while sim.state.counters["heartbeats"] <= served + 1:  # the dashboard is up and polling
+                assert time.monotonic() < deadline and proc.poll() is None, bytes(screen[-2000:])
+                if select.select([master], [], [], 0.05)[0]:
+                    screen += os.read(master, 65536)
+            os.write(master, b"R")
+            time.sleep(rng.uniform(0.0, 0.4))  # the random kill point
+        finally:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=30)
+            while True:
+                if not select.select([master], [], [], 0)[0]:
+                    break
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                screen += chunk
+            os.close(master)
+        text = screen.decode("utf-8", "replace")
+        assert TOKEN not in text and SECRET not in text and "Traceback" not in text
+        tally["killed"] += proc.returncode == -signal.SIGKILL
+        records, _ = _check_log(path, tally["killed"] + 1)
+        outcomes = {r["outcome"] for r in records[before:] if r.get("action") == "rollback"}
+        tally["killed-after-ok" if "ok" in outcomes else "killed-mid-rollback" if outcomes else "killed-before-first-record"] += 1
+    print("dashboard crash tally", dict(tally))
+    assert tally["killed"] == DASHBOARD_KILLS
+    assert cli_home.leaked_files() == []

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import secrets
 import sys
-from typing import Any
 
 from canary_tui.core.plans import RampPlan, Stage
 
@@ -18,59 +16,6 @@ def demo_plan(speed: float = 1.0) -> RampPlan:
     """10 → 50 → 100 with short bakes, so a whole ramp plays out in a few minutes."""
     bake_s = max(5.0, DEMO_BAKE_S / speed)
     return RampPlan("demo", (Stage(10, bake_s), Stage(50, bake_s), Stage(100, bake_s)))
-
-
-class DemoAutopilot:
-    """Plays the operator in the demo: once a stage's bake is done and no gate fails, it advances.
-
-    The judgment's comparative gates can stay "evidence still accumulating" for many minutes on
-    the simulator's traffic, so when gates only HOLD the autopilot advances with an override (as an
-    operator typing the percent would), and says so in the note. It never advances on a failing
-    gate, a rollback verdict, stale data, a pause, or after a rollback (0%).
-    """
-
-    def __init__(self, controller: Any) -> None:
-        self.controller = controller
-        self._task: asyncio.Task[Any] | None = None
-
-    def start(self) -> None:
-        """Listen to the controller's snapshots."""
-        self.controller.subscribe(on_snapshot=self._on_snapshot)
-
-    @staticmethod
-    def wants_to_advance(snapshot: Any) -> bool | None:
-        """None: do not advance; False: advance normally (ELIGIBLE); True: advance with an override (gates hold)."""
-        from canary_tui.controller.model import ConnectionState, RampState
-        from canary_tui.core.verdicts import DecisionKind, GateStatus
-
-        hb, stage = snapshot.heartbeat, snapshot.stage
-        if snapshot.action_in_flight or hb is None or stage is None or snapshot.connection is not ConnectionState.LIVE:
-            return None
-        if hb.deployment.canary_percent == 0 or hb.deployment.paused or stage.next_percent is None:
-            return None
-        if snapshot.ramp is RampState.ELIGIBLE:
-            return False
-        if snapshot.ramp is not RampState.BAKING or stage.bake_remaining_s is None or stage.bake_remaining_s > 0:
-            return None
-        if any(g.status is GateStatus.FAIL for g in snapshot.gates):
-            return None
-        if snapshot.decision is not None and snapshot.decision.kind is DecisionKind.ROLLBACK:
-            return None
-        return True
-
-    def _on_snapshot(self, snapshot: Any) -> None:
-        """Advance once per stage; never while anything else is in flight."""
-        from canary_tui.controller.model import Trigger
-
-        override = self.wants_to_advance(snapshot)
-        if override is None or (self._task and not self._task.done()):
-            return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            return
-        note = "demo autopilot: bake met, gates green" if not override else "demo autopilot: bake met, no gate failing (holds overridden)"
-        self._task = loop.create_task(self.controller.advance(Trigger.AUTO, note=note, override=override))
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> list[str]:
@@ -121,10 +66,8 @@ def _run(args: argparse.Namespace) -> int:
         def make_controller() -> object:
             client = MissionClient(url, token=Secret(token), secret=Secret(secret))
             holder["client"] = client
-            controller = build_controller(env, config, client=client, read_only=args.read_only, audit=False)
-            if not args.read_only:
-                DemoAutopilot(controller).start()
-            return controller
+            # the demo's 45 s stages cannot gather the evidence a 24 h bake does: advance on the seed's gates
+            return build_controller(env, config, client=client, read_only=args.read_only, audit=False, advance_on_seed_gates=True)
 
         async def close() -> None:
             if "client" in holder:

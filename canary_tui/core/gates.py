@@ -15,6 +15,8 @@ from canary_tui.core.stage_clock import format_duration
 from canary_tui.core.thresholds import Level, Metric, ThresholdTable, strictly_above, strictly_below
 from canary_tui.core.verdicts import GateResult, GateStatus
 
+#: requests a window needs before the error gate judges it
+MIN_GATE_REQUESTS = 100
 SEED_ROLLBACK_ERROR_RATE = 0.05  # seed trigger: error rate > 5%
 SEED_ROLLBACK_P95_MS = 1000.0  # seed trigger: P95 > 1000 ms
 
@@ -78,15 +80,28 @@ def p95_gate(heartbeat: Heartbeat | None, table: ThresholdTable, stale: bool) ->
     return GateResult(name, GateStatus.PASS if ok else GateStatus.FAIL, p95_ms, bound_ms, "ms", reason)
 
 
+def judged_requests(rates: Rates) -> int:
+    """The request count behind judged_error_rate: the canary's when split, else the service's."""
+    return (rates.canary_requests or 0) if rates.has_split else rates.requests
+
+
 def error_gate(rates: Rates | None, table: ThresholdTable, stale: bool) -> GateResult:
-    """Error rate over the last poll interval below the table's critical bound (seed: 1%)."""
+    """Error rate over the judged window below the table's critical bound (seed: 1%).
+
+    Fewer than MIN_GATE_REQUESTS requests HOLD as low data: one error in ten requests
+    is not a 10% error rate worth failing a stage on.
+    """
     bound = table.threshold(Metric.ERROR_RATE).critical_beyond
     name = f"errors < {_pct(bound)}"
     if stale:
         return GateResult(name, GateStatus.HOLD, None, bound, "fraction", "stale")
     rate = judged_error_rate(rates) if rates is not None else None
-    if rate is None:
+    if rate is None or rates is None:
         return GateResult(name, GateStatus.HOLD, None, bound, "fraction", "no data")
+    n = judged_requests(rates)
+    if n < MIN_GATE_REQUESTS:
+        reason = f"low data: {n} requests < {MIN_GATE_REQUESTS}"
+        return GateResult(name, GateStatus.HOLD, rate, bound, "fraction", reason, low_data=True)
     ok = strictly_below(rate, bound)
     sign = "<" if ok else "≥"
     reason = f"errors {_pct(rate, 2, bound)} {sign} {_pct(bound)}"

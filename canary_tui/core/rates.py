@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 
 from canary_tui.core.samples import Heartbeat
@@ -112,3 +113,50 @@ def compute_rates(previous: Heartbeat, current: Heartbeat) -> Rates:
         reset=reset,
         **variant,
     )
+
+
+class RateWindow:
+    """Counts summed over the last `window_s` seconds of poll intervals, so gates judge a window, not one poll.
+
+    One poll interval at a 10% canary may hold a handful of requests, where one error reads
+    as 10%; the seed's "errors < 1%" needs the counts of a whole window. Each interval is
+    already reset-safe (compute_rates), so sums across a server restart stay non-negative.
+    """
+
+    def __init__(self, window_s: float = 60.0) -> None:
+        self.window_s = window_s
+        self._steps: deque[tuple[float, Rates]] = deque()
+
+    def add(self, rates: Rates, end_s: float) -> None:
+        """Take one poll interval ending at `end_s` (epoch seconds) and drop intervals that left the window."""
+        self._steps.append((end_s, rates))
+        while self._steps and self._steps[0][0] <= end_s - self.window_s:
+            self._steps.popleft()
+
+    def clear(self) -> None:
+        """Forget every interval (a new stage or version starts a new window)."""
+        self._steps.clear()
+
+    def rates(self) -> Rates | None:
+        """The window's summed counts as one Rates, or None when empty."""
+        if not self._steps:
+            return None
+        steps = [rates for _, rates in self._steps]
+        interval_s = sum(r.interval_s for r in steps)
+        requests = sum(r.requests for r in steps)
+        errors = sum(r.errors for r in steps)
+        split = all(r.has_split and r.stable_requests is not None for r in steps)
+        variant: dict[str, int | None] = {
+            key: (sum(getattr(r, key) or 0 for r in steps) if split else None)
+            for key in ("canary_requests", "canary_errors", "stable_requests", "stable_errors")
+        }
+        return Rates(
+            interval_s=interval_s,
+            requests=requests,
+            errors=errors,
+            requests_per_s=requests / interval_s if interval_s > 0 else 0.0,
+            errors_per_s=errors / interval_s if interval_s > 0 else 0.0,
+            error_rate=(errors / requests) if requests else None,
+            reset=any(r.reset for r in steps),
+            **variant,
+        )

@@ -221,3 +221,43 @@ async def test_toggle_pause_and_checkpoint(simulator_factory, tmp_path):
         assert ckpt.ok and "ckpt-0001" in ckpt.message
         assert sim.state.checkpoints[0].note == "pre-v0.5.0-deployment"
         assert [r["outcome"] for r in audit_records(ctl) if r["action"] == "checkpoint"] == ["attempt", "ok"]
+
+
+async def test_seed_gate_advance_walks_a_compressed_plan_the_evidence_cannot_judge_yet(simulator_factory, tmp_path):
+    from canary_tui.core.judgment import EvidenceRule
+    from canary_tui.core.plans import RampPlan, Stage
+    from canary_tui.core.rules import SeedRollbackRule
+
+    plan = RampPlan("compressed", (Stage(10, 20.0), Stage(50, 20.0), Stage(100, 20.0)))
+    outcomes = {}
+    for on_seed_gates in (False, True):
+        clock = ManualClock()
+        sim = simulator_factory(scenario="healthy", token="test-token", seed=11, clock=clock)
+        async with make_client(sim.url, clock) as client:
+            rules = (SeedRollbackRule(), EvidenceRule(plan=plan))
+            ctl = make_controller(client, clock, tmp_path / str(on_seed_gates), plan=plan, rules=rules,
+                                  auto_advance=True, advance_on_seed_gates=on_seed_gates)
+            await ctl.refresh()
+            assert (await ctl.advance(Trigger.KEY)).ok
+            for _ in range(70):
+                await poll(ctl, clock, 1.0, 1)
+                await ctl.wait_idle()
+            outcomes[on_seed_gates] = (sim.state.canary_percent, [(c.previous_percent, c.percent) for c in sim.state.history])
+    # 20 s stages at 100 req/s: the evidence (an SPRT needs hundreds of error events) holds the ramp at 10% ...
+    assert outcomes[False][0] == 10
+    # ... while the seed's gates, judged over a window of polls, pass and the controller walks the plan itself
+    assert outcomes[True] == (100, [(0, 10), (10, 50), (50, 100)])
+
+
+async def test_error_gate_judges_a_window_of_polls_not_one_poll(simulator_factory, tmp_path):
+    clock = ManualClock()
+    sim = simulator_factory(scenario="healthy", token="test-token", seed=3, clock=clock)
+    async with make_client(sim.url, clock) as client:
+        ctl = make_controller(client, clock, tmp_path)
+        await ctl.refresh()
+        assert (await ctl.advance(Trigger.KEY)).ok
+        await poll(ctl, clock, 1.0, 30)
+        gate = next(g for g in ctl.snapshot.gates if g.name.startswith("errors"))
+        rates = ctl.snapshot.rates
+        assert rates is not None and (rates.canary_requests or 0) < 100  # one poll holds ~10 canary requests
+        assert gate.status is GateStatus.PASS and not gate.low_data  # the window holds ~300

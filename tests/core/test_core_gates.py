@@ -137,10 +137,17 @@ def test_missing_or_stale_never_passes_or_fails_a_data_gate(percent, p95_ms, req
     for gate in evaluate_stage_gates(percent, hb, r, SEED, stale, 0.0, DAY_S):
         if gate.name == "bake":
             continue
-        if stale or gate.value is None:
+        if stale or gate.value is None or gate.low_data:
             assert gate.status is GateStatus.HOLD
         else:
             assert gate.status in (GateStatus.PASS, GateStatus.FAIL)
+
+
+def test_error_gate_holds_on_low_data_instead_of_failing_one_error_in_ten() -> None:
+    _, err, _ = evaluate_stage_gates(10, heartbeat(p95_ms=100), rates(10, 1), SEED, False, 0, DAY_S)
+    assert err.status is GateStatus.HOLD and err.low_data and err.reason == "low data: 10 requests < 100"
+    _, err, _ = evaluate_stage_gates(10, heartbeat(p95_ms=100), rates(100, 1), SEED, False, 0, DAY_S)
+    assert err.status is GateStatus.FAIL and not err.low_data  # 1.00% is not < 1%
 
 
 def test_seed_triggers() -> None:

@@ -1,4 +1,4 @@
-"""`watch` and `demo`: registered, usage errors exit 2 with one line, the demo's autopilot and plan."""
+"""`watch` and `demo`: registered, usage errors exit 2 with one line, the demo's plan."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from canary_tui.cli import build_parser
-from canary_tui.commands.demo import DemoAutopilot, demo_plan
+from canary_tui.commands.demo import demo_plan
 from canary_tui.controller.model import RampState, Trigger
 from ui_builders import FakeController, snapshot
 
@@ -49,30 +49,3 @@ def test_demo_plan_is_compressed_and_scales_with_speed() -> None:
     assert [s.percent for s in plan.stages] == [10, 50, 100]
     assert sum(s.bake_s for s in plan.stages) <= 180
     assert demo_plan(3.0).stages[0].bake_s == 15.0
-
-
-async def test_autopilot_advances_only_when_eligible_and_idle() -> None:
-    controller = FakeController(snapshot("healthy"))
-    DemoAutopilot(controller).start()
-    controller.publish(snapshot("healthy"))  # baking: nothing
-    controller.publish(replace(snapshot("eligible"), action_in_flight="pause"))  # busy: nothing
-    await asyncio.sleep(0)
-    assert controller.calls == []
-    controller.publish(snapshot("critical"))  # failing gates: nothing
-    controller.publish(snapshot("rolled-back"))  # 0%: nothing
-    controller.publish(snapshot("paused"))
-    await asyncio.sleep(0)
-    assert controller.calls == []
-    controller.publish(snapshot("eligible"))
-    await asyncio.sleep(0.01)
-    assert [name for name, _ in controller.calls] == ["advance"]
-    assert controller.calls[0][1]["trigger"] == Trigger.AUTO and controller.calls[0][1]["override"] is False
-    assert snapshot("eligible").ramp is RampState.ELIGIBLE
-
-
-def test_autopilot_overrides_holds_only_after_the_bake() -> None:
-    baking = snapshot("healthy")  # bake gate holds, bake not done
-    assert DemoAutopilot.wants_to_advance(baking) is None
-    done = replace(baking, stage=replace(baking.stage, bake_remaining_s=0.0))
-    assert DemoAutopilot.wants_to_advance(done) is True  # only holds left: override
-    assert DemoAutopilot.wants_to_advance(replace(snapshot("critical"), stage=done.stage)) is None

@@ -9,8 +9,9 @@ What is shrunk to stay in time, and why it still proves the point:
   120 s after its first 15 minutes, 2 340 looks) instead of every second; the
   first 15 minutes look every 5 s so the outage (60..90 s after the canary goes
   live) is seen by several consecutive looks;
-- the simulator's percentile window is 10 s (not 60 s) so each look generates
-  1 000 requests instead of 6 000; counters still cover every simulated request;
+- the simulator serves 50 requests/s (not 100) with a 10 s percentile window,
+  so each look generates 500 requests instead of 6 000; counters still cover
+  every simulated request (3 000 per look, ~13 M over 72 h);
 - the operator advances at 24 h and 48 h (auto-advance is on too); the
   latency regression uses the fast-track plan (1 h stages) to reach 50% sooner.
 
@@ -61,7 +62,7 @@ async def _soak(simulator_factory, tmp_path, scenario: str, seconds: float, capl
     caplog.set_level(logging.ERROR, logger="canary_tui")
     clock = ManualClock()
     sim = simulator_factory(scenario=scenario, seed=42, clock=clock, token=TOKEN, secret=SECRET, window_s=10,
-                            outage_mode="drop", initial_percent=0)
+                            requests_per_s=50, outage_mode="drop", initial_percent=0)
     stats = {"looks": 0, "states": {}, "advances": [], "peak_history": 0}
     async with client(sim.url, clock) as c:
         ctl = make_controller(c, clock, tmp_path, actor="soak@reliability", plan=plan, auto_advance=True,

@@ -136,3 +136,26 @@ def test_status_with_server_clock_hours_off_still_judges(simulator_factory, cli_
     assert result.returncode in (0, 1, 2), doc
     assert doc["requests"] is not None and doc["requests"] >= 0 and doc["error_rate"] is not None
     assert 0 <= doc["error_rate"] <= 1
+
+
+def test_cli_rollback_waits_out_retry_after_and_backoff(simulator_factory, cli_home: CliHome):
+    """429 Retry-After: 2, then 503 twice: the rollback lands, and no retry came sooner than the server or the backoff allowed."""
+    from datetime import datetime
+
+    from conftest import need_command
+    from canary_tui.controller.audit import read_audit
+
+    need_command("rollback")
+    sim = _sim(simulator_factory)
+    cli_home.url = sim.url
+    sim.inject_fault("retry_after", count=1, paths=["/api/ghost/canary"], seconds=2)
+    sim.inject_fault("status", count=2, paths=["/api/ghost/canary"], status=503)
+    result = cli_home.run("rollback", "sim", "--note", "backoff", "--timeout", "30")
+    assert result.returncode == 0, result.stderr
+    assert [(c.percent, c.actor) for c in sim.state.history] == [(0, "cli@reliability")]
+    records = [r for r in read_audit(cli_home.audit_file).records if r.get("note") == "backoff" and "http_attempt" in r]
+    times = [datetime.fromisoformat(str(r["time"]).replace("Z", "+00:00")).timestamp() for r in records]
+    assert [r["outcome"] for r in records] == ["http-failed", "http-failed", "http-failed", "sent"], records
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    assert gaps[0] >= 2.0, gaps  # Retry-After honoured
+    assert all(g >= 0.1 for g in gaps[1:]), gaps  # jittered backoff: at least half the 0.2 s base

@@ -100,8 +100,8 @@ async def test_dashboard_shows_stale_then_unreachable_and_recovers(case, simulat
 async def test_dashboard_shows_stale_on_the_first_miss(simulator_factory, tmp_path):
     case = FaultCase("drop-once", fault="drop")
     async with dashboard(case, simulator_factory, tmp_path, [HEARTBEAT]) as (app, pilot, sim, link, ctl):
-        sim.inject_fault("hang", count=-1)  # the next polls hang until cleared: STALE stays on screen long enough to see
-        sim.inject_fault("drop", count=1)
+        sim.inject_fault("drop", count=1)  # one miss: STALE
+        sim.inject_fault("hang", count=-1)  # then polls time out slowly, so STALE stays on screen long enough to see
         await until(pilot, lambda: "STALE" in screen_text(app), what="STALE on screen")
         assert _state(app) in (ConnectionState.STALE, ConnectionState.UNREACHABLE)
         sim.clear_faults()

@@ -159,3 +159,44 @@ def test_cli_rollback_waits_out_retry_after_and_backoff(simulator_factory, cli_h
     gaps = [b - a for a, b in zip(times, times[1:])]
     assert gaps[0] >= 2.0, gaps  # Retry-After honoured
     assert all(g >= 0.1 for g in gaps[1:]), gaps  # jittered backoff: at least half the 0.2 s base
+
+
+#: `canary-tui rollback` under every simulator fault: four by default, the rest in the slow run
+CLI_R_DEFAULT = ("http-503", "connection-dropped", "html-proxy-page", "non-json")
+CLI_R_CASES = [c if c.name in CLI_R_DEFAULT else pytest.param(c, marks=pytest.mark.slow) for c in CASES if c.transport == "sim"]
+
+
+@pytest.mark.parametrize("case", CLI_R_CASES, ids=str)
+def test_cli_rollback_during_fault_lands_once_when_the_server_answers(case, simulator_factory, cli_home: CliHome):
+    from conftest import need_command
+    from canary_tui.controller.audit import read_audit
+
+    need_command("rollback")
+    sim = _sim(simulator_factory)
+    cli_home.url = sim.url
+    cli_home.extra_env_toml = SPEC_FAULT_TIMEOUTS
+    case.inject(sim, [HEARTBEAT, "/api/ghost/canary"])
+
+    def failed_attempts() -> int:
+        if not cli_home.audit_file.exists():
+            return 0
+        return sum(1 for r in read_audit(cli_home.audit_file).records if r.get("outcome") in ("http-failed", "retry"))
+
+    proc = cli_home.popen("rollback", "sim", "--note", f"during {case.name}", "--timeout", "60")
+    try:
+        wait_until(lambda: failed_attempts() >= 2 or proc.poll() is not None, timeout_s=30, what="two failed attempts")
+        assert proc.poll() is None, proc.communicate()
+        assert sim.state.history == [] or case.fault == "hang"
+        sim.clear_faults()
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, (out, err)
+    assert "Traceback" not in out + err and TOKEN not in out + err
+    assert [(c.percent, c.actor) for c in sim.state.history] == [(0, "cli@reliability")]
+    records = [r for r in read_audit(cli_home.audit_file).records if r.get("action") == "rollback"]
+    assert records[0]["outcome"] == "attempt" and records[-1]["outcome"] == "ok"
+    assert sum(1 for r in records if r["outcome"] == "ok") == 1
+    assert sum(1 for r in records if r["outcome"] in ("http-failed", "retry")) >= 2

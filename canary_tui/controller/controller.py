@@ -250,7 +250,6 @@ class RampController:
                 self._window.add(self._rates, heartbeat.fetched_at_s)
             self._rate_base = heartbeat
         self._record_history(heartbeat)
-        self._evaluate_gates()
         if judged:
             obs = Observation(
                 heartbeat=heartbeat,
@@ -261,6 +260,7 @@ class RampController:
                 previous=base,
             )
             self._judge(obs)
+        self._evaluate_gates()  # after the rules, so their gates reflect this heartbeat
         self._maybe_auto_advance()
         return self._publish()
 
@@ -794,7 +794,8 @@ class RampController:
         decision = next((v.decision for v in self._verdicts if v.decision is not None), None)
         if self.advance_on_seed_gates:
             seed_green = bool(self._seed_gates) and all(g.status is GateStatus.PASS for g in self._seed_gates)
-            if not (seed_green and self._stage_clean) or (decision is not None and decision.kind is DecisionKind.ROLLBACK):
+            evidence_failing = any(g.status is GateStatus.FAIL for g in self._gates)
+            if not (seed_green and self._stage_clean) or evidence_failing or (decision is not None and decision.kind is DecisionKind.ROLLBACK):
                 return
             why = "bake met, the seed's gates held throughout"
         elif decision is not None:

@@ -65,12 +65,12 @@ class Scenario:
 
 
 class LatencyRegression(Scenario):
-    """Canary latency drifts up once the canary reaches 50%: its p95 passes 750 ms after ~41 s and 1000 ms after ~58 s."""
+    """Canary latency drifts up once the canary reaches 50%: its p95 passes 750 ms after ~34 s and 1000 ms after ~48 s (×12 at 60 s: ~1250 ms)."""
 
     name = "latency-regression"
     description = "canary P95 drifts past 750 ms once canary reaches 50%"
     drift_s = 60.0  # the canary's median climbs from 1× to (1 + max_extra)× over this long
-    max_extra = 9.0
+    max_extra = 11.0
 
     def profiles(self, second: int, anchors: Anchors) -> tuple[VariantProfile, VariantProfile]:
         since = _since(anchors.half_s, second)

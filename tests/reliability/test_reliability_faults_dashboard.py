@@ -87,6 +87,8 @@ async def test_dashboard_shows_stale_then_unreachable_and_recovers(case, simulat
         await until(pilot, lambda: "UNREACHABLE" in screen_text(app), what="UNREACHABLE on screen")
         text = screen_text(app)
         assert "Traceback" not in text
+        assert any(w in text.lower() for w in case.words), text  # the reason is on screen, not only the state
+        assert "last data " in text and " old" in text  # with the age of the last good data
         assert app.snapshot.connection_error.split(":")[0] in case.kinds, app.snapshot.connection_error
         assert app.snapshot.data_age_s is not None and app.snapshot.data_age_s > 0  # the age of the last good data
         assert sim.state.history == [] and sim.state.canary_percent == 10  # nothing rolled back on missing data

@@ -114,6 +114,9 @@ class SeedRollbackRule:
         if not obs.usable:
             why = obs.error or ("stale data" if obs.stale else "no data")
             return RuleVerdict(self.name, False, f"hold: {why}", self._debounce.count, needed, hold=True)
+        if obs.stage_percent == 0:  # nothing to roll back; the window still holds the old canary's latency
+            self._debounce.reset()
+            return RuleVerdict(self.name, False, "hold: canary at 0%", 0, needed, hold=True)
         assert obs.heartbeat is not None and obs.rates is not None
         if _unmeasurable(obs.heartbeat, obs.rates):
             return RuleVerdict(self.name, False, "hold: no traffic to judge", self._debounce.count, needed, hold=True)

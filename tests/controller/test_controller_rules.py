@@ -60,6 +60,17 @@ def test_missing_or_stale_data_holds_without_counting_or_resetting():
     assert rule.observe(BAD_ERRORS).trip
 
 
+def test_at_zero_percent_the_rule_holds_and_forgets_its_count():
+    from dataclasses import replace
+
+    rule = SeedRollbackRule(debounce_n=3)
+    rule.observe(BAD_P95)
+    rule.observe(BAD_P95)
+    verdict = rule.observe(replace(BAD_P95, stage_percent=0))  # rolled back: the window still shows the slow canary
+    assert verdict.hold and not verdict.trip and verdict.count == 0 and "0%" in verdict.reason
+    assert not rule.observe(BAD_P95).trip  # counting starts again from 1
+
+
 def test_signature_trips_only_when_confirmed():
     rule = SeedRollbackRule()
     unconfirmed = Observation(_hb(), _rates(0), stale=False, now_s=0.0, stage_percent=10)

@@ -132,3 +132,42 @@ async def test_flapping_heartbeat_never_unreachable_never_rolls_back(simulator_f
         assert not [e for e in ctl.events if e.kind == "auto-rollback"]
     finally:
         await link.aclose()
+
+
+async def test_counter_reset_never_gives_a_negative_rate_nor_a_rollback(simulator_factory, tmp_path):
+    """The server restarts 120 s after the canary goes live: counters fall to 0; the controller treats it as a reset."""
+    from canary_tui.core.clock import ManualClock as Clock
+    from conftest import SECRET, TOKEN
+    from reliability_links import client
+
+    clock = Clock()
+    sim = simulator_factory(scenario="counter-reset", seed=11, clock=clock, token=TOKEN, secret=SECRET, initial_percent=10)
+    async with client(sim.url, clock) as c:
+        ctl = make_controller(c, clock, tmp_path, actor=ACTOR)
+        for _ in range(60):  # 300 s, through the restart
+            clock.advance(5.0)
+            snap = await ctl.refresh()
+            rates = snap.rates
+            if rates is not None:
+                for value in (rates.requests, rates.errors, rates.error_rate, rates.requests_per_s):
+                    assert value is None or value >= 0, rates
+            assert snap.connection is ConnectionState.LIVE
+            assert snap.decision is None or snap.decision.kind is not DecisionKind.ROLLBACK
+    assert sim.state.counters["restarts"] == 1
+    assert sim.state.history == [] and sim.state.canary_percent == 10
+
+
+async def test_clock_skewed_server_stays_live_and_judged(simulator_factory, tmp_path):
+    from conftest import SECRET, TOKEN
+    from reliability_links import client
+
+    clock = ManualClock()
+    sim = simulator_factory(scenario="healthy", seed=11, clock=lambda: clock.now() - 6 * 3600, token=TOKEN, secret=SECRET, initial_percent=10)
+    async with client(sim.url, clock) as c:
+        ctl = make_controller(c, clock, tmp_path, actor=ACTOR)
+        for _ in range(10):
+            clock.advance(5.0)
+            snap = await ctl.refresh()
+        assert snap.connection is ConnectionState.LIVE and snap.data_age_s == 0.0
+        assert snap.rates is not None and snap.rates.interval_s == 5.0 and snap.rates.requests_per_s > 0
+        assert not [g for g in snap.gates if g.name != "bake" and g.status is GateStatus.HOLD and "stale" in g.reason]

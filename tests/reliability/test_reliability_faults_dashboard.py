@@ -176,3 +176,50 @@ async def test_a_snapshot_handled_during_shutdown_does_not_raise(simulator_facto
     finally:
         await ctl.aclose()
         await link.aclose()
+
+
+async def test_dashboard_heartbeat_flapping_up_and_down(simulator_factory, tmp_path):
+    """Every other poll dropped for a while: the screen goes STALE and back, never crashes, nothing rolls back."""
+    case = FaultCase("flap", fault="drop")
+    async with dashboard(case, simulator_factory, tmp_path, [HEARTBEAT]) as (app, pilot, sim, link, ctl):
+        seen: list[ConnectionState] = []
+        ctl.subscribe(on_snapshot=lambda snap: seen.append(snap.connection))
+        for _ in range(6):
+            sim.inject_fault("drop", count=1)
+            await until(pilot, lambda: not sim.faults.pending(), what="the drop to fire")
+            await until(pilot, lambda: seen and seen[-1] is ConnectionState.LIVE, what="LIVE between misses")
+        assert sim.faults.fired.count("drop") == 6
+        assert seen.count(ConnectionState.STALE) >= 6 and ConnectionState.UNREACHABLE not in seen
+        assert "Traceback" not in screen_text(app) and not app.crashed
+        assert sim.state.history == [] and sim.state.canary_percent == 10
+
+
+@pytest.mark.parametrize("scenario,options", [("counter-reset", {"speed": 100.0}), ("healthy", {"clock_skew_h": -6.0})], ids=["counter-reset", "clock-skew"])
+async def test_dashboard_counter_reset_and_clock_skew_stay_live(simulator_factory, tmp_path, scenario, options):
+    import time as _time
+
+    skew_h = options.pop("clock_skew_h", 0.0)
+    if skew_h:
+        options["clock"] = lambda: _time.time() + skew_h * 3600
+    sim = simulator_factory(scenario=scenario, faults=True, token=TOKEN, secret=SECRET, seed=13, initial_percent=10, **options)
+    clock = SystemClock()
+    link = Link(FaultCase("none", fault="drop"), sim, clock, [HEARTBEAT])
+    ctl = make_controller(link.client, clock, tmp_path, actor=ACTOR)
+    app = CanaryApp(ctl, poll_interval_s=0.1, theme_dirs=[BUNDLED])
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: _state(app) is ConnectionState.LIVE, what="live data")
+            if scenario == "counter-reset":
+                await until(pilot, lambda: sim.state.counters["restarts"] == 1, what="the server restart")
+            polls = app.polls
+            await until(pilot, lambda: app.polls >= polls + 5, what="five more polls")
+            assert _state(app) is ConnectionState.LIVE
+            rates = app.snapshot.rates
+            assert rates is not None and all(v is None or v >= 0 for v in (rates.requests, rates.errors, rates.error_rate))
+            text = screen_text(app)
+            assert "Traceback" not in text and "STALE" not in text and "UNREACHABLE" not in text
+        assert not app.crashed
+    finally:
+        await ctl.aclose()
+        await link.aclose()
+    assert sim.state.history == []

@@ -235,7 +235,7 @@ class RampController:
         previous = self._last
         if previous is not None and heartbeat.fetched_at_s < previous.fetched_at_s:
             return self._snapshot  # an older read-back overtaken by a newer poll
-        self._follow_deployment(self._seen, heartbeat.deployment)
+        self._follow_deployment(self._seen, heartbeat.deployment, _server_skew_s(heartbeat))
         self._seen = heartbeat.deployment
         self._last = heartbeat
         self._error = None
@@ -295,7 +295,7 @@ class RampController:
     def _take_deployment(self, heartbeat: Heartbeat | None) -> None:
         """Follow the percent and pause flag even of an unverified heartbeat (its metrics stay unused)."""
         if heartbeat is not None:
-            self._follow_deployment(self._seen, heartbeat.deployment)
+            self._follow_deployment(self._seen, heartbeat.deployment, _server_skew_s(heartbeat))
             self._seen = heartbeat.deployment
 
     def _observe_bad_signature(self, why: str, heartbeat: Heartbeat | None = None) -> Snapshot:
@@ -664,11 +664,15 @@ class RampController:
 
     # ------------------------------------------------------------------ judging
 
-    def _follow_deployment(self, old: Deployment | None, dep: Deployment) -> None:
-        """Follow percent/pause changes, naming who made them when it was not us."""
+    def _follow_deployment(self, old: Deployment | None, dep: Deployment, skew_s: float = 0.0) -> None:
+        """Follow percent/pause changes, naming who made them when it was not us.
+
+        `skew_s` (server clock minus ours) maps the server's updated_at onto our clock, so a
+        server hours behind cannot make a fresh stage look baked.
+        """
         now_s = self.clock.now()
         if old is None:
-            self._entered_at_s = _entered_at(dep.updated_at, now_s)
+            self._entered_at_s = _entered_at(dep.updated_at, now_s, skew_s)
             return
         if dep.canary_percent == old.canary_percent and dep.paused == old.paused:
             return
@@ -676,7 +680,7 @@ class RampController:
         if ours:
             self._own_target = None
         if dep.canary_percent != old.canary_percent:
-            self._entered_at_s = _entered_at(dep.updated_at, now_s) if not ours else now_s
+            self._entered_at_s = _entered_at(dep.updated_at, now_s, skew_s) if not ours else now_s
             self._stage_clean = True
             self._window.clear()
             by = dep.updated_by or "someone"
@@ -928,12 +932,20 @@ class RampController:
             self._emit("audit", f"audit log write failed: {exc}", EventLevel.ERROR)
 
 
-def _entered_at(updated_at: Any, now_s: float) -> float:
-    """When the current stage began: the server's updated_at, never in our future; else now."""
+def _server_skew_s(heartbeat: Heartbeat) -> float:
+    """How far the server's clock runs ahead of ours (negative: behind), from one heartbeat."""
+    try:
+        return heartbeat.timestamp.timestamp() - heartbeat.fetched_at_s
+    except (AttributeError, ValueError, OverflowError):
+        return 0.0
+
+
+def _entered_at(updated_at: Any, now_s: float, skew_s: float = 0.0) -> float:
+    """When the current stage began on our clock: the server's updated_at less its skew, never in our future; else now."""
     if updated_at is None:
         return now_s
     try:
-        return min(float(updated_at.timestamp()), now_s)
+        return min(float(updated_at.timestamp()) - skew_s, now_s)
     except (AttributeError, ValueError, OverflowError):
         return now_s
 

@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import deque
 from collections.abc import Callable, Mapping
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 from textual import on, work
 from textual.app import App, ComposeResult
+from textual.actions import parse as parse_action
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Footer
 
-from canary_tui.controller.model import ActionResult, ConnectionState, Event, Snapshot, Trigger
+from canary_tui.controller.model import ActionResult, ConnectionState, Event, RampState, Snapshot, Trigger
 from canary_tui.core.rates import Rates
 from canary_tui.core.verdicts import DecisionKind, GateStatus
 from canary_tui.ui import presenter
@@ -31,6 +35,26 @@ from canary_tui.ui.widgets.gates_pane import GatesPane
 from canary_tui.ui.widgets.header_bar import HeaderBar
 from canary_tui.ui.widgets.heartbeat_pane import HeartbeatPane
 from canary_tui.ui.widgets.latency_chart import LEGEND_MARKUP, LatencyChart
+
+_LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def _display_url(url: object) -> str:
+    """A base URL fit for the log: host, port and path (never user info, query or fragment).
+
+    The scheme is kept only where it says something: plain http to a host other than this machine.
+    """
+    if not url:
+        return ""
+    parts = urlsplit(str(url))
+    if not parts.scheme or not parts.hostname:
+        return ""
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    scheme = "http://" if parts.scheme == "http" and parts.hostname not in _LOOPBACK else ""
+    return f"{scheme}{host}{parts.path.rstrip('/')}"
+
 
 #: actions that change the deployment: hidden in read-only mode
 MUTATING_ACTIONS = frozenset({"advance", "toggle_pause", "rollback", "checkpoint"})
@@ -75,7 +99,9 @@ class CanaryApp(App[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("A", "advance", "Advance", id="advance"),
-        Binding("P", "toggle_pause", "Pause", id="pause"),
+        # one key, two faces: the footer says what P will do now (check_action shows only one of them)
+        Binding("P", "toggle_pause('pause')", "Pause", id="pause"),
+        Binding("P", "toggle_pause('resume')", "Resume", id="pause"),
         Binding("R", "rollback", "ROLLBACK", id="rollback", priority=True),
         Binding("c", "checkpoint", "Checkpoint", id="checkpoint"),
         Binding("space", "freeze", "Freeze", id="freeze"),
@@ -173,6 +199,7 @@ class CanaryApp(App[None]):
             self._unsubscribe = subscribe(on_snapshot=self._on_controller_snapshot, on_event=self._on_controller_event)
         for event in list(getattr(self.controller, "events", ()) or ()):
             self.post_message(EventArrived(event))
+        self.post_message(EventArrived(self._watching_event()))
         current = getattr(self.controller, "snapshot", None)
         if isinstance(current, Snapshot):
             self.post_message(SnapshotArrived(current))
@@ -180,6 +207,21 @@ class CanaryApp(App[None]):
             self.notify(message, severity=severity, timeout=10)  # type: ignore[arg-type]
         if self.poll_enabled:
             self._poll_loop()
+
+    def _watching_event(self) -> Event:
+        """The log's first line: what is watched, from where, as whom, how often (so the log is never blank)."""
+        controller = self.controller
+        clock = self.clock or getattr(controller, "clock", None)
+        now_s = clock.now() if clock is not None and callable(getattr(clock, "now", None)) else time.time()
+        environment = self.environment_label or str(getattr(controller, "environment", "") or "") or "?"
+        url = _display_url(getattr(getattr(controller, "client", None), "base_url", None))
+        actor = str(getattr(controller, "actor", "") or "") or "canary-tui"
+        parts = [f"watching {environment}" + (f" at {url}" if url else "")]
+        if self.poll_enabled:
+            parts.append(f"polling every {self.poll_interval_s:g} s")
+        if self.read_only:
+            parts.append("read-only")
+        return Event(at=datetime.fromtimestamp(now_s, tz=timezone.utc), actor=actor, kind="", message=" · ".join(parts))
 
     def on_unmount(self) -> None:
         """Stop listening to the controller (quitting never touches the ramp)."""
@@ -275,7 +317,13 @@ class CanaryApp(App[None]):
 
     def _refresh_bindings_if_changed(self) -> None:
         """Re-check key availability only when it can have changed (the footer is costly to rebuild)."""
-        key = (frozenset(self.in_flight), self.snapshot.action_in_flight if self.snapshot else None, self._advance_target() is None, self.read_only)
+        key = (
+            frozenset(self.in_flight),
+            self.snapshot.action_in_flight if self.snapshot else None,
+            self._advance_target() is None,
+            self.read_only,
+            self._ramp_paused(),
+        )
         if key != self._bindings_key:
             self._bindings_key = key
             self.refresh_bindings()
@@ -373,17 +421,28 @@ class CanaryApp(App[None]):
     # ---- availability -------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Hidden in read-only mode, dimmed while another action is in flight; R is always live."""
+        """Hidden in read-only mode, dimmed while another action is in flight; R is always live; P shows Pause or Resume."""
         if action in MUTATING_ACTIONS:
             if self.read_only:
                 return False
             if action == "rollback":
                 return True
+            if action == "toggle_pause" and parameters and (parameters[0] == "resume") != self._ramp_paused():
+                return False  # the other face of P is the one on show
             if self.in_flight or (self.snapshot is not None and self.snapshot.action_in_flight):
                 return None
             if action == "advance" and not self._advance_target():
                 return None
         return True
+
+    def _ramp_paused(self) -> bool:
+        """Whether the ramp is on hold, as last seen (unknown counts as running)."""
+        snapshot = self.snapshot
+        if snapshot is None:
+            return False
+        if snapshot.heartbeat is not None:
+            return bool(snapshot.heartbeat.deployment.paused)
+        return snapshot.ramp == RampState.PAUSED
 
     def _advance_target(self) -> tuple[int, int] | None:
         """(from, to) percents for an advance, or None when there is nowhere to go or no data."""
@@ -433,8 +492,8 @@ class CanaryApp(App[None]):
 
         self.push_screen(screen, confirmed)
 
-    def action_toggle_pause(self) -> None:
-        """Pause or resume the ramp."""
+    def action_toggle_pause(self, face: str | None = None) -> None:
+        """Pause or resume the ramp (the controller toggles on the server's state, whichever face P showed)."""
         self._run_action("pause", lambda: self.controller.toggle_pause(Trigger.KEY))
 
     def action_checkpoint(self) -> None:
@@ -521,10 +580,14 @@ class CanaryApp(App[None]):
             "quit": "quit (never touches the ramp)",
             "quit_ctrl_c": "quit (never touches the ramp)",
         }
+        listed: set[str] = set()
         for binding in self._bindings_list():
+            if binding.id in listed:
+                continue  # P's two faces share one row
+            listed.add(binding.id or binding.key)
             keys = keymap.get(binding.id or "", binding.key)
             display = ", ".join(self.get_key_display(binding.with_key(k.strip())) for k in keys.split(","))
-            state = self.check_action(binding.action, ())
+            state = self.check_action(parse_action(binding.action)[1], ())
             word = "hidden: read-only" if state is False else ("unavailable now" if state is None else "")
             rows.append((display, descriptions.get(binding.id or "", binding.description), word))
         palette_key = self.get_key_display(Binding(self.COMMAND_PALETTE_BINDING, "command_palette"))

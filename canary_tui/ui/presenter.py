@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -198,8 +199,26 @@ def error_rate_view(snapshot: Snapshot, history: Iterable[float], window: Sequen
     )
 
 
+_DURATION_UNITS = {"s": 1.0, "h": 3600.0}
+
+
+def _short_duration(seconds: float) -> str:
+    """A duration without trailing zero parts: '24h', '45s', '6h18m'."""
+    text = duration_text(seconds)
+    for tail in ("h00m", "m00s"):
+        if text.endswith(tail):
+            return text[: -len(tail) + 1]
+    return text
+
+
+def _trim(number: float, digits: int = 2) -> str:
+    """A decimal with `digits` places, and zero as a bare '0': 0.0 → '0', 0.1 → '0.10', 0.213 → '0.21'."""
+    text = f"{number:.{digits}f}"
+    return "0" if float(text) == 0 else text
+
+
 def figure_text(value: float | None, unit: str) -> str:
-    """A gate figure with its unit: ms, fractions as percents, seconds as durations."""
+    """A gate figure with its unit: ms, fractions as percents, seconds and hours as durations, ratios as ×."""
     if value is None:
         return "—"
     if unit == "ms":
@@ -208,20 +227,72 @@ def figure_text(value: float | None, unit: str) -> str:
         return f"{value * 100:.2f}%"
     if unit == "%":
         return f"{value:.2f}%"
-    if unit == "s":
-        return duration_text(value)
+    if unit in _DURATION_UNITS:
+        return _short_duration(value * _DURATION_UNITS[unit])
+    if unit == "×":
+        return f"{value:.2f}×"
     return f"{value:g} {unit}".strip()
 
 
+def interval_text(interval: tuple[float, float] | None, unit: str) -> str:
+    """A confidence interval in the value's unit, compact: '[262–311]' for ms, '[0–0.11%]' for rates."""
+    if interval is None:
+        return ""
+    low, high = interval
+    if unit == "ms":
+        return "[" + "–".join(f"{v:.0f}" if v >= 10 else f"{v:.1f}" for v in (low, high)) + "]"
+    if unit in ("fraction", "ratio", "rate"):
+        low, high = low * 100, high * 100
+        unit = "%"
+    if unit == "%":
+        return f"[{_trim(low)}–{_trim(high)}%]"
+    if unit in _DURATION_UNITS:
+        scale = _DURATION_UNITS[unit]
+        return f"[{_short_duration(low * scale)}–{_short_duration(high * scale)}]"
+    return f"[{low:.3g}–{high:.3g}]"
+
+
+_FILLER = frozenset({"<", ">", "≤", "≥", "/", "=", "vs", "of", "done", "·", "-", "—", "⇔"})
+
+
+def _tokens(text: str) -> set[str]:
+    """Words of a text, lower-case, without surrounding punctuation."""
+    return {t.strip(",;:()[]").lower() for t in text.split()} - {""}
+
+
+def reason_adds(reason: str, *shown: str) -> bool:
+    """True when `reason` says more than the texts already on screen ('P95 90 ms < 500 ms' beside them does not)."""
+    if not reason.strip():
+        return False
+    seen: set[str] = set()
+    for text in shown:
+        seen |= _tokens(text)
+    return bool(_tokens(reason) - seen - _FILLER)
+
+
 def gate_line(gate: GateResult) -> GateLine:
-    """One gate as text."""
+    """One gate as text: figures, interval, evidence position, and the reason only where it adds something."""
+    value = figure_text(gate.value, gate.unit)
+    threshold = "" if gate.threshold is None else figure_text(gate.threshold, gate.unit)
+    figure = value
+    if gate.unit in _DURATION_UNITS and threshold and threshold not in gate.name:
+        figure = f"{value} / {threshold}"  # the bake: progress towards its time
+    interval = interval_text(gate.interval, gate.unit)
+    informative = reason_adds(gate.reason, gate.name, figure, threshold, interval, "low data")
+    detail = f"{gate.status.value}: {gate.reason}" if informative and gate.status != GateStatus.PASS else ""
     return GateLine(
         name=gate.name,
         status=str(gate.status),
         glyph=gate.status.glyph,
-        value_text=figure_text(gate.value, gate.unit),
-        threshold_text="" if gate.threshold is None else figure_text(gate.threshold, gate.unit),
+        value_text=value,
+        threshold_text=threshold,
         reason=gate.reason + (" (low data)" if gate.low_data and "low data" not in gate.reason else ""),
+        interval_text=interval,
+        evidence=gate.evidence,
+        low_data=gate.low_data,
+        figure_text=figure,
+        detail=detail,
+        reason_adds=informative,
     )
 
 
@@ -236,10 +307,8 @@ def gates_view(snapshot: Snapshot) -> GatesView:
         held = f"data {snapshot.connection.value}: gates hold"
     gates = tuple(gate_line(g) for g in snapshot.gates)
     if held:
-        gates = tuple(
-            g if g.status == GateStatus.HOLD.value else GateLine(g.name, "hold", GateStatus.HOLD.glyph, g.value_text, g.threshold_text, "stale data")
-            for g in gates
-        )
+        # the pane's first line says why everything holds: no per-gate "stale" reason
+        gates = tuple(replace(g, status=GateStatus.HOLD.value, glyph=GateStatus.HOLD.glyph, reason="stale data", detail="") for g in gates)
     trigger = snapshot.auto_rollback
     label = trigger.label
     level = "unknown" if not trigger.enabled else ("warning" if trigger.count or not trigger.armed else "healthy")

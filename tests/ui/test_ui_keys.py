@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from textual.actions import parse as parse_action
 from textual.widgets import Button, Input
 
 from canary_tui.controller.model import ConnectionState, Trigger
@@ -167,7 +168,7 @@ async def test_read_only_hides_and_refuses_every_mutating_key() -> None:
         await pilot.pause()
         assert controller.calls == []
         assert not isinstance(app.screen, (ConfirmAdvance, CheckpointNote))
-        shown = {binding.action for _, binding, _, _ in app.screen.active_bindings.values()}
+        shown = {parse_action(binding.action)[1] for _, binding, _, _ in app.screen.active_bindings.values()}
         assert shown.isdisjoint({"advance", "toggle_pause", "rollback", "checkpoint"})
         assert "freeze" in shown
         await pilot.press("ctrl+p")

@@ -12,7 +12,7 @@ from ui_builders import FakeController, snapshot
 
 BUNDLED = Path(__file__).resolve().parents[2] / "themes"
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((160, 48), id="160x48")]
-STATES = ["healthy", "warning", "critical", "stale", "unreachable", "paused", "rolled-back"]
+STATES = ["healthy", "warning", "critical", "stale", "unreachable", "paused", "rolled-back", "low-data"]
 THEMES = ["canary-dark", "canary-light", "canary-high-contrast", "canary-colourblind"]
 
 

@@ -17,6 +17,7 @@ from canary_tui.controller.model import (
     Snapshot,
     StageView,
 )
+from canary_tui.core.clock import ManualClock
 from canary_tui.core.plans import STANDARD, RampPlan, Stage
 from canary_tui.core.rates import Rates
 from canary_tui.core.samples import Deployment, Heartbeat, HeartbeatStatus, Metrics, VariantMetrics
@@ -134,19 +135,40 @@ def rates(*, requests: int = 1000, errors: int = 5) -> Rates:
     )
 
 
-def gates(*, p95_ms: float = 287.0, error_rate: float = 0.005, bake_done: bool = False) -> tuple[GateResult, ...]:
-    """The three gates of a stage."""
+def gates(*, p95_ms: float = 287.0, error_rate: float = 0.005, bake_done: bool = False, regression: bool = False, low_data: bool = False) -> tuple[GateResult, ...]:
+    """A stage's gates as the controller sends them: the seed's three, then the evidence gates (intervals, SPRT bars)."""
     p95_status = GateStatus.PASS if p95_ms < 500 else GateStatus.FAIL
     err_status = GateStatus.PASS if error_rate < 0.01 else GateStatus.FAIL
-    return (
-        GateResult("P95 latency", p95_status, p95_ms, 500.0, "ms", "canary P95 below 500 ms" if p95_status == GateStatus.PASS else "canary P95 above 500 ms"),
-        GateResult("error rate", err_status, error_rate, 0.01, "fraction", "below 1%" if err_status == GateStatus.PASS else "above 1%"),
-        GateResult("bake", GateStatus.PASS if bake_done else GateStatus.HOLD, 45.0 if bake_done else 23.0, 45.0, "s", "bake complete" if bake_done else "baking"),
+    sign = "<" if p95_status == GateStatus.PASS else "≥"
+    err_sign = "<" if err_status == GateStatus.PASS else "≥"
+    bake_s = 86400.0 if bake_done else 22680.0
+    seed = (
+        GateResult("P95 < 500 ms", p95_status, p95_ms, 500.0, "ms", f"P95 {p95_ms:.0f} ms {sign} 500 ms", interval=(p95_ms * 0.913, p95_ms * 1.084)),
+        GateResult("errors < 1%", err_status, error_rate, 0.01, "fraction", f"errors {error_rate * 100:.2f}% {err_sign} 1%"),
+        GateResult("bake", GateStatus.PASS if bake_done else GateStatus.HOLD, bake_s, 86400.0, "s", "bake 24h / 24h done" if bake_done else "bake 6h18m / 24h"),
     )
+    if regression:
+        evidence = (
+            GateResult("canary errors", GateStatus.FAIL, 4.0, 1.0, "%", "canary 40/1000 errors, 95% interval 2.95–5.40% vs 1%", interval=(2.95, 5.40), evidence=1.0),
+            GateResult("errors vs stable", GateStatus.FAIL, 8.9, 1.5, "×", "regression: e-value 2.1e+03 ≥ 100; canary 40/1000 vs stable 40/9000", evidence=1.0),
+        )
+    elif low_data:
+        evidence = (
+            GateResult("canary errors", GateStatus.HOLD, 0.0, 1.0, "%", "canary 0/40 errors, 95% interval 0.00–8.76% vs 1%", interval=(0.0, 8.76), evidence=0.45, low_data=True),
+            GateResult("errors vs stable", GateStatus.HOLD, 0.0, 1.5, "×", "evidence still accumulating; canary 0/40 vs stable 2/360", evidence=0.45, low_data=True),
+        )
+    else:
+        evidence = (
+            GateResult("canary errors", GateStatus.PASS, 0.02, 1.0, "%", "canary 2/9800 errors, 95% interval 0.01–0.07% vs 1%", interval=(0.0056, 0.074), evidence=0.0 if bake_done else 0.3),
+            GateResult("errors vs stable", GateStatus.PASS if bake_done else GateStatus.HOLD, 0.4, 1.5, "×",
+                       ("no ≥1.5× regression (SPRT accepted)" if bake_done else "evidence still accumulating") + "; canary 2/9800 vs stable 45/88200",
+                       evidence=0.0 if bake_done else 0.3),
+        )
+    return seed + evidence
 
 
 def snapshot(kind: str = "healthy") -> Snapshot:
-    """A named dashboard state: healthy, warning, critical, stale, unreachable, paused, rolled-back, eligible."""
+    """A named dashboard state: healthy, warning, critical, stale, unreachable, paused, rolled-back, eligible, low-data."""
     percent = 10
     hb_kwargs: dict[str, Any] = {}
     rate_kwargs: dict[str, Any] = {"requests": 1000, "errors": 0}
@@ -163,7 +185,7 @@ def snapshot(kind: str = "healthy") -> Snapshot:
         hb_kwargs = {"errors": 5}
     elif kind == "critical":
         rate_kwargs = {"requests": 1000, "errors": 40}
-        gate_kwargs = {"error_rate": 0.04, "p95_ms": 812.0}
+        gate_kwargs = {"error_rate": 0.04, "p95_ms": 812.0, "regression": True}
         hb_kwargs = {"errors": 40, "p95_ms": 812.0, "status": HeartbeatStatus.DEGRADED}
         ramp = RampState.GATE_FAILING
         decision = Decision(DecisionKind.ROLLBACK, "error rate 4.0% above 1% for 3 windows")
@@ -182,6 +204,10 @@ def snapshot(kind: str = "healthy") -> Snapshot:
         hb_kwargs = {}
         ramp = RampState.ROLLED_BACK
         decision = None
+    elif kind == "low-data":
+        rate_kwargs = {"requests": 400, "errors": 2}
+        gate_kwargs = {"error_rate": 0.005, "low_data": True}
+        decision = Decision(DecisionKind.INCONCLUSIVE, "not enough canary requests yet (40 < 59)")
     elif kind == "eligible":
         gate_kwargs = {"error_rate": 0.0, "bake_done": True}
         ramp = RampState.ELIGIBLE
@@ -220,6 +246,13 @@ EVENTS = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class FakeClient:
+    """What the dashboard may read of a client: its base URL (user info must never reach the screen)."""
+
+    base_url: str = "https://mc.staging.example/"
+
+
 @dataclass
 class FakeController:
     """Records actions; refresh returns the current snapshot (optionally hanging until released)."""
@@ -233,6 +266,10 @@ class FakeController:
     hang_actions: asyncio.Event | None = None
     chart_calls: list[int] = field(default_factory=list)
     _subscribers: list[tuple[Callable[..., None] | None, Callable[..., None] | None]] = field(default_factory=list)
+    environment: str = "staging"
+    actor: str = "alice@laptop"
+    clock: ManualClock = field(default_factory=lambda: ManualClock(NOW_S))
+    client: FakeClient = field(default_factory=lambda: FakeClient())
 
     @property
     def snapshot(self) -> Snapshot:

@@ -82,13 +82,17 @@ class ConfirmAdvance(ModalScreen[AdvanceRequest | None]):
         lines = []
         for gate in self.gates:
             level = _STATUS_LEVEL.get(gate.status, "unknown")
-            figure = gate.value_text if not gate.threshold_text else f"{gate.value_text} / {gate.threshold_text}"
-            if gate.reason and gate.value_text in gate.reason:
-                detail = escape(gate.reason)  # the reason already carries the figures
-            elif gate.reason:
-                detail = f"{escape(figure)} — {escape(gate.reason)}"
-            else:
-                detail = escape(figure)
+            figure = gate.figure_text or gate.value_text
+            names_its_limit = any(sign in gate.name for sign in "<>≤≥")  # "P95 < 500 ms" already says the threshold
+            if gate.threshold_text and not names_its_limit and gate.threshold_text not in figure:
+                figure = f"{figure} / {gate.threshold_text}"
+            if gate.interval_text:
+                figure = f"{figure} {gate.interval_text}"
+            if gate.low_data and "low data" not in gate.reason:
+                figure = f"{figure} · low data"
+            detail = escape(figure)
+            if gate.reason and gate.reason_adds:
+                detail = f"{detail} — {escape(gate.reason)}"  # a reason that only repeats the figures is left out
             lines.append(f"[$status-{level}]{gate.glyph} {gate.status.upper()}[/] [b]{escape(gate.name)}[/]: {detail}")
         if not lines:
             lines.append("[dim]no gate evidence for this stage[/]")

@@ -1,20 +1,116 @@
-"""Gates of the current stage: value, threshold, ✔/✖/◌ and why; auto-rollback state; decision."""
+"""Gates of the current stage: one line each (glyph, name, value, interval), evidence bars, why they hold or fail."""
 
 from __future__ import annotations
 
+from textual import events
 from textual.markup import escape
 from textual.widgets import Static
 
-from canary_tui.ui.widgets.view_models import GatesView
+from canary_tui.ui.widgets.view_models import GateLine, GatesView
 
 _STATUS_LEVEL = {"pass": "healthy", "fail": "critical", "hold": "unknown"}
+_STATUS_ORDER = (("fail", "✖"), ("hold", "◌"), ("pass", "✔"))  # the worst first
+_INDENT = "  "
+_LOW_DATA = "low data"
+#: the evidence bar: "accept ▕━━━●──────▏ reject" (10 cells at most, 4 at least)
+_BAR_LEFT, _BAR_RIGHT = "accept", "reject"
+_BAR_CELLS = 10
+_MIN_BAR_CELLS = 4
+#: width assumed before the first layout (every extra then fits on the gate's line)
+_UNSIZED = 200
+
+
+def evidence_cells(position: float, cells: int = _BAR_CELLS) -> tuple[str, str]:
+    """The bar either side of the marker for `position` in [0, 1] (0 = accept boundary, 1 = reject boundary)."""
+    cells = max(2, cells)
+    index = min(cells - 1, int(max(0.0, min(1.0, position)) * (cells - 1) + 0.5))  # half up, not to even
+    return "━" * index, "─" * (cells - 1 - index)
+
+
+def evidence_bar_markup(position: float, level: str, width: int) -> str:
+    """One indented line: 'accept ▕━━━●──────▏ reject', narrowed to `width` (labels go before the bar does)."""
+    room = width - len(_INDENT) - 2  # the two end marks
+    left_label, right_label = f"{_BAR_LEFT} ", f" {_BAR_RIGHT}"
+    if room - len(left_label) - len(right_label) < _MIN_BAR_CELLS:
+        left_label, right_label = "", ""
+    cells = max(_MIN_BAR_CELLS, min(_BAR_CELLS, room - len(left_label) - len(right_label)))
+    before, after = evidence_cells(position, cells)
+    return (
+        f"{_INDENT}[dim]{left_label}[/][$foreground-muted]▕{before}[/]"
+        f"[b $status-{level}]●[/][$foreground-muted]{after}▏[/][dim]{right_label}[/]"
+    )
+
+
+def counts_markup(gates: tuple[GateLine, ...]) -> str:
+    """'✖ 1 fail · ◌ 2 hold · ✔ 3 pass' (only the statuses present): the glyphs' words, once."""
+    parts = []
+    for status, glyph in _STATUS_ORDER:
+        count = sum(1 for g in gates if g.status == status)
+        if count:
+            parts.append(f"[$status-{_STATUS_LEVEL[status]}]{glyph}[/] {count} {status}")
+    return " · ".join(parts)
+
+
+def split_detail(text: str, width: int, max_lines: int) -> list[str]:
+    """`text` in at most `max_lines` pieces of at most `width` columns, cut at spaces (the last piece may run over)."""
+    pieces: list[str] = []
+    rest = text
+    while rest and len(pieces) < max_lines - 1 and len(rest) > width:
+        cut = rest.rfind(" ", 0, width + 1)
+        if cut <= 0:
+            break
+        pieces.append(rest[:cut])
+        rest = rest[cut + 1 :]
+    pieces.append(rest)
+    return pieces
+
+
+def gate_markup(gate: GateLine, width: int, detail_lines: int = 1) -> list[str]:
+    """A gate's lines: glyph, name and figure (with interval and 'low data' when they fit), its bar, its reason.
+
+    The reason takes up to `detail_lines` lines; anything longer ends in an ellipsis (lines never wrap).
+    """
+    level = _STATUS_LEVEL.get(gate.status, "unknown")
+    figure = gate.figure_text or gate.value_text
+    head_plain = f"{gate.glyph} {gate.name} {figure}"
+    head = f"[$status-{level}]{gate.glyph}[/] [b]{escape(gate.name)}[/] {escape(figure)}"
+    details: list[str] = []
+    if gate.interval_text:
+        if len(head_plain) + 1 + len(gate.interval_text) <= width:
+            head_plain += f" {gate.interval_text}"
+            head += f" [dim]{escape(gate.interval_text)}[/]"
+        else:
+            details.append(f"[dim]95% {escape(gate.interval_text)}[/]")
+    low_data_first = False  # 'low data · hold: …' on the reason's line
+    if gate.low_data and _LOW_DATA not in gate.detail:
+        tag = f" · {_LOW_DATA}"
+        if not details and len(head_plain) + len(tag) <= width:
+            head += f"[$status-warning]{tag}[/]"
+        elif gate.detail:
+            low_data_first = True
+        else:
+            details.append(f"[$status-warning]{_LOW_DATA}[/]")
+    lines = [head]
+    if details:
+        lines.append(_INDENT + " · ".join(details))
+    if gate.evidence is not None:
+        lines.append(evidence_bar_markup(gate.evidence, level, width))
+    if gate.detail:
+        prefix = f"{_LOW_DATA} · " if low_data_first else ""
+        pieces = split_detail(prefix + gate.detail, width - len(_INDENT), detail_lines)
+        if prefix:
+            pieces[0] = pieces[0][len(prefix) :]
+        for index, piece in enumerate(pieces):
+            tag = f"[$status-warning]{prefix}[/]" if index == 0 and prefix else ""
+            lines.append(f"{_INDENT}{tag}[dim]{escape(piece)}[/]")
+    return lines
 
 
 class GatesPane(Static):
-    """One line per gate plus its reason, then the auto-rollback label and the decision."""
+    """One line per gate (plus its evidence bar and, for a failing or holding gate, why), then auto-rollback and decision."""
 
     DEFAULT_CSS = """
-    GatesPane { height: 1fr; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
+    GatesPane { height: 1fr; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; scrollbar-size-vertical: 1; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -23,27 +119,46 @@ class GatesPane(Static):
         self._lines = -1
         self.compact = False
         self._shown_compact: bool | None = None
+        self._shown_width: int | None = None
+
+    def _text_width(self) -> int:
+        """Columns a line may use without being cut (the size before the first layout is unknown: wide)."""
+        width = self.content_region.width
+        return width if width > 0 else _UNSIZED
 
     def show(self, view: GatesView, *, compact: bool | None = None) -> None:
-        """Render `view` unless it (and the compactness) equal what is on screen."""
+        """Render `view` unless it (and the compactness and width) equal what is on screen."""
         if compact is not None:
             self.compact = compact
-        if view == self._view and self.compact == self._shown_compact:
+        width = self._text_width()
+        if view == self._view and self.compact == self._shown_compact and width == self._shown_width:
             return
         self._view = view
         self._shown_compact = self.compact
+        self._shown_width = width
         self.border_title = escape(view.title)
-        markup = self.markup_for(view, compact=self.compact)
+        markup = self.markup_for(view, compact=self.compact, width=width)
+        height = self.content_region.height
+        if height and markup.count("\n") + 1 > height:  # a scrollbar will take a column: fit what is left
+            markup = self.markup_for(view, compact=self.compact, width=width - 1)
         lines = markup.count("\n")
         self.update(markup, layout=lines != self._lines)  # no wrapping: relayout only when the line count changes
         self._lines = lines
 
+    def on_resize(self, event: events.Resize) -> None:
+        """A new width may move intervals and tags on or off the gate lines."""
+        if self._view is not None and self._text_width() != self._shown_width:
+            self.show(self._view)
+
     @staticmethod
-    def markup_for(view: GatesView, *, compact: bool = False) -> str:
-        """Gate lines with reasons, then auto-rollback and decision; compact puts the summary first and drops passing reasons."""
+    def markup_for(view: GatesView, *, compact: bool = False, width: int = _UNSIZED) -> str:
+        """Gate lines, then auto-rollback and decision; compact puts that summary first."""
         summary = [f"auto-rollback [$status-{view.auto_rollback_level}]{escape(view.auto_rollback)}[/]"]
-        if view.decision:
-            summary.append(f"decision [$status-{view.decision_level}]{escape(view.decision)}[/]")
+        if view.decision:  # the verdict is what the operator acts on: two lines (three when not compact) before an ellipsis
+            pieces = split_detail(f"decision {view.decision}", width - len(_INDENT), 2 if compact else 3)
+            pieces[0] = pieces[0][len("decision ") :]
+            summary.append(f"decision [$status-{view.decision_level}]{escape(pieces[0])}[/]")
+            summary.extend(f"{_INDENT}[$status-{view.decision_level}]{escape(piece)}[/]" for piece in pieces[1:])
         lines: list[str] = []
         if view.held_reason:
             lines.append(f"[reverse $status-warning] ◌ HOLD [/] [$status-warning]{escape(view.held_reason)}[/]")
@@ -51,12 +166,10 @@ class GatesPane(Static):
             lines.extend(summary)
         if not view.gates:
             lines.append("[dim]no gates for this stage[/]")
+        else:
+            lines.append(counts_markup(view.gates))
         for gate in view.gates:
-            level = _STATUS_LEVEL.get(gate.status, "unknown")
-            lines.append(f"[$status-{level}]{gate.glyph}[/] [b]{escape(gate.name)}[/] {escape(gate.value_text)}")
-            detail = gate.reason or (f"limit {gate.threshold_text}" if gate.threshold_text else "")
-            if detail and not (compact and gate.status == "pass"):
-                lines.append(f"  [dim]{escape(detail)}[/]")
+            lines.extend(gate_markup(gate, width, detail_lines=1 if compact else 2))
         if not compact:
             lines.append("")
             lines.extend(summary)

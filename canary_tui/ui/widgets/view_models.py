@@ -78,6 +78,12 @@ class GateLine:
     value_text: str
     threshold_text: str
     reason: str
+    interval_text: str = ""  # "[262–311]" / "[0–0.11%]": the confidence interval on the value, or ""
+    evidence: float | None = None  # 0 = at the accept boundary, 1 = at the reject (regression) boundary
+    low_data: bool = False
+    figure_text: str = ""  # what the pane shows after the name ("6h18m / 24h" for the bake); value_text when ""
+    detail: str = ""  # the reason, only when it adds to the figures (fail/hold reasons); "" otherwise
+    reason_adds: bool = True  # False when the reason only restates name, figures and interval
 
 
 @dataclass(frozen=True, slots=True)

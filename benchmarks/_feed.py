@@ -56,25 +56,31 @@ class SyntheticFeed:
                          fetched_at_s=now, response_ms=3.0)
 
 
-def history_row(fields: tuple[str, ...], i: int) -> dict[str, float]:
-    """Chart values of sample i: latencies waving slowly, error rates small."""
-    wave = 40.0 * math.sin(i / 300.0)
+def history_row(fields: tuple[str, ...], i: int, noise: float) -> dict[str, float]:
+    """Chart values of sample i: a slow 6 h wave plus per-sample noise (`noise` >= 0, e.g. exponential).
+
+    The noise keeps every bucket's maximum jagged at any zoom, as real latencies are, so
+    no history length gets a smoother (cheaper to draw) line than another.
+    """
+    wave = 40.0 * math.sin(2 * math.pi * i / (6 * 3600))
+    spike = 30.0 * noise
     row: dict[str, float] = {}
     for prefix, base in (("", 280.0), ("canary_", 290.0), ("stable_", 270.0)):
-        row[f"{prefix}p50_ms"] = base * 0.4 + wave / 4
-        row[f"{prefix}p95_ms"] = base + wave
-        row[f"{prefix}p99_ms"] = base * 1.4 + wave
-        row[f"{prefix}error_rate"] = 0.0005 + 0.0002 * math.sin(i / 97.0)
+        row[f"{prefix}p50_ms"] = base * 0.4 + wave / 4 + spike / 4
+        row[f"{prefix}p95_ms"] = base + wave + spike
+        row[f"{prefix}p99_ms"] = base * 1.4 + wave + 1.5 * spike
+        row[f"{prefix}error_rate"] = 0.0005 + 0.0002 * noise
     return {k: v for k, v in row.items() if k in fields}
 
 
-def load_history(controller: Any, seconds: int, step_s: int, end_s: float) -> int:
+def load_history(controller: Any, seconds: int, step_s: int, end_s: float, seed: int = 1) -> int:
     """Append `seconds` of samples every step_s ending at end_s to controller.history; returns the count."""
     fields = controller.history_fields
+    rng = random.Random(seed)
     start_s = end_s - seconds
     count = 0
     for i in range(0, seconds, step_s):
-        controller.history.append(start_s + i, history_row(fields, i))
+        controller.history.append(start_s + i, history_row(fields, i, rng.expovariate(1.0)))
         count += 1
     return count
 

@@ -27,10 +27,21 @@ def _table(figures: list[Figure]) -> str:
     return "\n".join(lines)
 
 
+def _markdown(figures: list[Figure]) -> str:
+    """The figures as a Markdown table (what the README's Performance section shows)."""
+    lines = ["| figure | value | target | met |", "|---|---|---|---|"]
+    for f in figures:
+        met = "—" if f.met is None else ("yes" if f.met else "**no**")
+        target = "—" if f.target is None else f"{f.target} {f.unit}".replace("<=", "≤")
+        lines.append(f"| {f.name} | {f.value:.3g} {f.unit} | {target} | {met} |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer trials and shorter windows (about a minute)")
     parser.add_argument("--json", metavar="FILE", help="write {\"figures\": [...]} to FILE")
+    parser.add_argument("--markdown", action="store_true", help="also print the table as Markdown")
     parser.add_argument("--only", nargs="+", choices=MODULES, metavar="NAME", help=f"run only these: {', '.join(MODULES)}")
     args = parser.parse_args(argv)
     figures: list[Figure] = []
@@ -51,6 +62,9 @@ def main(argv: list[str] | None = None) -> int:
     print(_table(figures))
     for f in figures:
         print(f"  {f.name}: {f.detail}")
+    if args.markdown:
+        print()
+        print(_markdown(figures))
     if args.json:
         doc = {
             "figures": [f.to_json() for f in figures],

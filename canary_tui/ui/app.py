@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from textual import on, work
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, ScreenStackError
 from textual.actions import parse as parse_action
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
@@ -324,7 +324,7 @@ class CanaryApp(App[None]):
             self.read_only,
             self._ramp_paused(),
         )
-        if key != self._bindings_key:
+        if key != self._bindings_key and self._panes_ready():
             self._bindings_key = key
             self.refresh_bindings()
 
@@ -332,7 +332,7 @@ class CanaryApp(App[None]):
         """False while the dashboard screen is not (or no longer) mounted, e.g. during shutdown."""
         try:
             self.query_one("#header", HeaderBar)
-        except NoMatches:
+        except (NoMatches, ScreenStackError):
             return False
         return True
 

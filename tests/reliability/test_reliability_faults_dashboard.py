@@ -158,8 +158,6 @@ async def test_quit_while_a_rollback_is_retrying_exits_cleanly(simulator_factory
     assert [(c.percent, c.actor) for c in sim.state.history] == [(0, ACTOR)]
 
 
-@pytest.mark.xfail(strict=True, raises=Exception, reason="ui/app.py _refresh_bindings_if_changed calls refresh_bindings without the "
-                   "_panes_ready() guard: a snapshot handled during shutdown raises ScreenStackError (seen in 1-4 of 13 runs)")
 async def test_a_snapshot_handled_during_shutdown_does_not_raise(simulator_factory, tmp_path):
     """The shutdown race made deterministic: after the screens are gone, a snapshot whose key changed arrives."""
     case = FaultCase("none", fault="drop")

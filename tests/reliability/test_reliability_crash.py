@@ -116,6 +116,10 @@ def _kill_rounds(kills: int, seed: int, simulator_factory, cli_home: CliHome) ->
     assert torn >= tally["planted-torn"] > 0  # every torn line stays alone and skipped; nothing merged
     assert [r["outcome"] for r in records if r.get("note") == "after-the-storm"][-1] == "ok"
     assert path.read_bytes().endswith(b"\n")
+    # and the operator's own reader shows every whole record, skipping the torn ones without failing
+    shown = cli_home.run("audit", "sim", "--json")
+    assert shown.returncode == 0, shown.stderr
+    assert [json.loads(line) for line in shown.stdout.splitlines()] == records
     assert cli_home.leaked_files() == []
     return tally
 

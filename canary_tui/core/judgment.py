@@ -368,8 +368,7 @@ def evidence_gates(ev: Evidence, *, bake_elapsed_s: float | None, bake_s: float 
                 f"canary {x}/{n} errors, 95% interval {100 * low:.2f}–{100 * high:.2f}% vs {100 * cfg.gate_error_rate:g}%"
                 if n else "no canary requests yet",
                 interval=(100.0 * low, 100.0 * high) if n else None,
-                evidence=ev.error_sprt.position if s.stable_requests else None,
-                low_data=rate_low_data(n, (low, high)),
+                low_data=rate_low_data(n, (low, high)),  # the SPRT's bar belongs to "errors vs stable"
             )
         )
         gates.append(_vs_stable_gate("errors vs stable", ev.error_sprt, ev.error_mixture, s.canary_errors,
@@ -385,7 +384,6 @@ def evidence_gates(ev: Evidence, *, bake_elapsed_s: float | None, bake_s: float 
                     f"P95 < {cfg.gate_slow_ms:g} ms ⇔ < {cfg.gate_slow_fraction:.0%} slower: "
                     f"{x_slow}/{n_slow}, 95% interval {100 * low:.2f}–{100 * high:.2f}%" if n_slow else "no canary requests yet",
                     interval=(100.0 * low, 100.0 * high) if n_slow else None,
-                    evidence=ev.slow_sprt.position if s.stable_requests else None,
                     low_data=rate_low_data(n_slow, (low, high)),
                 )
             )

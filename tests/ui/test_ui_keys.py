@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -293,12 +294,15 @@ async def test_chart_redraws_are_throttled_but_never_dropped() -> None:
         await pilot.pause(0.6)
         calls = len(controller.chart_calls)
         base = snapshot("healthy")
+        started_s = time.monotonic()
         for step in range(1, 6):  # five new heartbeats in quick succession
             controller.current = replace(base, heartbeat=replace(base.heartbeat, fetched_at_s=base.heartbeat.fetched_at_s + step))
             await until(pilot, lambda: app.snapshot is controller.current)
-        assert len(controller.chart_calls) <= calls + 1  # throttled: at most one immediate redraw
+        burst_s = time.monotonic() - started_s
+        # throttled: one immediate redraw, plus at most one per 0.5 s the burst took on a loaded machine
+        assert len(controller.chart_calls) <= calls + 1 + int(burst_s / 0.5)
         await until(pilot, lambda: app._chart_key[0][0] == base.heartbeat.fetched_at_s + 5, timeout_s=2.0)  # the deferred one comes
-        assert len(controller.chart_calls) <= calls + 2
+        assert len(controller.chart_calls) <= calls + 2 + int(burst_s / 0.5)
         await pilot.pause()
         assert chart.builds >= 2
 

@@ -161,9 +161,11 @@ def test_cli_rollback_waits_out_retry_after_and_backoff(simulator_factory, cli_h
     assert all(g >= 0.1 for g in gaps[1:]), gaps  # jittered backoff: at least half the 0.2 s base
 
 
-#: `canary-tui rollback` under every simulator fault: four by default, the rest in the slow run
+#: `canary-tui rollback` under the simulator faults: four by default, the rest in the slow run (the 1 B/s
+#: slow-loris, 7 s here, is left to the controller and dashboard matrices, which cover every case)
 CLI_R_DEFAULT = ("http-503", "connection-dropped", "html-proxy-page", "non-json")
-CLI_R_CASES = [c if c.name in CLI_R_DEFAULT else pytest.param(c, marks=pytest.mark.slow) for c in CASES if c.transport == "sim"]
+CLI_R_CASES = [c if c.name in CLI_R_DEFAULT else pytest.param(c, marks=pytest.mark.slow)
+               for c in CASES if c.transport == "sim" and c.name != "total-timeout-slow-loris"]
 
 
 @pytest.mark.parametrize("case", CLI_R_CASES, ids=str)

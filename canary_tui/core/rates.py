@@ -44,6 +44,20 @@ class Rates:
         """The stable variant's error fraction over the interval, None without a split or traffic."""
         return _ratio(self.stable_errors, self.stable_requests)
 
+    @classmethod
+    def from_counts(cls, interval_s: float, requests: int, errors: int, reset: bool = False, **variant: int | None) -> Rates:
+        """Rates from the counts of one interval; per-second figures are 0 for an empty interval."""
+        return cls(
+            interval_s=interval_s,
+            requests=requests,
+            errors=errors,
+            requests_per_s=requests / interval_s if interval_s > 0 else 0.0,
+            errors_per_s=errors / interval_s if interval_s > 0 else 0.0,
+            error_rate=(errors / requests) if requests else None,
+            reset=reset,
+            **variant,
+        )
+
     @property
     def has_split(self) -> bool:
         """True when per-variant (canary) counts are known for this interval."""
@@ -103,16 +117,7 @@ def compute_rates(previous: Heartbeat, current: Heartbeat) -> Rates:
             vr, ve = cur_v.requests, cur_v.errors
         variant[f"{name}_requests"] = vr
         variant[f"{name}_errors"] = min(ve, vr)
-    return Rates(
-        interval_s=interval_s,
-        requests=requests,
-        errors=errors,
-        requests_per_s=requests / interval_s if interval_s > 0 else 0.0,
-        errors_per_s=errors / interval_s if interval_s > 0 else 0.0,
-        error_rate=(errors / requests) if requests else None,
-        reset=reset,
-        **variant,
-    )
+    return Rates.from_counts(interval_s, requests, errors, reset, **variant)
 
 
 class RateWindow:
@@ -150,13 +155,4 @@ class RateWindow:
             key: (sum(getattr(r, key) or 0 for r in steps) if split else None)
             for key in ("canary_requests", "canary_errors", "stable_requests", "stable_errors")
         }
-        return Rates(
-            interval_s=interval_s,
-            requests=requests,
-            errors=errors,
-            requests_per_s=requests / interval_s if interval_s > 0 else 0.0,
-            errors_per_s=errors / interval_s if interval_s > 0 else 0.0,
-            error_rate=(errors / requests) if requests else None,
-            reset=any(r.reset for r in steps),
-            **variant,
-        )
+        return Rates.from_counts(interval_s, requests, errors, any(r.reset for r in steps), **variant)

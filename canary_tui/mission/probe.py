@@ -12,7 +12,7 @@ import asyncio
 import math
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -260,6 +260,19 @@ async def run_probe_with(
         return bool(result.ok), result.canary
 
     offsets = schedule_offsets_s(n, rate_per_s, seed)
+    samples, duration_s, started_at_s = await _open_loop(offsets, lambda scheduled, offset: _timed(send, scheduled, offset, timeout_s))
+    return summarize(samples, expected_percent=expected_percent, rate_per_s=rate_per_s,
+                     duration_s=duration_s, open_loop=True, started_at_s=started_at_s)
+
+
+async def _open_loop(
+    offsets: Sequence[float], start_one: Callable[[float, float], Awaitable[ProbeSample]]
+) -> tuple[list[ProbeSample], float, float]:
+    """Start `start_one(scheduled_loop_s, offset_s)` at each scheduled time without waiting for answers.
+
+    Returns the samples, the loop seconds from the first scheduled send to the last answer,
+    and the epoch time of the first scheduled send.
+    """
     loop = asyncio.get_running_loop()
     start_loop_s = loop.time() + 0.01
     started_at_s = time.time() + (start_loop_s - loop.time())
@@ -269,10 +282,9 @@ async def run_probe_with(
         delay = scheduled - loop.time()
         if delay > 0:
             await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(_timed(send, scheduled, offset, timeout_s)))
+        tasks.append(asyncio.create_task(start_one(scheduled, offset)))
     samples = list(await asyncio.gather(*tasks))
-    return summarize(samples, expected_percent=expected_percent, rate_per_s=rate_per_s,
-                     duration_s=loop.time() - start_loop_s, open_loop=True, started_at_s=started_at_s)
+    return samples, loop.time() - start_loop_s, started_at_s
 
 
 async def run_probe(
@@ -292,19 +304,10 @@ async def run_probe(
     url = base_url.rstrip("/") + HEALTH_PATH
     offsets = schedule_offsets_s(n, rate_per_s, seed)
     pools = _Pools([client], owned=False) if client is not None else _Pools.open(rate_per_s, timeout_s, verify)
-    loop = asyncio.get_running_loop()
     try:
-        start_loop_s = loop.time() + 0.01
-        started_at_s = time.time() + (start_loop_s - loop.time())
-        tasks = []
-        for offset in offsets:
-            scheduled = start_loop_s + offset
-            delay = scheduled - loop.time()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(_one(pools.take(), url, scheduled, offset, timeout_s)))
-        samples = list(await asyncio.gather(*tasks))
-        duration_s = loop.time() - start_loop_s
+        samples, duration_s, started_at_s = await _open_loop(
+            offsets, lambda scheduled, offset: _one(pools.take(), url, scheduled, offset, timeout_s)
+        )
     finally:
         await pools.aclose()
     return summarize(samples, expected_percent=expected_percent, rate_per_s=rate_per_s,

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
+from canary_tui.controller.chart import ChartData, ChartSeries
 from canary_tui.controller.model import (
     ActionResult,
     ConnectionState,
@@ -28,33 +29,7 @@ NOW_S = NOW.timestamp()
 DEMO_PLAN = RampPlan("demo", (Stage(10, 45.0), Stage(50, 45.0), Stage(100, 45.0)))
 
 
-@dataclass(frozen=True, slots=True)
-class FakeSeries:
-    """Duck-typed controller ChartSeries."""
-
-    name: str
-    t_s: tuple[float, ...]
-    low: tuple[float | None, ...]
-    high: tuple[float | None, ...]
-    last: tuple[float | None, ...]
-
-    @property
-    def empty(self) -> bool:
-        return all(v is None for v in self.last)
-
-
-@dataclass(frozen=True, slots=True)
-class FakeChart:
-    """Duck-typed controller ChartData."""
-
-    columns: int
-    start_s: float | None
-    end_s: float | None
-    series: tuple[FakeSeries, ...]
-    marks: tuple[tuple[float, str], ...]
-
-
-def chart_data(columns: int, *, span_s: float = 3600.0, canary_p95_ms: float = 280.0, spike: bool = False, end_s: float = NOW_S) -> FakeChart:
+def chart_data(columns: int, *, span_s: float = 3600.0, canary_p95_ms: float = 280.0, spike: bool = False, end_s: float = NOW_S) -> ChartData:
     """Smooth, deterministic latency curves over `span_s`, one point per column."""
     columns = max(2, columns)
     start_s = end_s - span_s
@@ -82,9 +57,9 @@ def chart_data(columns: int, *, span_s: float = 3600.0, canary_p95_ms: float = 2
         values = curve(base, wobble, phase) if (spike or not name.startswith("stable")) else curve(base, wobble, phase)
         if name.startswith("stable"):
             values = curve(base, wobble, phase) if not spike else tuple(round(base + wobble * math.sin(6 * i / (columns - 1) + phase), 1) for i in range(columns))
-        series.append(FakeSeries(name, times, values, values, values))
+        series.append(ChartSeries(name, times, values, values, values))
     marks = ((start_s + span_s * 0.35, "10%"),)
-    return FakeChart(columns=columns, start_s=start_s, end_s=end_s, series=tuple(series), marks=marks)
+    return ChartData(columns=columns, start_s=start_s, end_s=end_s, series=tuple(series), marks=marks)
 
 
 def heartbeat(*, percent: int = 10, paused: bool = False, errors: int = 5, requests: int = 1000, p95_ms: float = 287.4, status: HeartbeatStatus = HeartbeatStatus.OK, verified: bool = True) -> Heartbeat:
@@ -299,7 +274,7 @@ class FakeController:
             await self.hang_refresh.wait()
         return self.current
 
-    def chart(self, columns: int) -> FakeChart:
+    def chart(self, columns: int) -> ChartData:
         self.chart_calls.append(columns)
         return chart_data(columns, span_s=self.chart_span_s, spike=self.current.ramp == RampState.GATE_FAILING)
 

@@ -9,7 +9,7 @@ from canary_tui.core.clock import Clock
 from canary_tui.mission.client import MissionClient, RetryPolicy, Timeouts
 from canary_tui.mission.credentials import Secret
 
-from conftest import TOKEN, SECRET, closed_port
+from reliability_support import TOKEN, SECRET, closed_port
 from fault_catalog import FaultCase
 
 QUICK_RETRY = RetryPolicy(attempts=2, base_s=0.01, cap_s=0.02, jitter=False)

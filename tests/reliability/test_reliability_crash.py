@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from canary_tui.controller.audit import read_audit
-from conftest import SECRET, TOKEN, CliHome, assert_clean, need_command, start
+from reliability_support import SECRET, TOKEN, CliHome, assert_clean, need_command, start
 
 KILLS = 25  # SIGKILLs that must land in the default run (rounds go on until they have)
 KILLS_SLOW = 70  # more in the slow run: with the dashboard kills, 101 in all

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from canary_tui.core.clock import ManualClock
-from conftest import SECRET, SPEC_FAULT_TIMEOUTS, TOKEN, CliHome, closed_port, wait_until
+from reliability_support import SECRET, SPEC_FAULT_TIMEOUTS, TOKEN, CliHome, closed_port, wait_until
 from fault_catalog import CASES, HEARTBEAT, FaultCase
 
 LENIENT = "[thresholds]\np50_ms = [150, 300]\nerror_rate_pct = [2, 5]\n"
@@ -142,7 +142,7 @@ def test_cli_rollback_waits_out_retry_after_and_backoff(simulator_factory, cli_h
     """429 Retry-After: 2, then 503 twice: the rollback lands, and no retry came sooner than the server or the backoff allowed."""
     from datetime import datetime
 
-    from conftest import need_command
+    from reliability_support import need_command
     from canary_tui.controller.audit import read_audit
 
     need_command("rollback")
@@ -170,7 +170,7 @@ CLI_R_CASES = [c if c.name in CLI_R_DEFAULT else pytest.param(c, marks=pytest.ma
 
 @pytest.mark.parametrize("case", CLI_R_CASES, ids=str)
 def test_cli_rollback_during_fault_lands_once_when_the_server_answers(case, simulator_factory, cli_home: CliHome):
-    from conftest import need_command
+    from reliability_support import need_command
     from canary_tui.controller.audit import read_audit
 
     need_command("rollback")

@@ -137,7 +137,7 @@ async def test_flapping_heartbeat_never_unreachable_never_rolls_back(simulator_f
 async def test_counter_reset_never_gives_a_negative_rate_nor_a_rollback(simulator_factory, tmp_path):
     """The server restarts 120 s after the canary goes live: counters fall to 0; the controller treats it as a reset."""
     from canary_tui.core.clock import ManualClock as Clock
-    from conftest import SECRET, TOKEN
+    from reliability_support import SECRET, TOKEN
     from reliability_links import client
 
     clock = Clock()
@@ -158,7 +158,7 @@ async def test_counter_reset_never_gives_a_negative_rate_nor_a_rollback(simulato
 
 
 async def test_clock_skewed_server_stays_live_and_judged(simulator_factory, tmp_path):
-    from conftest import SECRET, TOKEN
+    from reliability_support import SECRET, TOKEN
     from reliability_links import client
 
     clock = ManualClock()

@@ -20,7 +20,7 @@ import pytest
 from canary_tui.controller.model import ConnectionState
 from canary_tui.core.clock import SystemClock
 from canary_tui.ui.app import CanaryApp
-from conftest import SECRET, TOKEN
+from reliability_support import SECRET, TOKEN
 from controller_harness import audit_records, make_controller
 from fault_catalog import CANARY, CASES, HEARTBEAT, SIM_CASES, FaultCase
 from reliability_links import Link

@@ -14,7 +14,7 @@ import random
 
 from canary_tui.controller.model import Trigger
 from canary_tui.core.clock import SystemClock
-from conftest import SECRET, TOKEN, CliHome, need_command, start
+from reliability_support import SECRET, TOKEN, CliHome, need_command, start
 from controller_harness import make_controller
 from reliability_links import client
 

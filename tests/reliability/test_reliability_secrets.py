@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SECRET, TOKEN, CliHome, need_command
+from reliability_support import SECRET, TOKEN, CliHome, need_command
 
 #: (command, argv) in an order that makes sense on one simulator (ramp from 0, act, read the log)
 COMMANDS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -71,7 +71,7 @@ def _sim(simulator_factory):
 
 
 def _available(name: str) -> bool:
-    from conftest import registered_commands
+    from reliability_support import registered_commands
 
     return name in registered_commands()
 

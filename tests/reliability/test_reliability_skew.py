@@ -12,7 +12,7 @@ import pytest
 from canary_tui.controller.model import ConnectionState, RampState
 from canary_tui.core.clock import ManualClock
 from canary_tui.core.plans import FAST_TRACK
-from conftest import SECRET, TOKEN
+from reliability_support import SECRET, TOKEN
 from controller_harness import make_controller
 from reliability_links import client
 

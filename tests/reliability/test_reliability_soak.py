@@ -36,7 +36,7 @@ from canary_tui.controller.factory import build_rules
 from canary_tui.controller.model import ConnectionState, Trigger
 from canary_tui.core.clock import ManualClock
 from canary_tui.core.plans import FAST_TRACK, STANDARD, RampPlan
-from conftest import SECRET, TOKEN
+from reliability_support import SECRET, TOKEN
 from controller_harness import make_controller
 from reliability_links import client
 

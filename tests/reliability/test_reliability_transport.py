@@ -12,7 +12,7 @@ from canary_tui.config import ConfigError, config_from_dict, resolve_target
 from canary_tui.controller.factory import build_client
 from canary_tui.core.clock import SystemClock
 from canary_tui.mission.errors import RedirectRefused, TLSError
-from conftest import SECRET, TOKEN, CliHome
+from reliability_support import SECRET, TOKEN, CliHome
 from reliability_links import client
 
 

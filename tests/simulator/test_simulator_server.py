@@ -97,7 +97,7 @@ async def test_works_from_async_tests(simulator) -> None:
 
 
 async def test_health_really_waits_the_drawn_latency(simulator_factory) -> None:
-    sim = simulator_factory(seed=3)
+    sim = simulator_factory(seed=3, health_latency_scale=10.0)  # baseline median 28 ms × 10
     async with httpx.AsyncClient(base_url=sim.url) as client:
         async def timed() -> float:
             started = time.monotonic()
@@ -105,7 +105,7 @@ async def test_health_really_waits_the_drawn_latency(simulator_factory) -> None:
             return time.monotonic() - started
 
         durations = sorted(await asyncio.gather(*(timed() for _ in range(20))))
-    assert durations[10] > 0.07  # median latency is 120 ms
+    assert durations[10] > 0.07  # median latency is ~280 ms; a server that does not wait answers in ~1 ms
 
 
 async def test_health_stall_holds_requests_until_it_ends(simulator_factory) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
 import subprocess
 import sys
 from datetime import datetime
@@ -545,16 +544,7 @@ def test_command_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
 # ---------------------------------------------------------------- CLI: a broken config exits 2
 
 
-def cli_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CANARY_TUI_")}
-    env.update(
-        CANARY_TUI_CONFIG_DIR=str(tmp_path / "cfg"),
-        CANARY_TUI_STATE_DIR=str(tmp_path / "state"),
-        CANARY_TUI_LOG_DIR=str(tmp_path / "log"),
-        NO_COLOR="1",
-    )
-    env.update(extra)
-    return env
+from test_cli_basics import isolated_env as cli_env  # noqa: E402 - one isolated CLI environment for both files
 
 
 def test_broken_config_exits_2_listing_every_error(tmp_path: Path) -> None:

@@ -36,28 +36,25 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USAGE)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full parser: global options plus one subparser per available command."""
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser: global options plus a subparser per command, or only `command`'s module when it names one.
+
+    Each command module loads what it needs at import; loading only the one asked for keeps the others'
+    imports out of every launch (benchmarks/startup.py). Help and errors without a command list them all.
+    """
     parser = _Parser(prog="canary-tui", description="Terminal dashboard for progressive canary deployments.")
     parser.add_argument("--version", action="version", version=f"canary-tui {__version__}")
     parser.add_argument("--config", metavar="PATH", help="config file (default: $CANARY_TUI_CONFIG or the user config dir)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    registered: set[str] = set()
-    for module_name in dict.fromkeys(COMMANDS.values()):
-        try:
-            module = importlib.import_module(f"canary_tui.commands.{module_name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"canary_tui.commands.{module_name}":
-                continue  # command not built yet
-            raise
-        for name in module.add_parser(sub):
-            registered.add(name)
+    module_names = [COMMANDS[command]] if command in COMMANDS else list(dict.fromkeys(COMMANDS.values()))
+    for module_name in module_names:
+        importlib.import_module(f"canary_tui.commands.{module_name}").add_parser(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Parse, dispatch, and turn any unexpected failure into one line and exit code 1."""
-    parser = build_parser()
+    parser = build_parser(_command_in(sys.argv[1:] if argv is None else argv))
     args = parser.parse_args(argv)
     if not getattr(args, "run", None):
         parser.print_help(sys.stderr)
@@ -71,6 +68,17 @@ def main(argv: list[str] | None = None) -> int:
         raise
     except Exception as exc:  # the last line of defence: one line for the operator, the traceback to a file
         return _report_crash(exc, args)
+
+
+def _command_in(argv: list[str]) -> str | None:
+    """The subcommand named on the command line (the first word that is not a global option or its value)."""
+    words = iter(argv)
+    for word in words:
+        if word == "--config":
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
 
 
 def _report_crash(exc: Exception, args: argparse.Namespace) -> int:

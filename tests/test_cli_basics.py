@@ -192,3 +192,41 @@ def test_client_for_exits_2_on_a_broken_credential_source(monkeypatch: pytest.Mo
         common.client_for(env)
     assert info.value.code == 2
     assert capsys.readouterr().err.startswith(f"canary-tui: file {tmp_path / 'missing'}: cannot read")
+
+
+@pytest.mark.parametrize(("argv", "command"), [
+    (["watch", "prod"], "watch"),
+    (["--config", "watch", "status", "prod"], "status"),
+    (["--config=c.toml", "rollback", "prod"], "rollback"),
+    (["--version"], None),
+    ([], None),
+])
+def test_command_in_skips_global_options(argv: list[str], command: str | None) -> None:
+    from canary_tui.cli import _command_in
+
+    assert _command_in(argv) == command
+
+
+def test_help_lists_every_command_and_each_command_parses_alone() -> None:
+    from canary_tui.cli import COMMANDS, build_parser
+
+    full_help = build_parser().format_help()
+    for name in COMMANDS:
+        assert name in full_help
+        sub = build_parser(name)._subparsers._group_actions[0]  # type: ignore[union-attr]
+        assert name in sub.choices, f"build_parser({name!r}) does not register {name}"
+
+
+def test_watch_loads_no_other_command(tmp_path: Path) -> None:
+    """Parsing `watch` imports neither the simulator nor the probe (they cost every dashboard launch)."""
+    code = (
+        "import sys\n"
+        "from canary_tui.cli import build_parser, _command_in\n"
+        "argv = ['watch', 'https://mc.example.com']\n"
+        "args = build_parser(_command_in(argv)).parse_args(argv)\n"
+        "print(args.target, sorted(m for m in ('canary_tui.simulator', 'canary_tui.mission.probe', "
+        "'canary_tui.commands.ramp') if m in sys.modules))\n"
+    )
+    done = run([sys.executable, "-c", code], isolated_env(tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "https://mc.example.com []"

@@ -8,7 +8,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
 from textual import on, work
@@ -25,9 +25,6 @@ from canary_tui.core.rates import Rates
 from canary_tui.core.verdicts import DecisionKind, GateStatus
 from canary_tui.ui import presenter
 from canary_tui.ui.commands_provider import CanaryCommands
-from canary_tui.ui.screens.checkpoint_note import CheckpointNote
-from canary_tui.ui.screens.confirm_advance import AdvanceRequest, ConfirmAdvance
-from canary_tui.ui.screens.help_screen import HelpScreen
 from canary_tui.ui.themes import DEFAULT_THEME, ThemeCatalog, default_directories, load_themes, next_theme
 from canary_tui.ui.widgets.error_rate_pane import ErrorRatePane
 from canary_tui.ui.widgets.events_log import EventsLog
@@ -35,6 +32,9 @@ from canary_tui.ui.widgets.gates_pane import GatesPane
 from canary_tui.ui.widgets.header_bar import HeaderBar
 from canary_tui.ui.widgets.heartbeat_pane import HeartbeatPane
 from canary_tui.ui.widgets.latency_chart import LEGEND_MARKUP, LatencyChart
+
+if TYPE_CHECKING:
+    from canary_tui.ui.screens.confirm_advance import AdvanceRequest
 
 _LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
 
@@ -144,6 +144,8 @@ class CanaryApp(App[None]):
         self._chart_timer: Any = None
         for loaded in self.catalog.themes.values():
             self.register_theme(loaded)
+        self._startup_notices: list[tuple[str, str]] = []
+        self._apply_theme()
         self.snapshot: Snapshot | None = None
         self.frozen = False
         self._frozen_snapshot: Snapshot | None = None
@@ -159,7 +161,6 @@ class CanaryApp(App[None]):
         self._chart_key: tuple[object, ...] | None = None
         self._pending_events: deque[Event] = deque(maxlen=500)
         self._unsubscribe: Callable[[], None] | None = None
-        self._startup_notices: list[tuple[str, str]] = []
         self.crashed = False
         self._bindings_key: tuple[object, ...] | None = None
 
@@ -182,8 +183,7 @@ class CanaryApp(App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        """Theme, keymap, subscriptions, then the first poll."""
-        self._apply_theme()
+        """Keymap, subscriptions, then the first poll."""
         if self.requested_keymap:
             known = {b.id for b in self._bindings_list() if b.id}
             unknown = sorted(set(self.requested_keymap) - known)
@@ -463,6 +463,8 @@ class CanaryApp(App[None]):
 
     def action_advance(self) -> None:
         """Confirm with the gate evidence, then advance."""
+        from canary_tui.ui.screens.confirm_advance import ConfirmAdvance  # dialogs load when first opened, not at start-up
+
         target = self._advance_target()
         if target is None or self.snapshot is None:
             self.notify("Nothing to advance to.", severity="warning")
@@ -500,6 +502,8 @@ class CanaryApp(App[None]):
 
     def action_checkpoint(self) -> None:
         """Ask for a note, then create a rollback checkpoint."""
+        from canary_tui.ui.screens.checkpoint_note import CheckpointNote
+
 
         def noted(note: str | None) -> None:
             if note:
@@ -578,6 +582,8 @@ class CanaryApp(App[None]):
 
     def action_help(self) -> None:
         """Show every key with its effect and availability."""
+        from canary_tui.ui.screens.help_screen import HelpScreen
+
         keymap = getattr(self, "_keymap", {}) or {}
         rows: list[tuple[str, str, str]] = []
         descriptions = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -127,6 +127,7 @@ class CanaryApp(App[None]):
         theme_dirs: list[Path] | None = None,
         poll: bool = True,
         chart_interval_s: float = 5.0,
+        first_poll: Awaitable[Any] | None = None,
     ) -> None:
         # themes first: App.__init__ already asks for the theme variable defaults
         self.catalog: ThemeCatalog = load_themes(theme_dirs if theme_dirs is not None else default_directories())
@@ -139,6 +140,7 @@ class CanaryApp(App[None]):
         self.clock = clock
         self.environment_label = environment_label
         self.poll_enabled = poll
+        self._first_poll = first_poll  # a refresh started before the app (ui/launch.py): the poll loop awaits it first
         self.chart_interval_s = max(0.0, chart_interval_s)  # the history's slots are 5 s: faster shows nothing new
         self._chart_at = float("-inf")
         self._chart_timer: Any = None
@@ -277,8 +279,9 @@ class CanaryApp(App[None]):
         """One fetch at a time, then wait for the interval or a refresh request: never overlaps."""
         while True:
             self._refresh_now.clear()
+            pending, self._first_poll = self._first_poll, None
             try:
-                snapshot = await self.controller.refresh()
+                snapshot = await (pending if pending is not None else self.controller.refresh())
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - the controller should not raise; keep polling anyway

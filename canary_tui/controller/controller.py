@@ -398,9 +398,20 @@ class RampController:
 
     async def rollback(self, trigger: Trigger, note: str | None = None) -> ActionResult:
         """Roll back to 0% now: pre-empts any action in flight, retries until a read-back shows 0%, idempotent."""
+        return await self.start_rollback(trigger, note)
+
+    def start_rollback(self, trigger: Trigger, note: str | None = None) -> Awaitable[ActionResult]:
+        """rollback(), started before this returns: its request goes out on the event loop's next turn.
+
+        For the R key: the dashboard awaits the result in a worker, and the request does not wait for the
+        worker to start (benchmarks/rollback.py).
+        """
         if self.read_only:
-            return self._refused("rollback", "read-only mode")
-        task = self._ensure_rollback(trigger, note)
+            return _ready(self._refused("rollback", "read-only mode"))
+        return self._rollback_result(self._ensure_rollback(trigger, note))
+
+    async def _rollback_result(self, task: asyncio.Task[ActionResult]) -> ActionResult:
+        """The outcome of a rollback task (its cancellation reported, not raised)."""
         await asyncio.wait({task})
         if task.cancelled():
             return ActionResult("rollback", False, "rollback cancelled", self._percent(), 0)
@@ -949,3 +960,8 @@ def _entered_at(updated_at: Any, now_s: float, skew_s: float = 0.0) -> float:
     except (AttributeError, ValueError, OverflowError):
         return now_s
 
+
+
+async def _ready(result: ActionResult) -> ActionResult:
+    """An already known result as an awaitable."""
+    return result

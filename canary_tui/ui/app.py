@@ -462,7 +462,10 @@ class CanaryApp(App[None]):
 
     def action_rollback(self) -> None:
         """Emergency rollback: at once, no dialog, whatever else is going on."""
-        self._run_action("rollback", lambda: self.controller.rollback(Trigger.KEY, note="emergency rollback (R)"))
+        outcome = self.controller.start_rollback(Trigger.KEY, note="emergency rollback (R)")  # the request leaves on the loop's next turn
+        self.in_flight.add("rollback")
+        # the worker that reports the outcome, the badge and the dimmed keys wait until that turn is over
+        asyncio.get_running_loop().call_soon(self._follow_action, "rollback", lambda: outcome)
 
     def action_advance(self) -> None:
         """Confirm with the gate evidence, then advance."""
@@ -522,6 +525,10 @@ class CanaryApp(App[None]):
         (check_action reads in_flight).
         """
         self.in_flight.add(name)
+        self._follow_action(name, call)
+
+    def _follow_action(self, name: str, call: Callable[[], Any]) -> None:
+        """The worker that awaits the action and reports it, then (shortly after) the in-flight badge and dimmed keys."""
         self.run_worker(self._action_worker(name, call), group=f"action-{name}", name=f"action-{name}", exit_on_error=False)
         self.set_timer(ACTION_FEEDBACK_DELAY_S, self._show_in_flight)
 

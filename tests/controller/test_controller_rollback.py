@@ -120,3 +120,29 @@ async def test_a_second_rollback_joins_the_first(simulator_factory, tmp_path):
         assert len(attempts) == 1
         refused = await ctl.advance(Trigger.KEY, override=True)
         assert refused.ok  # once the rollback is done, advancing again is allowed
+
+
+async def test_start_rollback_is_under_way_before_anyone_awaits_it(simulator_factory, tmp_path):
+    """The R key's entry point: the rollback task exists when start_rollback returns, and its request goes out next turn."""
+    clock = ManualClock()
+    sim = simulator_factory(scenario="healthy", faults=True, token="test-token", seed=7, clock=clock)
+    async with make_client(sim.url, clock, read_s=5.0) as client:
+        ctl = make_controller(client, clock, tmp_path)
+        await _at_percent(ctl, sim, clock, 10)
+        outcome = ctl.start_rollback(Trigger.KEY, note="R")
+        assert ctl._rollback_task is not None and not ctl._rollback_task.done()
+        await wait_for(lambda: sim.state.canary_percent == 0, what="the rollback to land without being awaited")
+        result = await outcome
+        assert result.ok and result.to_percent == 0
+        again = ctl.start_rollback(Trigger.KEY)  # a second R once it finished: a new rollback, confirmed at once
+        assert (await ctl.rollback(Trigger.KEY)).ok and (await again).ok  # the plain call joins it
+
+
+async def test_start_rollback_in_read_only_mode_is_refused_without_a_request(simulator_factory, tmp_path):
+    clock = ManualClock()
+    sim = simulator_factory(scenario="healthy", faults=True, token="test-token", seed=7, clock=clock, initial_percent=10)
+    async with make_client(sim.url, clock, read_s=5.0) as client:
+        ctl = make_controller(client, clock, tmp_path, read_only=True)
+        result = await ctl.start_rollback(Trigger.KEY)
+        assert not result.ok and "read-only" in result.message
+        assert sim.state.canary_percent == 10 and sim.state.history == []

@@ -6,7 +6,7 @@ import asyncio
 import math
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from typing import Any, Awaitable, Callable
 
 from canary_tui.controller.chart import ChartData, ChartSeries
 from canary_tui.controller.model import (
@@ -298,6 +298,10 @@ class FakeController:
 
     async def rollback(self, trigger: Any, note: str | None = None) -> ActionResult:
         return await self._act("rollback", trigger=trigger, note=note)
+
+    def start_rollback(self, trigger: Any, note: str | None = None) -> Awaitable[ActionResult]:
+        """Like the controller: the rollback is recorded at once, its result awaited later."""
+        return asyncio.ensure_future(self.rollback(trigger, note))
 
     async def checkpoint(self, note: str, trigger: Any) -> ActionResult:
         return await self._act("checkpoint", note=note, trigger=trigger)

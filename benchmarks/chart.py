@@ -1,7 +1,7 @@
 """Figure 2: chart redraw cost with 5 min, 1 h, 24 h and 72 h of 1 s samples.
 
 One redraw = controller.chart(columns) (history downsampled to the chart's width)
-+ presenter.chart_view + LatencyChart.show + LatencyChart.render() with a new data
++ presenter.chart_view + LatencyChart.show + LatencyChart.plot_strips() with a new data
 version, which rebuilds the plotext figure — what the dashboard does on new data.
 The app runs headless (App.run_test, 160x48, no polling); CPU time of this thread per
 redraw, the cases interleaved round by round, median per case.
@@ -42,7 +42,7 @@ async def _measure(quick: bool) -> dict[str, list[float]]:
                     started = time.thread_time()
                     data = controller.chart(chart.columns)
                     chart.show(presenter.chart_view(data, 1_000_000 + version))
-                    chart.render()
+                    chart.plot_strips()
                     costs[label].append(time.thread_time() - started)
     return costs
 

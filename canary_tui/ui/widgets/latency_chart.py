@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from rich.text import Text
-from textual.app import RenderResult
 from textual.color import Color
 from textual.message import Message
+from textual.strip import Strip
 from textual_plotext import PlotextPlot
 
+from canary_tui.ui.widgets.ansi_strips import ansi_strips
 from canary_tui.ui.widgets.view_models import ChartView
 
 #: plotext markers per percentile label suffix, so percentiles differ by shape as well as colour
@@ -49,7 +49,7 @@ class LatencyChart(PlotextPlot):
         super().__init__(id=id)
         self._view: ChartView | None = None
         self._cache_key: tuple[object, ...] | None = None
-        self._cache: RenderResult | None = None
+        self._strips: list[Strip] | None = None
         self.builds = 0  # plot builds so far (for tests and benchmarks)
 
     class Resized(Message):
@@ -120,13 +120,26 @@ class LatencyChart(PlotextPlot):
         positions, labels = time_ticks(start_s, end_s, max(2, min(6, self.size.width // 14)))
         plt.xticks(positions, labels)
 
-    def render(self) -> RenderResult:
-        """Build the plot only when data, size or theme changed; otherwise reuse the last frame."""
-        key = (None if self._view is None else self._view.version, id(self._view), self.size.width, self.size.height, self.app.theme)
-        if key != self._cache_key or self._cache is None:
+    def render_line(self, y: int) -> Strip:
+        """Textual's line API: row `y` of the plot, rebuilt only when data, size or theme changed."""
+        strips = self.plot_strips()
+        return strips[y] if 0 <= y < len(strips) else Strip.blank(self.size.width)
+
+    def plot_strips(self) -> list[Strip]:
+        """The plot as one strip per row: plotext's ANSI output converted straight to strips.
+
+        (textual-plotext's own render goes ANSI → rich Text → strips, about 7× slower per redraw.)
+        """
+        width, height = self.size
+        key = (None if self._view is None else self._view.version, id(self._view), width, height, self.app.theme)
+        if key != self._cache_key or self._strips is None:
             self.builds += 1
             if self._view is not None:
                 self._apply(self._view)
-            self._cache = super().render()
+            plot = self.plt
+            plot.plotsize(width, height)
+            plot._set_size(width, height)  # as textual-plotext's render does (textual-plotext issue #5)
+            plot.theme(self._get_plotext_theme_name(self.app.theme))
+            self._strips = ansi_strips(plot.build(), width)
             self._cache_key = key
-        return self._cache if self._cache is not None else Text("")
+        return self._strips

@@ -6,6 +6,7 @@ from textual.markup import escape
 from textual.widgets import Static
 
 from canary_tui.ui.widgets.fmt import age_text, duration_text, percent_text
+from canary_tui.ui.widgets.markup_lines import content_of
 from canary_tui.ui.widgets.view_models import ErrorRateView
 
 _BARS = "▁▂▃▄▅▆▇█"
@@ -40,7 +41,7 @@ class ErrorRatePane(Static):
             return
         self._view = view
         self._width = self.size.width
-        self.update(self.markup_for(view, max(10, self.size.width - 2)), layout=False)  # fixed height: no relayout
+        self.update(content_of(self.markup_for(view, max(10, self.size.width - 2))), layout=False)  # fixed height: no relayout
 
     def on_resize(self) -> None:
         """The sparkline follows the pane's width."""

@@ -6,6 +6,7 @@ from textual import events
 from textual.markup import escape
 from textual.widgets import Static
 
+from canary_tui.ui.widgets.markup_lines import content_of
 from canary_tui.ui.widgets.view_models import GateLine, GatesView
 
 _STATUS_LEVEL = {"pass": "healthy", "fail": "critical", "hold": "unknown"}
@@ -142,7 +143,7 @@ class GatesPane(Static):
         if height and markup.count("\n") + 1 > height:  # a scrollbar will take a column: fit what is left
             markup = self.markup_for(view, compact=self.compact, width=width - 1)
         lines = markup.count("\n")
-        self.update(markup, layout=lines != self._lines)  # no wrapping: relayout only when the line count changes
+        self.update(content_of(markup), layout=lines != self._lines)  # no wrapping: relayout only when the line count changes
         self._lines = lines
 
     def on_resize(self, event: events.Resize) -> None:

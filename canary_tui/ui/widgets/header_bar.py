@@ -7,6 +7,7 @@ from textual.markup import escape
 from textual.widgets import Static
 
 from canary_tui.ui.widgets.fmt import age_text
+from canary_tui.ui.widgets.markup_lines import content_of
 from canary_tui.ui.widgets.view_models import HeaderView
 
 _CONNECTION_BADGE = {
@@ -35,7 +36,7 @@ class HeaderBar(Static):
             return
         self._view = view
         self._width = self.size.width
-        self.update(self.markup_for(view, self.size.width - 2 if self.size.width else 200), layout=False)  # fixed height: no relayout
+        self.update(content_of(self.markup_for(view, self.size.width - 2 if self.size.width else 200)), layout=False)  # fixed height: no relayout
 
     def on_resize(self) -> None:
         """Shorten the first line when the terminal narrows."""

@@ -6,6 +6,7 @@ from textual.markup import escape
 from textual.widgets import Static
 
 from canary_tui.ui.widgets.fmt import age_text, ms_text, per_s_text
+from canary_tui.ui.widgets.markup_lines import content_of
 from canary_tui.ui.widgets.view_models import Badge, HeartbeatView
 
 
@@ -30,7 +31,7 @@ class HeartbeatPane(Static):
         if view == self._view:
             return
         self._view = view
-        self.update(self.markup_for(view), layout=False)  # fixed height: no relayout
+        self.update(content_of(self.markup_for(view)), layout=False)  # fixed height: no relayout
 
     @staticmethod
     def markup_for(view: HeartbeatView) -> str:

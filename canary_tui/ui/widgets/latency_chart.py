@@ -1,13 +1,20 @@
-"""Latency over time (textual-plotext): canary vs stable, 500/1000 ms lines, stage changes marked."""
+"""Latency over time (textual-plotext): canary vs stable, 500/1000 ms lines, stage changes marked.
+
+plotext loads with the first data, right after the first live frame is on screen (it costs ~13 ms of
+start-up, benchmarks/startup.py); until then the pane says it is waiting.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Any
 
+from rich.text import Text
+from textual.app import RenderResult
 from textual.color import Color
 from textual.message import Message
 from textual.strip import Strip
-from textual_plotext import PlotextPlot
+from textual.widget import Widget
 
 from canary_tui.ui.widgets.ansi_strips import ansi_strips
 from canary_tui.ui.widgets.view_models import ChartView
@@ -38,15 +45,25 @@ def ms_ticks(top_ms: float, rows: int) -> list[float]:
     return [float(step_ms * i) for i in range(int(top_ms // step_ms) + 1)]
 
 
-class LatencyChart(PlotextPlot):
-    """Plots a ChartView; rebuilds the plot only for new data, a new size or a new theme."""
+#: what the pane says before the first data (and before plotext has loaded)
+WAITING = "latency: waiting for data"
+
+
+def _has_data(view: ChartView | None) -> bool:
+    """Whether a view has anything to plot."""
+    return view is not None and view.start_s is not None and view.end_s is not None and bool(view.series)
+
+
+class LatencyChart(Widget):
+    """Plots a ChartView with plotext; rebuilds the plot only for new data, a new size or a new theme."""
 
     DEFAULT_CSS = """
-    LatencyChart { height: 1fr; min-height: 6; }
+    LatencyChart { width: 1fr; height: 1fr; min-height: 6; content-align: center middle; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
+        self._plot: Any = None  # textual-plotext's Plot, made when the first data is drawn
         self._view: ChartView | None = None
         self._cache_key: tuple[object, ...] | None = None
         self._strips: list[Strip] | None = None
@@ -72,6 +89,15 @@ class LatencyChart(PlotextPlot):
         self.refresh()
 
     @property
+    def plt(self) -> Any:
+        """The plotext figure (textual-plotext's Plot), loaded on first use."""
+        if self._plot is None:
+            from textual_plotext import Plot
+
+            self._plot = Plot()
+        return self._plot
+
+    @property
     def columns(self) -> int:
         """How many points fit across the plot (what the app asks the controller to downsample to)."""
         return max(10, self.size.width - 8)
@@ -81,6 +107,14 @@ class LatencyChart(PlotextPlot):
         if self._view is not None and view.version == self._view.version and view == self._view:
             return
         self._view = view
+        if self._plot is None and _has_data(view):
+            self.call_after_refresh(self._load_plot)  # the frame on its way shows the live panes first
+            return
+        self.refresh()
+
+    def _load_plot(self) -> None:
+        """Load plotext and draw the data that arrived meanwhile."""
+        _ = self.plt
         self.refresh()
 
     def _rgb(self, variable: str) -> tuple[int, int, int]:
@@ -92,10 +126,14 @@ class LatencyChart(PlotextPlot):
         """Load the view into the plotext figure (cheap: the points are already downsampled)."""
         plt = self.plt
         plt.clear_figure()
+        surface, foreground = self._rgb("surface"), self._rgb("foreground")
+        plt.canvas_color(surface)
+        plt.axes_color(surface)
+        plt.ticks_color(foreground)
         plt.xlabel("")
         plt.ylabel("")
         if view.start_s is None or view.end_s is None or not view.series:
-            plt.title("latency: waiting for data")
+            plt.title(WAITING)
             return
         start_s, end_s = view.start_s, max(view.end_s, view.start_s + 1.0)
         top_ms = 600.0
@@ -120,8 +158,14 @@ class LatencyChart(PlotextPlot):
         positions, labels = time_ticks(start_s, end_s, max(2, min(6, self.size.width // 14)))
         plt.xticks(positions, labels)
 
+    def render(self) -> RenderResult:
+        """Before plotext has loaded: say the chart is waiting (centred)."""
+        return Text(WAITING, style="dim", justify="center")
+
     def render_line(self, y: int) -> Strip:
         """Textual's line API: row `y` of the plot, rebuilt only when data, size or theme changed."""
+        if self._plot is None:
+            return super().render_line(y)
         strips = self.plot_strips()
         return strips[y] if 0 <= y < len(strips) else Strip.blank(self.size.width)
 
@@ -139,7 +183,6 @@ class LatencyChart(PlotextPlot):
             plot = self.plt
             plot.plotsize(width, height)
             plot._set_size(width, height)  # as textual-plotext's render does (textual-plotext issue #5)
-            plot.theme(self._get_plotext_theme_name(self.app.theme))
             self._strips = ansi_strips(plot.build(), width)
             self._cache_key = key
         return self._strips

@@ -60,7 +60,8 @@ class AuditLog:
 def append_line(path: Path, data: bytes, *, fsync: bool = True) -> None:
     """Append bytes as one write under an exclusive lock, healing a torn tail first; then fsync."""
     created = not path.exists()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if created:  # an existing file has its directory (mkdir on every record cost a syscall and an exception)
+        path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)

@@ -61,7 +61,7 @@ async def test_one_pool_keeps_the_connection_alive(simulator) -> None:
         for _ in range(3):
             await client.heartbeat()
         await client.health()
-        pool = client._http._transport._pool  # the single httpcore pool behind the client
+        pool = client._transport._pool  # the transport's one pool: every request reused one connection
         assert len(pool.connections) == 1
 
 

@@ -456,7 +456,7 @@ async def test_oversize_body_is_refused_after_just_over_the_limit(raw_server) ->
     async with asyncio.timeout(TEST_BOUND_S), MissionClient(server.url) as mission:
         with pytest.raises(BodyTooLarge) as info:
             await mission.health()
-        assert mission._http._transport._pool.connections == []
+        assert mission._transport._pool.connections == []
     limit = 1024 * 1024
     assert limit < info.value.bytes_read <= limit + 65536
 
@@ -558,7 +558,7 @@ async def test_tls_with_another_ca_is_a_tls_error(raw_server, tls, tmp_path) -> 
 
 def test_plain_http_client_makes_no_tls_context() -> None:
     client = MissionClient("http://127.0.0.1:1")
-    assert isinstance(client._http._transport, AsyncioTransport) and client._http._transport._ssl_context is None
+    assert isinstance(client._transport, AsyncioTransport) and client._transport._ssl_context is None
 
 
 _IMPORT_PROBE = """

@@ -52,20 +52,26 @@ class AuditLog:
         record: dict[str, object] = {"time": to_datetime(self._clock.now()).isoformat().replace("+00:00", "Z")}
         record["environment"] = self.environment
         record.update({k: v for k, v in fields.items()})
-        line = json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=str) + "\n"
+        line = _ENCODER.encode(record) + "\n"
         append_line(self.path, line.encode("utf-8"), fsync=durable)
         return record
 
 
 def append_line(path: Path, data: bytes, *, fsync: bool = True) -> None:
-    """Append bytes as one write under an exclusive lock, healing a torn tail first; then fsync."""
-    created = not path.exists()
-    if created:  # an existing file has its directory (mkdir on every record cost a syscall and an exception)
+    """Append bytes as one write under an exclusive lock, healing a torn tail first; then fsync.
+
+    As few system calls as it can: the rollback's attempt record is written just before its request.
+    """
+    flags = os.O_RDWR | os.O_APPEND | os.O_CREAT
+    try:
+        fd = os.open(path, flags, 0o600)
+    except FileNotFoundError:  # the first record of all: make the directory
         path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+        fd = os.open(path, flags, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         size = os.fstat(fd).st_size
+        created = size == 0  # new (or empty): make its directory entry durable too
         if size and os.pread(fd, 1, size - 1) != b"\n":
             data = b"\n" + data
         view = memoryview(data)
@@ -92,6 +98,10 @@ def _fsync_dir(directory: Path) -> None:
         pass
     finally:
         os.close(dfd)
+
+
+#: one encoder for every record (json.dumps with options builds a new one per call)
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str)
 
 
 @dataclass(frozen=True, slots=True)

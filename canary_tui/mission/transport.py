@@ -239,7 +239,10 @@ class AsyncioTransport(httpx.AsyncBaseTransport):
         if url.scheme not in DEFAULT_PORTS:
             raise httpx.UnsupportedProtocol(f"unsupported URL scheme {url.scheme!r}", request=request)
         origin = (url.scheme, url.raw_host.decode("ascii"), url.port or DEFAULT_PORTS[url.scheme])  # IDNA-encoded host
-        body = [bytes(chunk) async for chunk in request.stream]  # small JSON here: one write per request
+        try:
+            body = [request.content]  # bytes content (all of ours) is in memory already: one write per request
+        except httpx.RequestNotRead:
+            body = [bytes(chunk) async for chunk in request.stream]
         await self._pool.acquire_slot(timeouts.get("pool"), request)
         conn = None
         try:

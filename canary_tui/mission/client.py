@@ -316,7 +316,7 @@ class MissionClient:
             headers["Content-Type"] = "application/json"
             content = json.dumps(payload).encode("utf-8")
         request = self._request(method, path, headers, content)
-        log.debug("%s %s", method, request.url.path)
+        log.debug("%s %s", method, path)  # the path as given: request.url.path would be computed even with debug off
         response = await self._transport.handle_async_request(request)
         response.request = request
         try:
@@ -327,7 +327,7 @@ class MissionClient:
             body = await self._read_bounded(response)
         finally:
             await response.aclose()
-        log.debug("%s %s -> %d (%d bytes)", method, request.url.path, response.status_code, len(body))
+        log.debug("%s %s -> %d (%d bytes)", method, path, response.status_code, len(body))
         return _Answer(response.status_code, response.headers, body)
 
     def _request(self, method: str, path: str, headers: dict[str, str], content: bytes | None) -> httpx.Request:

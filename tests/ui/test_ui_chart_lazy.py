@@ -7,7 +7,7 @@ from pathlib import Path
 from canary_tui.controller.chart import EMPTY_CHART, ChartData
 from canary_tui.ui.app import CanaryApp
 from canary_tui.ui.widgets.latency_chart import WAITING, LatencyChart
-from ui_builders import FakeController, snapshot
+from ui_builders import FakeController, snapshot, until
 
 BUNDLED = Path(__file__).resolve().parents[2] / "themes"
 
@@ -29,20 +29,14 @@ async def test_no_data_no_plotext_then_data_draws() -> None:
     app = CanaryApp(controller, poll=False, theme_dirs=[BUNDLED])
     async with app.run_test(size=(120, 40)) as pilot:
         chart = app.query_one("#chart", LatencyChart)
-        for _ in range(100):
-            if controller.chart_calls:
-                break
-            await pilot.pause(0.01)
+        await until(pilot, lambda: bool(controller.chart_calls))
         await pilot.pause()
         assert chart._plot is None and chart.builds == 0
         assert any(WAITING in strip.text for strip in chart.render_lines(chart.region.reset_offset))
         controller.plotting = True
         app._draw_chart(chart)
         assert chart._plot is None  # not inside the handler that brought the data: after that frame
-        for _ in range(100):
-            if chart.builds:
-                break
-            await pilot.pause(0.01)
+        await until(pilot, lambda: chart.builds > 0)
         assert chart._plot is not None and chart.builds == 1
         drawn = "\n".join(strip.text for strip in chart.render_lines(chart.region.reset_offset))
         assert WAITING not in drawn and "500" in drawn  # the 500 ms line's tick: a real plot

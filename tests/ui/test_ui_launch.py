@@ -15,17 +15,9 @@ from canary_tui.controller.model import ConnectionState
 from canary_tui.mission.client import MissionClient, Timeouts
 from canary_tui.ui import launch
 from canary_tui.ui.app import CanaryApp
-from ui_builders import FakeController, snapshot
+from ui_builders import FakeController, snapshot, until
 
 BUNDLED = Path(__file__).resolve().parents[2] / "themes"
-
-
-async def _wait(condition: Any, pilot: Any, timeout_s: float = 5.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout_s
-    while not condition():
-        assert loop.time() < deadline, "condition not met in time"
-        await pilot.pause(0.02)
 
 
 async def test_the_app_takes_over_a_finished_first_poll_without_polling_again() -> None:
@@ -34,7 +26,7 @@ async def test_the_app_takes_over_a_finished_first_poll_without_polling_again() 
     await first
     app = CanaryApp(controller, poll_interval_s=60.0, theme_dirs=[BUNDLED], first_poll=first)
     async with app.run_test(size=(120, 40)) as pilot:
-        await _wait(lambda: app.polls == 1, pilot)
+        await until(pilot, lambda: app.polls == 1)
         assert app.snapshot is controller.current
         assert controller.refreshes == 1  # the loop awaited the given poll; its next one is 60 s away
 
@@ -47,7 +39,7 @@ async def test_a_slow_first_poll_carries_on_inside_the_app() -> None:
         await pilot.pause(0.1)
         assert app.polls == 0 and not first.done()
         controller.hang_refresh.set()
-        await _wait(lambda: app.polls == 1, pilot)
+        await until(pilot, lambda: app.polls == 1)
         assert controller.refreshes == 1
 
 

@@ -310,3 +310,13 @@ class FakeController:
 def in_flight(snap: Snapshot, action: str) -> Snapshot:
     """The snapshot with an action in flight."""
     return replace(snap, action_in_flight=action)
+
+
+async def until(pilot: Any, condition: Callable[[], bool], timeout_s: float = 5.0) -> None:
+    """Wait for `condition` while the app runs; fail after `timeout_s`."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError("condition not met in time")
+        await pilot.pause(0.01)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -20,20 +19,10 @@ from canary_tui.ui.screens.help_screen import HelpScreen
 from canary_tui.ui.widgets.events_log import EventsLog
 from canary_tui.ui.widgets.header_bar import HeaderBar
 from canary_tui.ui.widgets.latency_chart import LatencyChart
-from ui_builders import FakeController, snapshot
+from ui_builders import FakeController, snapshot, until
 
 BUNDLED = Path(__file__).resolve().parents[2] / "themes"
 SIZE = (120, 40)
-
-
-async def until(pilot, condition: Callable[[], bool], timeout_s: float = 5.0) -> None:
-    """Wait for `condition`, letting the app run; fail after `timeout_s`."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout_s
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await pilot.pause(0.01)
 
 
 def make_app(kind: str = "healthy", **kwargs) -> tuple[CanaryApp, FakeController]:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -19,20 +18,11 @@ from canary_tui.mission.credentials import Secret
 from canary_tui.ui.app import CanaryApp
 from canary_tui.ui.screens.checkpoint_note import CheckpointNote
 from canary_tui.ui.screens.confirm_advance import ConfirmAdvance
+from ui_builders import until
 
 BUNDLED = Path(__file__).resolve().parents[2] / "themes"
 PLAN = RampPlan("test", (Stage(10, 3600.0), Stage(50, 3600.0), Stage(100, 3600.0)))
 SIZE = (120, 40)
-
-
-async def until(pilot, condition: Callable[[], bool], timeout_s: float = 8.0) -> None:
-    """Wait for `condition` while the app runs; fail after `timeout_s`."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout_s
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await pilot.pause(0.02)
 
 
 @asynccontextmanager

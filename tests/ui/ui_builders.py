@@ -312,7 +312,7 @@ def in_flight(snap: Snapshot, action: str) -> Snapshot:
     return replace(snap, action_in_flight=action)
 
 
-async def until(pilot: Any, condition: Callable[[], bool], timeout_s: float = 5.0) -> None:
+async def until(pilot: Any, condition: Callable[[], bool], timeout_s: float = 8.0) -> None:
     """Wait for `condition` while the app runs; fail after `timeout_s`."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout_s

@@ -961,7 +961,6 @@ def _entered_at(updated_at: Any, now_s: float, skew_s: float = 0.0) -> float:
         return now_s
 
 
-
 async def _ready(result: ActionResult) -> ActionResult:
     """An already known result as an awaitable."""
     return result

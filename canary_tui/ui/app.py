@@ -510,7 +510,6 @@ class CanaryApp(App[None]):
         """Ask for a note, then create a rollback checkpoint."""
         from canary_tui.ui.screens.checkpoint_note import CheckpointNote
 
-
         def noted(note: str | None) -> None:
             if note:
                 self._run_action("checkpoint", lambda: self.controller.checkpoint(note, Trigger.KEY))

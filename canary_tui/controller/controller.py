@@ -905,6 +905,7 @@ class RampController:
                 "actuator": getattr(self.actuator, "name", "api"),
                 "auto_advance": self.auto_advance,
             },
+            thresholds=self.thresholds,
         )
 
     def _publish(self) -> Snapshot:

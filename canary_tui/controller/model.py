@@ -12,6 +12,7 @@ from datetime import datetime
 from canary_tui.core.plans import RampPlan
 from canary_tui.core.rates import Rates
 from canary_tui.core.samples import Heartbeat
+from canary_tui.core.thresholds import ThresholdTable
 from canary_tui.core.verdicts import Decision, GateResult, TriggerState
 
 
@@ -109,3 +110,4 @@ class Snapshot:
     read_only: bool = False
     now: datetime | None = None
     extra: dict[str, object] = field(default_factory=dict)
+    thresholds: ThresholdTable = field(default_factory=ThresholdTable.seed)  # the table in force (config overrides applied)

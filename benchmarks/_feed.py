@@ -85,11 +85,17 @@ def load_history(controller: Any, seconds: int, step_s: int, end_s: float, seed:
     return count
 
 
+class OfflineClient:
+    """Stands in for the Mission client where a benchmark feeds heartbeats by hand (no network, no token)."""
+
+    has_token = False
+
+
 def offline_controller(seconds: int, step_s: int) -> tuple[Any, ManualClock]:
     """A read-only controller with no network whose history holds `seconds` of samples, then one observed heartbeat."""
     clock = ManualClock()
     env = EnvironmentConfig(name="bench", url="http://127.0.0.1:9")
-    controller = build_controller(env, Config(), clock=clock, client=object(), audit=False, read_only=True)
+    controller = build_controller(env, Config(), clock=clock, client=OfflineClient(), audit=False, read_only=True)
     load_history(controller, seconds, step_s, clock.now())
     controller.observe(SyntheticFeed(clock).next(step_s))  # chart() draws once a heartbeat was observed
     return controller, clock

@@ -21,14 +21,14 @@ from benchmarks._procs import ROOT, child_env
 
 def feed(hours: float, step_s: float) -> dict[str, float]:
     """In this process: observe hours×3600/step_s heartbeats; return RSS and counts."""
-    from benchmarks._feed import SyntheticFeed
+    from benchmarks._feed import OfflineClient, SyntheticFeed
     from canary_tui.config import Config, EnvironmentConfig
     from canary_tui.controller.factory import build_controller
     from canary_tui.core.clock import ManualClock
 
     clock = ManualClock()
     env = EnvironmentConfig(name="bench", url="http://127.0.0.1:9")
-    controller = build_controller(env, Config(), clock=clock, client=object(), audit=False, read_only=True)
+    controller = build_controller(env, Config(), clock=clock, client=OfflineClient(), audit=False, read_only=True)
     source = SyntheticFeed(clock)
     samples = int(hours * 3600 / step_s)
     started = time.perf_counter()

@@ -15,18 +15,8 @@ from canary_tui.core.verdicts import Decision, DecisionKind, GateResult, GateSta
 UNREACHABLE_AFTER_ERRORS = 3
 
 
-def bake(plan: RampPlan, percent: int | None, entered_at_s: float | None, now_s: float) -> tuple[float | None, float | None]:
-    """(elapsed, required) bake seconds of the stage at `percent`, or (None, None) at 0% or off-plan."""
-    if percent is None or entered_at_s is None:
-        return None, None
-    index = plan.index_of(percent)
-    if index is None:
-        return None, None
-    return bake_status(plan, percent, entered_at_s, now_s).elapsed_s, plan.stages[index].bake_s
-
-
-def stage_view(plan: RampPlan, percent: int | None, entered_at_s: float | None, now_s: float) -> StageView | None:
-    """Where the ramp is on the plan: stage index, bake clock and the next stage's ETA."""
+def stage_view(plan: RampPlan, percent: int | None, entered_at_s: float | None, now_s: float, *, paused: bool = False) -> StageView | None:
+    """Where the ramp is on the plan: stage index, bake clock and the next stage's ETA (none while paused)."""
     if percent is None:
         return None
     index = plan.index_of(percent)
@@ -35,7 +25,7 @@ def stage_view(plan: RampPlan, percent: int | None, entered_at_s: float | None, 
     if index is None or entered_at_s is None:
         return StageView(index, len(plan.stages), percent, None, None, None, next_percent, None)
     status = bake_status(plan, percent, entered_at_s, now_s)
-    next_eta = next((to_datetime(eta_s) for eta_percent, eta_s in status.etas if eta_percent == next_percent), None)
+    next_eta = None if paused else next((to_datetime(eta_s) for eta_percent, eta_s in status.etas if eta_percent == next_percent), None)
     return StageView(index, len(plan.stages), percent, plan.stages[index].bake_s, status.elapsed_s, status.remaining_s, next_percent, next_eta)
 
 
@@ -67,15 +57,26 @@ def ramp_state(
     return RampState.BAKING
 
 
-def connection_state(*, have_data: bool, failing: bool, consecutive_errors: int, stale: bool) -> ConnectionState:
-    """LIVE with fresh data; STALE on the first failures or old data; UNREACHABLE after repeated failures."""
-    if not failing:
+#: error kinds that mean nothing usable arrived (as opposed to an answer we cannot use)
+NO_ANSWER_KINDS = frozenset({"unreachable", "timeout", "tls"})
+
+
+def connection_state(*, have_data: bool, error_kind: str | None, consecutive_errors: int, stale: bool) -> ConnectionState:
+    """LIVE with fresh data; STALE on the first failures or old data; then what is wrong, once it persists.
+
+    A server that answers with a bad signature is UNTRUSTED, one whose answers break the contract is
+    BAD_ANSWER (both are reachable); UNREACHABLE is for no answer at all.
+    """
+    if error_kind is None:
         if not have_data:
             return ConnectionState.CONNECTING
         return ConnectionState.STALE if stale else ConnectionState.LIVE
-    if not have_data or consecutive_errors >= UNREACHABLE_AFTER_ERRORS:
-        return ConnectionState.UNREACHABLE
-    return ConnectionState.STALE
+    if error_kind == "signature":
+        return ConnectionState.UNTRUSTED
+    persistent = not have_data or consecutive_errors >= UNREACHABLE_AFTER_ERRORS
+    if not persistent:
+        return ConnectionState.STALE
+    return ConnectionState.UNREACHABLE if error_kind in NO_ANSWER_KINDS else ConnectionState.BAD_ANSWER
 
 
 def trigger_state(enabled: bool, verdicts: Sequence[RuleVerdict], trip_reason: str | None, signature_bad: bool) -> TriggerState:

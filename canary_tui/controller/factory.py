@@ -33,7 +33,7 @@ def build_actuator(env: EnvironmentConfig, client: Any) -> Actuator:
     """The API actuator, or the configured command template (run without a shell)."""
     if env.actuator.kind == "command":
         return CommandActuator(env.actuator.command, env.name, env.actuator.timeout_s)
-    return ApiActuator(client)
+    return ApiActuator(client, has_token=client.has_token)
 
 
 def build_rules(env: EnvironmentConfig) -> tuple[Rule, ...]:

@@ -11,18 +11,25 @@ from datetime import datetime
 
 from canary_tui.core.plans import RampPlan
 from canary_tui.core.rates import Rates
-from canary_tui.core.samples import Heartbeat
+from canary_tui.core.samples import Deployment, Heartbeat
 from canary_tui.core.thresholds import ThresholdTable
 from canary_tui.core.verdicts import Decision, GateResult, TriggerState
 
 
 class ConnectionState(enum.StrEnum):
-    """How fresh the data is: LIVE, STALE (failing, last good data shown with its age), UNREACHABLE."""
+    """How fresh and trustworthy the data is; anything but LIVE shows the last good data with its age."""
 
     CONNECTING = "connecting"
     LIVE = "live"
     STALE = "stale"
-    UNREACHABLE = "unreachable"
+    UNREACHABLE = "unreachable"  # no answer at all (refused, DNS, TLS, timeouts)
+    UNTRUSTED = "untrusted"  # answers whose signature fails
+    BAD_ANSWER = "bad answer"  # answers that break the contract (not JSON, wrong shape, HTTP errors)
+
+    @property
+    def degraded(self) -> bool:
+        """The last good data is shown, but it is not fresh or not trusted now."""
+        return self not in (ConnectionState.CONNECTING, ConnectionState.LIVE)
 
 
 class RampState(enum.StrEnum):
@@ -111,3 +118,7 @@ class Snapshot:
     now: datetime | None = None
     extra: dict[str, object] = field(default_factory=dict)
     thresholds: ThresholdTable = field(default_factory=ThresholdTable.seed)  # the table in force (config overrides applied)
+    deployment: Deployment | None = None  # as last seen in any parsed heartbeat (trusted or not): what the server shows now
+    blocked_reason: str | None = None  # why this dashboard cannot change the deployment (read-only, no token)
+    window: Rates | None = None  # counts over the recent window of polls (what levels and gates judge)
+    stale_after_s: float = 5.0  # data older than this is STALE

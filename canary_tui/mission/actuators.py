@@ -45,6 +45,11 @@ class Actuator(Protocol):
     name: str
     compare_and_set: bool
 
+    @property
+    def blocked_reason(self) -> str | None:
+        """Why this actuator cannot change anything (e.g. no bearer token), or None when it can."""
+        ...
+
     async def set_percent(self, percent: int, expected_percent: int | None, note: str | None, actor: str) -> ActuatorOutcome:
         """Set the canary's traffic percent (expected_percent None = unconditional)."""
         ...
@@ -74,8 +79,14 @@ class ApiActuator:
     compare_and_set = True
     accepts_on_attempt = True  # set_percent/set_paused take on_attempt=hook(attempt, error) for per-HTTP-attempt audit
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: Any, *, has_token: bool = True) -> None:
         self._client = client
+        self._has_token = has_token
+
+    @property
+    def blocked_reason(self) -> str | None:
+        """The API needs a bearer token for every change."""
+        return None if self._has_token else "no bearer token configured (set OPS_TOKEN or the environment's token source)"
 
     async def set_percent(self, percent: int, expected_percent: int | None, note: str | None, actor: str, *, on_attempt: Any = None) -> ActuatorOutcome:
         """Set the percent; ConflictError on 409 (the client retries transient failures itself)."""
@@ -93,6 +104,7 @@ class CommandActuator:
 
     name = "command"
     compare_and_set = False
+    blocked_reason: str | None = None  # the command carries its own credentials
 
     def __init__(self, template: tuple[str, ...], environment: str, timeout_s: float = 120.0, *, cwd: str | None = None) -> None:
         if not template:

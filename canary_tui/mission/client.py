@@ -164,6 +164,11 @@ class MissionClient:
         """The deployment's base URL."""
         return str(self._base)
 
+    @property
+    def has_token(self) -> bool:
+        """Whether a bearer token is configured (every change needs one)."""
+        return bool(self._token)
+
     def __repr__(self) -> str:
         return f"MissionClient({self.base_url!r}, token={'set' if self._token else 'none'}, secret={'set' if self._secret else 'none'})"
 

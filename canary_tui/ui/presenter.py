@@ -193,7 +193,7 @@ def error_rate_view(snapshot: Snapshot, history: Iterable[float], window: Sequen
         level=badge,
         action=action,
         history=tuple(history),
-        stale=snapshot.connection in (ConnectionState.STALE, ConnectionState.UNREACHABLE),
+        stale=snapshot.connection.degraded,
         data_age_s=snapshot.data_age_s,
         window_s=used_s,
     )
@@ -303,7 +303,7 @@ def gates_view(snapshot: Snapshot) -> GatesView:
     if stage is not None and stage.index is not None:
         title = f"Gates (stage {stage.index + 1}, {stage.percent}%)"
     held = None
-    if snapshot.connection in (ConnectionState.STALE, ConnectionState.UNREACHABLE):
+    if snapshot.connection.degraded:
         held = f"data {snapshot.connection.value}: gates hold"
     gates = tuple(gate_line(g) for g in snapshot.gates)
     if held:

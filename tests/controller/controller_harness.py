@@ -50,9 +50,18 @@ def make_controller(
     plan: RampPlan = QUICK_PLAN,
     actuator: Any = None,
     debounce_n: int = 3,
+    checkpoint_for: str | None = "v0.5.0",
     **options: Any,
 ) -> RampController:
-    """A controller with an audit log under tmp_path and no real sleeping."""
+    """A controller with an audit log under tmp_path and no real sleeping.
+
+    `checkpoint_for` writes a rollback checkpoint of that canary version into the audit log first
+    (the pre-flight gates of 0% → 10% want one); None starts without.
+    """
+    audit = AuditLog(environment, path=tmp_path / f"{environment}-{actor}.jsonl", clock=clock)
+    if checkpoint_for is not None:
+        audit.record(actor=actor, action="checkpoint", outcome="ok", trigger="cli", note=f"pre-{checkpoint_for}",
+                     checkpoint_id="ckpt-harness", canary_version=checkpoint_for)
     return RampController(
         environment=environment,
         plan=plan,
@@ -60,7 +69,7 @@ def make_controller(
         actuator=actuator or ApiActuator(client),
         actor=actor,
         clock=clock,
-        audit=AuditLog(environment, path=tmp_path / f"{environment}-{actor}.jsonl", clock=clock),
+        audit=audit,
         thresholds=ThresholdTable.seed(),
         rules=options.pop("rules", (SeedRollbackRule(debounce_n=debounce_n),)),
         sleep=options.pop("sleep", no_sleep),
@@ -69,9 +78,9 @@ def make_controller(
 
 
 def audit_records(controller: RampController) -> list[dict[str, object]]:
-    """Every record the controller's audit log holds."""
+    """Every record the controller's audit log holds (less the checkpoint the harness wrote first)."""
     assert controller.audit is not None
-    return list(read_audit(controller.audit.path).records)
+    return [r for r in read_audit(controller.audit.path).records if r.get("checkpoint_id") != "ckpt-harness"]
 
 
 async def wait_for(condition: Callable[[], bool], timeout_s: float = 10.0, what: str = "condition") -> None:

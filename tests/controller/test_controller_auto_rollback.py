@@ -6,7 +6,7 @@ from canary_tui.controller.model import ConnectionState, RampState, Trigger
 from canary_tui.core.clock import ManualClock
 from canary_tui.core.verdicts import DecisionKind
 
-from controller_harness import audit_records, make_client, make_controller, poll
+from controller_harness import audit_records, make_client, make_controller, poll, wait_for
 
 SECRET = "hmac-test-secret"
 
@@ -64,7 +64,7 @@ async def test_p95_over_one_second_trips(simulator_factory, tmp_path):
         assert "P95" in note and "> 1000 ms" in note
 
 
-async def test_confirmed_bad_signature_trips_at_once(simulator_factory, tmp_path):
+async def test_confirmed_bad_signature_trips_at_once_and_untrusted_readback_never_confirms(simulator_factory, tmp_path):
     clock = ManualClock()
     sim = simulator_factory(scenario="bad-signature", token="test-token", secret=SECRET, seed=7, clock=clock)
     async with make_client(sim.url, clock, secret=SECRET) as client:
@@ -73,14 +73,17 @@ async def test_confirmed_bad_signature_trips_at_once(simulator_factory, tmp_path
         counts = await _poll_until_rollback(ctl, clock, 20.0, 10)
         # live from the second after the change, so the first bad heartbeat is at the 80 s poll: no debounce
         assert len(counts) == 4
-        heartbeats_before = sim.state.counters["heartbeats"]
-        await ctl.wait_idle()
-        assert sim.state.canary_percent == 0
-        assert heartbeats_before >= 2
+        await wait_for(lambda: sim.state.canary_percent == 0, what="the rollback POST to land")
         assert any(e.kind == "signature" and "confirmed" in e.message for e in ctl.events)
         assert "signature invalid" in str(_auto_records(ctl)[0]["note"])
-        await poll(ctl, clock, 20.0, 3)  # still unsigned, but at 0% nothing more happens
-        assert len([r for r in _auto_records(ctl) if r["outcome"] == "attempt"]) == 1
+        # the server is at 0%, but every read-back fails its signature: the rollback stays sent, unconfirmed
+        await wait_for(lambda: any(r["outcome"] == "retry" for r in _auto_records(ctl)), what="a retry record")
+        assert ctl.action_in_flight == "rollback"
+        outcomes = [r["outcome"] for r in _auto_records(ctl)]
+        assert "ok" not in outcomes
+        retry = next(r for r in _auto_records(ctl) if r["outcome"] == "retry")
+        assert "untrusted" in str(retry["server"]) and "sent, unconfirmed" in str(retry["server"])
+        await ctl.aclose(abandon_rollback=True)
 
 
 async def test_one_bad_signature_is_not_confirmed_by_the_refetch(simulator_factory, tmp_path):

@@ -23,7 +23,9 @@ async def test_advance_refused_while_a_gate_fails_unless_overridden(simulator_fa
         assert not refused.ok and "gates failing: errors" in refused.message and refused.to_percent == 50
         assert sim.state.canary_percent == 10
         forced = await ctl.advance(Trigger.KEY, note="I know", override=True)
-        assert forced.ok and sim.state.canary_percent == 50 and sim.state.history[-1].note == "I know"
+        assert forced.ok and sim.state.canary_percent == 50 and sim.state.history[-1].note == "I know (override)"
+        forced_record = [r for r in audit_records(ctl) if r["action"] == "advance"][-1]
+        assert forced_record["override"] is True and any("fail" in g for g in forced_record["gates"])
 
 
 async def test_auto_advance_walks_the_plan_once_bakes_are_met(simulator_factory, tmp_path):
@@ -69,7 +71,7 @@ async def test_read_only_refuses_every_mutation_and_never_auto_rolls_back(simula
         assert sim.state.canary_percent == 10 and len(sim.state.history) == 1
         snap = ctl.snapshot
         assert snap.read_only and not snap.auto_rollback.enabled and snap.auto_rollback.label == "disarmed"
-        assert audit_records(ctl) == [] if ctl.audit.path.exists() else True
+        assert audit_records(ctl) == []
 
 
 async def test_subscribers_get_snapshots_and_events_until_unsubscribed(simulator_factory, tmp_path):

@@ -103,7 +103,7 @@ async def test_compare_and_set_is_checked_before_running_the_command(script_env,
         await ctl.refresh()
         sim.state.set_canary(50, None, None, "", "bob@pager")
         result = await ctl.advance(Trigger.KEY)
-        assert result.conflict and result.message == "changed by bob@pager to 50%"
+        assert result.conflict and result.message == "changed by bob@pager to 50% — advance not sent"
         assert sim.state.canary_percent == 50 and len(sim.state.history) == 1
 
 

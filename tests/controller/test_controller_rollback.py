@@ -130,7 +130,7 @@ async def test_start_rollback_is_under_way_before_anyone_awaits_it(simulator_fac
         ctl = make_controller(client, clock, tmp_path)
         await _at_percent(ctl, sim, clock, 10)
         outcome = ctl.start_rollback(Trigger.KEY, note="R")
-        assert ctl._rollback_task is not None and not ctl._rollback_task.done()
+        assert ctl.runner.rollback_task is not None and not ctl.runner.rollback_task.done()
         await wait_for(lambda: sim.state.canary_percent == 0, what="the rollback to land without being awaited")
         result = await outcome
         assert result.ok and result.to_percent == 0

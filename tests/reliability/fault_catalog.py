@@ -11,6 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from canary_tui.controller.derive import NO_ANSWER_KINDS
+from canary_tui.controller.model import ConnectionState
+
 HEARTBEAT = "/api/ghost/heartbeat"
 CANARY = "/api/ghost/canary"
 
@@ -25,6 +28,16 @@ class FaultCase:
     params: dict[str, Any] = field(default_factory=dict)
     kinds: frozenset[str] = frozenset()  # MissionError.kind values it may become
     words: tuple[str, ...] = ()  # one of these appears (case-insensitive) in the reason shown to the operator
+
+    @property
+    def persistent_state(self) -> ConnectionState:
+        """What the screen says once the fault persists: UNREACHABLE when nothing answers, else BAD ANSWER."""
+        return ConnectionState.UNREACHABLE if self.kinds <= NO_ANSWER_KINDS else ConnectionState.BAD_ANSWER
+
+    @property
+    def persistent_word(self) -> str:
+        """The header's word for persistent_state."""
+        return "UNREACHABLE" if self.persistent_state is ConnectionState.UNREACHABLE else "BAD ANSWER"
 
     def inject(self, server: Any, paths: list[str], count: int = -1) -> None:
         """Queue this fault on `paths` (until cleared by default)."""

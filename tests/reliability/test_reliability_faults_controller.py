@@ -64,7 +64,7 @@ async def test_fault_goes_stale_then_unreachable_holds_and_recovers(case, simula
         for _ in range(2):
             clock.advance(1.0)
             snap = await ctl.refresh()
-        assert snap.connection is ConnectionState.UNREACHABLE
+        assert snap.connection is case.persistent_state
         assert snap.data_age_s == pytest.approx(3.0)  # the age of the last good data, still shown
         assert _metric_gates_hold(snap) and snap.decision.kind is DecisionKind.HOLD
         assert snap.ramp is not RampState.ROLLING_BACK and ctl.action_in_flight is None

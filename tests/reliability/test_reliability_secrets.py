@@ -61,7 +61,7 @@ CRASH_POINTS: dict[str, tuple[str, ...]] = {
     "canary_tui.mission.client:MissionClient.heartbeat": ("status", "ramp", "pause", "rollback", "checkpoint"),
     "canary_tui.mission.probe:run_probe": ("probe",),
     "canary_tui.controller.audit:read_audit": ("audit",),
-    "canary_tui.controller.controller:RampController._mutate": ("pause", "resume", "ramp"),
+    "canary_tui.controller.actions:ActionRunner.mutate": ("pause", "resume", "ramp"),
     "canary_tui.config:resolve_target": ("status", "rollback", "probe"),
 }
 

@@ -15,6 +15,8 @@ _CONNECTION_BADGE = {
     "connecting": ("unknown", "◌", "CONNECTING"),
     "stale": ("warning", "⚠", "STALE"),
     "unreachable": ("critical", "✖", "UNREACHABLE"),
+    "untrusted": ("critical", "✖", "UNTRUSTED"),
+    "bad answer": ("critical", "✖", "BAD ANSWER"),
 }
 
 

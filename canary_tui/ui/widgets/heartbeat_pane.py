@@ -16,7 +16,7 @@ def badge_markup(badge: Badge) -> str:
 
 
 class HeartbeatPane(Static):
-    """Two lines of heartbeat status; says STALE or UNREACHABLE with the error and the data age."""
+    """Two lines of heartbeat status; says STALE, UNREACHABLE, UNTRUSTED or BAD ANSWER with the error and the data age."""
 
     DEFAULT_CSS = """
     HeartbeatPane { height: 2; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
@@ -38,7 +38,7 @@ class HeartbeatPane(Static):
         """Status line and traffic line."""
         errors = "—" if view.errors is None else str(view.errors)
         traffic = f"requests {per_s_text(view.requests_per_s)} · errors {errors} ({per_s_text(view.errors_per_s)})"
-        if view.connection in ("stale", "unreachable"):
+        if view.connection not in ("live", "connecting"):
             word = view.connection.upper()
             level = "warning" if view.connection == "stale" else "critical"
             error = escape(view.connection_error or "no answer")

@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except SystemExit:
         raise
-    except Exception as exc:  # the last line of defence: one line for the operator, the traceback to a file
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: one line for the operator, the traceback to a file
         return _report_crash(exc, args)
 
 
@@ -113,5 +113,5 @@ def _write_crash_log(exc: Exception) -> str | None:
             handle.write(f"--- {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}\n")
             handle.write("".join(traceback.format_exception(exc)))
         return str(path)
-    except Exception:
+    except Exception:  # noqa: BLE001 - reporting a crash must not crash: the caller says the log could not be written
         return None

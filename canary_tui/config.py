@@ -107,7 +107,7 @@ def default_actor(environ: Mapping[str, str] = os.environ) -> str:
     if not user:
         try:
             user = getpass.getuser()
-        except Exception:  # no passwd entry in some containers
+        except (KeyError, OSError):  # no passwd entry in some containers
             user = "unknown"
     host = socket.gethostname().split(".")[0] or "localhost"
     return f"{user}@{host}"

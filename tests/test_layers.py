@@ -38,7 +38,7 @@ def statuses(output: str) -> dict[str, str]:
 
 
 def test_the_contracts_the_issue_requires_are_declared() -> None:
-    by_source = {tuple(c["source_modules"]): set(c["forbidden_modules"]) for c in contracts()}
+    by_source = {tuple(c["source_modules"]): set(c["forbidden_modules"]) for c in contracts() if c["type"] == "forbidden"}
     assert {"textual", "httpx", "starlette", "uvicorn", "asyncio"} <= by_source[("canary_tui.core",)]
     assert {"textual", "canary_tui.ui"} <= by_source[("canary_tui.mission", "canary_tui.controller")]
     assert {"canary_tui.controller", "canary_tui.mission", "httpx"} <= by_source[("canary_tui.ui.widgets",)]
@@ -71,9 +71,11 @@ def test_the_contracts_catch_violations(tmp_path: Path) -> None:
         _write(tmp_path, f"{source.replace('.', '/')}/leak{i}.py", f"import {target}\n")
         planted[contract["name"]] = f"{source}.leak{i} -> {target}"
     _write(tmp_path, "canary_tui/core/leak_io.py", "import asyncio\n")  # core must not do asyncio I/O
+    _write(tmp_path, "canary_tui/mission/leak_up.py", "import canary_tui.ui\n")  # a lower layer importing a higher one
     done = lint(tmp_path, pythonpath=tmp_path)
     found = statuses(done.stdout)
     assert done.returncode != 0
+    planted.update({c["name"]: "canary_tui.mission.leak_up -> canary_tui.ui" for c in contracts() if c["type"] == "layers"})
     assert {name: found.get(name) for name in planted} == {name: "BROKEN" for name in planted}, done.stdout[-3000:] + done.stderr[-2000:]
     for chain in (*planted.values(), "canary_tui.core.leak_io -> asyncio"):
         assert chain in done.stdout, chain

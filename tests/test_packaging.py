@@ -1,10 +1,11 @@
-"""Packaging: the wheel ships every theme under canary_tui/themes/, the console script, and finds its themes when installed."""
+"""Packaging: the wheel ships every theme and the console script; the sdist carries everything its tests read."""
 
 from __future__ import annotations
 
 import importlib.util
 import subprocess
 import sys
+import tarfile
 import zipfile
 from pathlib import Path
 
@@ -26,14 +27,69 @@ def theme_files() -> list[Path]:
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Build the wheel from this checkout into a temp dir (offline when hatchling is installed, else isolated)."""
-    out = tmp_path_factory.mktemp("dist")
-    argv = [sys.executable, "-m", "build", "--wheel", "--outdir", str(out), str(REPO)]
+    return build("wheel", tmp_path_factory.mktemp("dist"))
+
+
+def build(kind: str, out: Path) -> Path:
+    """Build a wheel or sdist of this checkout into out (offline with --no-isolation when hatchling is installed)."""
+    argv = [sys.executable, "-m", "build", f"--{kind}", "--outdir", str(out), str(REPO)]
     if importlib.util.find_spec("hatchling") is not None:
         argv.insert(4, "--no-isolation")
     done = subprocess.run(argv, capture_output=True, text=True, timeout=300, cwd=REPO)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    (built,) = out.glob("canary_tui-*.whl")
+    (built,) = out.glob("canary_tui-*.tar.gz" if kind == "sdist" else "canary_tui-*.whl")
     return built
+
+
+def in_a_checkout() -> bool:
+    """Whether this is a git checkout (an unpacked sdist has no .git and cannot vouch for the file list)."""
+    return (REPO / ".git").exists()
+
+
+def tracked_files(*paths: str) -> set[str]:
+    """Files git tracks under the given paths, relative to the repository root."""
+    done = subprocess.run(["git", "ls-files", "-z", "--", *paths], capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return {name for name in done.stdout.split("\0") if name}
+
+
+@pytest.fixture(scope="module")
+def sdist_names(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
+    """Paths inside the sdist, relative to its top directory."""
+    built = build("sdist", tmp_path_factory.mktemp("sdist"))
+    with tarfile.open(built) as tf:
+        top = f"canary_tui-{__version__}/"
+        return {m.name.removeprefix(top) for m in tf.getmembers() if m.isfile()}
+
+
+#: what the tests read besides the package and themselves: docs (config reference, links), the README and
+#: .ci/run (test_readme_ci), benchmarks/ (test_benchmarks_smoke), themes/ (this file), the license
+SDIST_NEEDS = ("docs", "benchmarks", "themes", "tests", ".ci/run", "README.md", "LICENSE", "pyproject.toml")
+
+
+def test_sdist_carries_everything_its_tests_read(sdist_names: set[str]) -> None:
+    if not in_a_checkout():
+        pytest.skip("not a git checkout: the sdist's file list is checked against git ls-files")
+    wanted = tracked_files("canary_tui", *SDIST_NEEDS)
+    assert {"docs/mission-control-api.md", ".ci/run", "LICENSE", "benchmarks/__main__.py"} <= wanted
+    missing = sorted(wanted - sdist_names)
+    assert not missing, f"missing from the sdist: {missing[:20]}"
+
+
+def test_sdist_has_no_clutter(sdist_names: set[str]) -> None:
+    clutter = sorted(n for n in sdist_names if "__pycache__" in n or n.endswith(".pyc") or n.startswith((".venv/", ".git/", "dist/")))
+    assert not clutter, clutter
+    assert "PKG-INFO" in sdist_names
+
+
+def test_license_file_matches_the_metadata() -> None:
+    """The metadata says MIT; the LICENSE file is the MIT text."""
+    import tomllib
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert project["license"] == "MIT"
+    text = (REPO / "LICENSE").read_text(encoding="utf-8")
+    assert text.startswith("MIT License") and "canary-tui developers" in text
 
 
 def test_themes_exist_in_the_source_tree() -> None:

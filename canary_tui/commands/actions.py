@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -71,7 +71,7 @@ async def controller_session(args: argparse.Namespace) -> AsyncIterator[Any]:
         await client.aclose()
 
 
-def guarded(body: Callable[[argparse.Namespace], Awaitable[int]]) -> Callable[[argparse.Namespace], int]:
+def guarded(body: Callable[[argparse.Namespace], Coroutine[Any, Any, int]]) -> Callable[[argparse.Namespace], int]:
     """Run an async command body; any unexpected error becomes one stderr line and exit 1, never a traceback."""
 
     def run(args: argparse.Namespace) -> int:
@@ -118,7 +118,7 @@ async def _rollback(args: argparse.Namespace) -> int:
         timeout_s = args.timeout or None
         try:
             result = await asyncio.wait_for(ctl.rollback(Trigger.CLI, note=args.note or "rollback (cli)"), timeout=timeout_s)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             await ctl.aclose(abandon_rollback=True)
             result = ActionResult("rollback", False, f"0% not confirmed within {args.timeout:g} s (every attempt is in the audit log)", ctl.snapshot.stage.percent if ctl.snapshot.stage else None, 0)
         if not args.json and result.ok:

@@ -51,7 +51,7 @@ class AuditLog:
         """
         record: dict[str, object] = {"time": to_datetime(self._clock.now()).isoformat().replace("+00:00", "Z")}
         record["environment"] = self.environment
-        record.update({k: v for k, v in fields.items()})
+        record.update(fields)
         line = _ENCODER.encode(record) + "\n"
         append_line(self.path, line.encode("utf-8"), fsync=durable)
         return record

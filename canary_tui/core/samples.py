@@ -29,7 +29,7 @@ class LatencyBuckets:
 
     def slower_than(self, threshold_ms: float, total_requests: int) -> int | None:
         """Requests slower than threshold_ms, or None when no bucket edge sits on it."""
-        for edge_ms, count in zip(self.le_ms, self.counts):
+        for edge_ms, count in zip(self.le_ms, self.counts, strict=True):
             if edge_ms == threshold_ms:
                 return max(0, total_requests - count)
         return None

@@ -48,7 +48,8 @@ class LatencySketch:
         """The q-quantile (0..1), None when empty."""
         if self.count == 0:
             return None
-        return float(self._sketch.get_quantile_value(q))
+        value = self._sketch.get_quantile_value(q)
+        return None if value is None else float(value)
 
     def value_at_rank_ms(self, rank: int) -> float | None:
         """The 1-based order statistic x_(rank), within 1%; None when empty."""

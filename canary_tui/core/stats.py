@@ -129,7 +129,7 @@ def slow_counts(
 ) -> dict[float, int | None]:
     """Requests slower than each threshold from cumulative buckets; None where no edge fits."""
     if buckets is None:
-        return {t: None for t in thresholds_ms}
+        return dict.fromkeys(thresholds_ms)
     return {t: buckets.slower_than(t, total_requests) for t in thresholds_ms}
 
 

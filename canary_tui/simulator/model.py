@@ -8,13 +8,19 @@ import random
 import threading
 from collections import Counter
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from canary_tui.simulator.options import LATENCY_LE_MS, SimulatorOptions
 from canary_tui.simulator.scenarios import Anchors, make_scenario
 from canary_tui.simulator.traffic import (
-    VARIANTS, SecondTraffic, Tally, VariantProfile, bulk_tallies, generate_second, nearest_rank,
+    VARIANTS,
+    SecondTraffic,
+    Tally,
+    VariantProfile,
+    bulk_tallies,
+    generate_second,
+    nearest_rank,
 )
 
 BULK_BLOCK_S = 60  # seconds long past the window are tallied in blocks of at most this many
@@ -22,7 +28,7 @@ BULK_BLOCK_S = 60  # seconds long past the window are tallied in blocks of at mo
 
 def iso_utc(epoch_s: float) -> str:
     """Epoch seconds as ISO 8601 UTC with a Z, to the second."""
-    return datetime.fromtimestamp(math.floor(epoch_s), tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(math.floor(epoch_s), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass(frozen=True, slots=True)

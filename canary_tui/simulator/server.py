@@ -51,7 +51,8 @@ class SimulatorServer:
         host = f"[{self.options.host}]" if ":" in self.options.host else self.options.host
         self.url = f"http://{host}:{self.port}"
         config = uvicorn.Config(self.app, lifespan="off", log_config=None, log_level="critical", access_log=False,
-                                http="h11", loop="asyncio", timeout_graceful_shutdown=0.5, timeout_keep_alive=5)
+                                http="h11", loop="asyncio", timeout_graceful_shutdown=0.5,  # type: ignore[arg-type]  # annotated int, used as any number of seconds
+                                timeout_keep_alive=5)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._serve, args=(sock,), name=f"simulator-{self.port}", daemon=True)
         self._thread.start()
@@ -64,7 +65,7 @@ class SimulatorServer:
         loop = asyncio.new_event_loop()
         try:
             loop.run_until_complete(self._main(sock))
-        except BaseException as exc:  # surfaced by start()
+        except BaseException as exc:  # noqa: BLE001 - start() reports it to the caller's thread
             self._error = exc
         finally:
             sock.close()

@@ -53,7 +53,7 @@ class Tally:
     def minus(self, other: Tally) -> Tally:
         """This tally with `other` (an earlier snapshot) subtracted."""
         return Tally(self.requests - other.requests, self.errors - other.errors,
-                     [a - b for a, b in zip(self.buckets, other.buckets)])
+                     [a - b for a, b in zip(self.buckets, other.buckets, strict=True)])
 
     def copy(self) -> Tally:
         """An independent copy."""

@@ -71,7 +71,7 @@ def test_resolve_keys_replaces_only_what_the_keymap_names() -> None:
 
 def test_readme_keys_table_is_the_registry() -> None:
     text = README.read_text(encoding="utf-8")
-    found = re.search(r"<!-- keys-table:[^>]*-->\n(.*?)\n<!-- /keys-table -->", text, re.S)
+    found = re.search(r"<!-- keys-table:[^>]*-->\n(.*?)\n<!-- /keys-table -->", text, re.DOTALL)
     assert found, "README.md has no keys table between <!-- keys-table: ... --> and <!-- /keys-table -->"
     assert found.group(1) == keys_table_markdown(), "README keys table differs from canary_tui/core/actions.py; paste keys_table_markdown()"
 

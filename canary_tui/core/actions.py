@@ -49,7 +49,7 @@ class ActionSpec:
 ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "advance", "advance", ("A",), "Advance",
-        "advance to the next stage: asks to confirm and shows the gate evidence; past a failing gate you type the target percent",
+        "advance to the next stage: confirm with the gate evidence; past a failing gate, type the target percent",
         mutating=True, palette="Advance to the next stage…",
     ),
     ActionSpec(
@@ -58,12 +58,12 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ),
     ActionSpec(
         "rollback", "rollback", ("R",), "ROLLBACK",
-        "EMERGENCY ROLLBACK to 0% at once: no dialog, works with a dialog open or another action in flight, retried until the server confirms",
+        "EMERGENCY ROLLBACK to 0% at once: no dialog, even with a dialog open or an action in flight; retried until confirmed",
         mutating=True, priority=True, passes_id=True, palette="Emergency rollback to 0%", group="ROLLBACK",
     ),
     ActionSpec(
         "rollback_anywhere", "rollback", ("ctrl+r",), "ROLLBACK",
-        "the same EMERGENCY ROLLBACK from anywhere: inside a text field, a dialog or the command palette",
+        "the same EMERGENCY ROLLBACK from anywhere: text fields, dialogs and the command palette included",
         mutating=True, priority=True, anywhere=True, passes_id=True, group="ROLLBACK",
     ),
     ActionSpec("checkpoint", "checkpoint", ("c",), "Checkpoint", "create a rollback checkpoint with a note", mutating=True, palette="Create a rollback checkpoint…"),

@@ -79,12 +79,20 @@ def palette_entries(keys: Mapping[str, tuple[str, ...]], display: Callable[[str]
 
 
 def help_rows(keys: Mapping[str, tuple[str, ...]], display: Callable[[str], str], availability: Callable[[str], bool | None]) -> list[tuple[str, str, str]]:
-    """(keys, description, availability word) per registry entry, for the help screen."""
+    """(keys, description, availability word) in registry order; ids that say the same thing share a row (q, ^c)."""
     rows: list[tuple[str, str, str]] = []
+    where: dict[tuple[str, str], int] = {}
     for spec in ACTIONS:
+        shown = [display(key) for key in keys[spec.id]]
+        index = where.get((spec.action, spec.description))
+        if index is not None:
+            key_text, description, word = rows[index]
+            rows[index] = (", ".join([key_text, *shown]), description, word)
+            continue
         state = availability(spec.action)
         word = "hidden: read-only" if state is False else ("unavailable now" if state is None else "")
-        rows.append((", ".join(display(key) for key in keys[spec.id]), spec.description, word))
+        where[(spec.action, spec.description)] = len(rows)
+        rows.append((", ".join(shown), spec.description, word))
     return rows
 
 

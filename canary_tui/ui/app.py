@@ -126,6 +126,7 @@ class CanaryApp(App[None]):
         self.requested_theme = theme
         self.requested_keymap = dict(keymap or {})
         self.action_keys: dict[str, tuple[str, ...]] = resolve_keys({})  # every action's keys, the keymap applied on mount
+        self.keymap_problems: list[str] = []  # keymap entries left out, each naming its key
         self.poll_interval_s = max(0.05, float(poll_interval_s))
         self.clock = clock
         self.environment_label = environment_label
@@ -178,6 +179,7 @@ class CanaryApp(App[None]):
         """Keymap, subscriptions, then the first poll."""
         if self.requested_keymap:
             checked = check_keymap(self.requested_keymap)
+            self.keymap_problems = checked.problems
             self._startup_notices.extend((f"{problem} (that key stays as it was)", "warning") for problem in checked.problems)
             self.action_keys = resolve_keys(checked.keymap)
             self.set_keymap(checked.keymap)
@@ -581,7 +583,7 @@ class CanaryApp(App[None]):
 
         rows = help_rows(self.action_keys, self.key_display, lambda action: self.check_action(action, ()))
         anywhere = ", ".join(self.key_display(key) for key in self.action_keys["rollback_anywhere"])
-        notes = [f"Capital letters act on the deployment; lower-case keys act on the view. {anywhere} rolls back from anywhere, text fields and the command palette included."]
+        notes = [f"{anywhere} rolls back from anywhere, text fields and the command palette included."]
         if self.read_only:
             notes.append("Read-only: no key changes the deployment.")
         self.push_screen(HelpScreen(rows, notes))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import sys
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
@@ -21,7 +21,7 @@ def crash_log_path() -> Path:
     return paths.log_dir() / CRASH_LOG_NAME
 
 
-class CrashReport(io.TextIOBase):
+class CrashReport(io.StringIO):
     """A text stream that appends to the crash log; its first write also tells the operator, in one line, where the log is."""
 
     def __init__(self, on_crash: Callable[[], None], path: Path | None = None) -> None:
@@ -29,10 +29,6 @@ class CrashReport(io.TextIOBase):
         self.on_crash = on_crash
         self.path = path
         self._reported = False
-
-    def writable(self) -> bool:
-        """Always: it is an output stream."""
-        return True
 
     def write(self, text: str) -> int:
         """Append to the crash log (opened and closed each time: a crash writes little); the first write tells the operator."""
@@ -44,7 +40,7 @@ class CrashReport(io.TextIOBase):
             path.parent.mkdir(parents=True, exist_ok=True)
             with path.open("a", encoding="utf-8") as handle:
                 if first:
-                    handle.write(f"---- {datetime.now(timezone.utc).isoformat(timespec='seconds')} ----\n")
+                    handle.write(f"---- {datetime.now(UTC).isoformat(timespec='seconds')} ----\n")
                 handle.write(text)
             where = str(path)
         except OSError:

@@ -21,6 +21,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from canary_tui import paths
+from canary_tui.core.actions import keymap_problems, split_keys
 from canary_tui.core.plans import BUILTIN_PLANS, STANDARD, RampPlan, Stage, parse_duration, validate_stages
 from canary_tui.mission.credentials import Secret
 
@@ -142,7 +143,6 @@ _STAGE_KEYS = ("percent", "bake")
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _ENV_VAR = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_BINDING_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 _SOURCE_HINT = 'use { env = "VAR" }, { file = "PATH" } or { command = ["program", "arg"] }'
 
 
@@ -424,21 +424,15 @@ def _parse_thresholds(value: Any, errs: _Errors) -> dict[str, tuple[float, float
 
 
 def _parse_keymap(value: Any, errs: _Errors) -> dict[str, str]:
+    """Keys by action id, checked against the action registry: unknown ids, bad keys and clashes name their key."""
     table = _table(value, "keymap", errs)
     if table is None:
         return {}
-    out: dict[str, str] = {}
-    for binding_id, keys in table.items():
-        key_path = _key("keymap", str(binding_id))
-        if not _BINDING_ID.match(str(binding_id)):
-            errs.add(key_path, "expected a binding id like 'rollback'")
-            continue
-        parts = keys.split(",") if isinstance(keys, str) else []
-        if not parts or any(not p.strip() or " " in p.strip() for p in parts):
-            errs.add(key_path, f"expected a key or comma-separated keys like 'R' or 'ctrl+r,R', got {_show(keys)}")
-            continue
-        out[str(binding_id)] = ",".join(p.strip() for p in parts)
-    return out
+    problems = keymap_problems(table)
+    for binding_id, message in problems:
+        errs.add(_key("keymap", str(binding_id)), message)
+    rejected = {binding_id for binding_id, _ in problems}
+    return {str(binding_id): ",".join(split_keys(keys)) for binding_id, keys in table.items() if binding_id not in rejected}
 
 
 def _parse_environment(name: str, value: Any, plans: Mapping[str, RampPlan], declared_plans: set[str], default_plan: str, base_dir: Path, errs: _Errors) -> EnvironmentConfig | None:

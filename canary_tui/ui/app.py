@@ -13,7 +13,6 @@ from urllib.parse import urlsplit
 
 from textual import on, work
 from textual.app import App, ComposeResult, ScreenStackError
-from textual.actions import parse as parse_action
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
 from textual.containers import Horizontal, Vertical
@@ -21,10 +20,13 @@ from textual.message import Message
 from textual.widgets import Footer
 
 from canary_tui.controller.model import ActionResult, ConnectionState, Event, RampState, Snapshot, Trigger
+from canary_tui.core.actions import BY_ID, MUTATING_ACTIONS, resolve_keys
 from canary_tui.core.rates import Rates
 from canary_tui.core.verdicts import DecisionKind, GateStatus
 from canary_tui.ui import presenter
+from canary_tui.ui.actions import app_bindings, check_keymap, help_rows, source_text
 from canary_tui.ui.commands_provider import CanaryCommands
+from canary_tui.ui.crash import crash_console
 from canary_tui.ui.themes import DEFAULT_THEME, ThemeCatalog, default_directories, load_themes, next_theme
 from canary_tui.ui.widgets.error_rate_pane import ErrorRatePane
 from canary_tui.ui.widgets.events_log import EventsLog
@@ -58,8 +60,6 @@ def _display_url(url: object) -> str:
 
 #: the badge and dimmed keys follow an action this much later, once its request is out (see _run_action)
 ACTION_FEEDBACK_DELAY_S = 0.02
-#: actions that change the deployment: hidden in read-only mode
-MUTATING_ACTIONS = frozenset({"advance", "toggle_pause", "rollback", "checkpoint"})
 
 
 class SnapshotArrived(Message):
@@ -98,21 +98,9 @@ class CanaryApp(App[None]):
     TITLE = "canary-tui"
     CSS_PATH = "app.tcss"
     COMMANDS = App.COMMANDS | {CanaryCommands}
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("A", "advance", "Advance", id="advance"),
-        # one key, two faces: the footer says what P will do now (check_action shows only one of them)
-        Binding("P", "toggle_pause('pause')", "Pause", id="pause"),
-        Binding("P", "toggle_pause('resume')", "Resume", id="pause"),
-        Binding("R", "rollback", "ROLLBACK", id="rollback", priority=True),
-        Binding("c", "checkpoint", "Checkpoint", id="checkpoint"),
-        Binding("space", "freeze", "Freeze", id="freeze"),
-        Binding("r", "refresh", "Refresh", show=False, id="refresh"),
-        Binding("t", "next_theme", "Theme", id="next_theme"),
-        Binding("question_mark", "help", "Help", key_display="?", id="help"),
-        Binding("q", "quit", "Quit", id="quit"),
-        Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="quit_ctrl_c"),
-    ]
+    COMMAND_PALETTE_BINDING = BY_ID["command_palette"].keys[0]
+    # from the action registry (core/actions.py); P has two faces and the footer shows the one check_action allows
+    BINDINGS: ClassVar[list[BindingType]] = app_bindings()
 
     def __init__(
         self,
@@ -132,10 +120,13 @@ class CanaryApp(App[None]):
         # themes first: App.__init__ already asks for the theme variable defaults
         self.catalog: ThemeCatalog = load_themes(theme_dirs if theme_dirs is not None else default_directories())
         super().__init__()
+        self.error_console = crash_console(self._crashed)  # Textual prints an unhandled error here: it goes to the crash log
         self.controller = controller
         self.read_only = read_only
         self.requested_theme = theme
         self.requested_keymap = dict(keymap or {})
+        self.action_keys: dict[str, tuple[str, ...]] = resolve_keys({})  # every action's keys, the keymap applied on mount
+        self.keymap_problems: list[str] = []  # keymap entries left out, each naming its key
         self.poll_interval_s = max(0.05, float(poll_interval_s))
         self.clock = clock
         self.environment_label = environment_label
@@ -187,11 +178,11 @@ class CanaryApp(App[None]):
     def on_mount(self) -> None:
         """Keymap, subscriptions, then the first poll."""
         if self.requested_keymap:
-            known = {b.id for b in self._bindings_list() if b.id}
-            unknown = sorted(set(self.requested_keymap) - known)
-            if unknown:
-                self._startup_notices.append((f"Unknown key binding id(s) in keymap: {', '.join(unknown)}. Known: {', '.join(sorted(known))}.", "warning"))
-            self.set_keymap({k: v for k, v in self.requested_keymap.items() if k in known})
+            checked = check_keymap(self.requested_keymap)
+            self.keymap_problems = checked.problems
+            self._startup_notices.extend((f"{problem} (that key stays as it was)", "warning") for problem in checked.problems)
+            self.action_keys = resolve_keys(checked.keymap)
+            self.set_keymap(checked.keymap)
         chart = self.query_one("#chart", LatencyChart)
         chart.border_title = "Latency ms (canary vs stable)"
         chart.border_subtitle = LEGEND_MARKUP
@@ -234,10 +225,6 @@ class CanaryApp(App[None]):
                 self._unsubscribe()
             except Exception:  # noqa: BLE001 - leaving must never fail
                 pass
-
-    def _bindings_list(self) -> list[Binding]:
-        """The app's own bindings as Binding objects."""
-        return [b for b in self.BINDINGS if isinstance(b, Binding)]
 
     def _apply_theme(self) -> None:
         """Use the requested theme, or say why not and fall back to the default."""
@@ -460,9 +447,10 @@ class CanaryApp(App[None]):
 
     # ---- actions ------------------------------------------------------------------------
 
-    def action_rollback(self) -> None:
-        """Emergency rollback: at once, no dialog, whatever else is going on."""
-        outcome = self.controller.start_rollback(Trigger.KEY, note="emergency rollback (R)")  # the request leaves on the loop's next turn
+    def action_rollback(self, source: str | None = None) -> None:
+        """Emergency rollback: at once, no dialog, whatever else is going on; the note names the key (or the palette)."""
+        note = f"emergency rollback ({source_text(source, self.action_keys)})"
+        outcome = self.controller.start_rollback(Trigger.KEY, note=note)  # the request leaves on the loop's next turn
         self.in_flight.add("rollback")
         # the worker that reports the outcome, the badge and the dimmed keys wait until that turn is over
         asyncio.get_running_loop().call_soon(self._follow_action, "rollback", lambda: outcome)
@@ -593,33 +581,9 @@ class CanaryApp(App[None]):
         """Show every key with its effect and availability."""
         from canary_tui.ui.screens.help_screen import HelpScreen
 
-        keymap = getattr(self, "_keymap", {}) or {}
-        rows: list[tuple[str, str, str]] = []
-        descriptions = {
-            "advance": "advance to the next stage (asks to confirm, shows the gates)",
-            "pause": "pause / resume the ramp",
-            "rollback": "EMERGENCY ROLLBACK to 0% — at once, no dialog",
-            "checkpoint": "create a rollback checkpoint with a note",
-            "freeze": "freeze / unfreeze the view (polling goes on)",
-            "refresh": "refresh now",
-            "next_theme": "next theme",
-            "help": "this help",
-            "quit": "quit (never touches the ramp)",
-            "quit_ctrl_c": "quit (never touches the ramp)",
-        }
-        listed: set[str] = set()
-        for binding in self._bindings_list():
-            if binding.id in listed:
-                continue  # P's two faces share one row
-            listed.add(binding.id or binding.key)
-            keys = keymap.get(binding.id or "", binding.key)
-            display = ", ".join(self.get_key_display(binding.with_key(k.strip())) for k in keys.split(","))
-            state = self.check_action(parse_action(binding.action)[1], ())
-            word = "hidden: read-only" if state is False else ("unavailable now" if state is None else "")
-            rows.append((display, descriptions.get(binding.id or "", binding.description), word))
-        palette_key = self.get_key_display(Binding(self.COMMAND_PALETTE_BINDING, "command_palette"))
-        rows.append((palette_key, "command palette: the same actions by name", ""))
-        notes = ["Capital letters act on the deployment; lower-case keys act on the view."]
+        rows = help_rows(self.action_keys, self.key_display, lambda action: self.check_action(action, ()))
+        anywhere = ", ".join(self.key_display(key) for key in self.action_keys["rollback_anywhere"])
+        notes = [f"{anywhere} rolls back from anywhere, text fields and the command palette included."]
         if self.read_only:
             notes.append("Read-only: no key changes the deployment.")
         self.push_screen(HelpScreen(rows, notes))
@@ -630,25 +594,10 @@ class CanaryApp(App[None]):
 
     # ---- crash handling -----------------------------------------------------------------
 
-    def _print_error_renderables(self) -> None:
-        """An unexpected crash: the traceback goes to a log file, the operator gets one line."""
-        if not self._exit_renderables:
-            return
-        where = "the log directory"
-        try:
-            from rich.console import Console
-
-            from canary_tui import paths
-
-            log_path = paths.log_dir() / "dashboard-crash.log"
-            log_path.parent.mkdir(parents=True, exist_ok=True)
-            with log_path.open("a", encoding="utf-8") as handle:
-                console = Console(file=handle, width=120, no_color=True)
-                for renderable in self._exit_renderables:
-                    console.print(renderable)
-            where = str(log_path)
-        except Exception:  # noqa: BLE001 - reporting the crash must not crash
-            pass
+    def _crashed(self) -> None:
+        """Textual reported an unhandled error (crash.py wrote it to the log and told the operator): the run failed."""
         self.crashed = True
-        self._exit_renderables.clear()
-        self.error_console.print(f"canary-tui: the dashboard stopped on an internal error (details in {where}); the ramp was not touched.", markup=False, highlight=False)
+
+    def key_display(self, key: str) -> str:
+        """How the footer shows a key ('^r' for ctrl+r), for the help screen and the palette."""
+        return self.get_key_display(Binding(key, ""))

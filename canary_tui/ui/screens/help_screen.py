@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.markup import escape
 from textual.screen import ModalScreen
 from textual.widgets import Static
@@ -21,7 +21,11 @@ class HelpScreen(ModalScreen[None]):
 
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
-    HelpScreen > #help { width: 76; max-width: 95%; height: auto; max-height: 90%; border: thick $primary; background: $surface; padding: 0 1; }
+    HelpScreen > #help { width: 80; max-width: 95%; height: auto; max-height: 90%; border: thick $primary; background: $surface; padding: 0 1; }
+    HelpScreen .row { height: auto; }
+    HelpScreen .key { width: auto; min-width: 9; padding-right: 1; color: $accent; text-style: bold; }
+    HelpScreen .what { width: 1fr; }
+    HelpScreen .notes { margin-top: 1; }
     """
 
     def __init__(self, rows: list[tuple[str, str, str]], notes: list[str]) -> None:
@@ -30,19 +34,17 @@ class HelpScreen(ModalScreen[None]):
         self.notes = notes
 
     def compose(self) -> ComposeResult:
-        """Key, description, availability; then notes."""
-        width = max((len(key) for key, _, _ in self.rows), default=4) + 2
-        lines = ["[b]Keys[/b]  (capitals act on the deployment, lower-case on the view)", ""]
-        for key, description, state in self.rows:
-            suffix = "" if not state else f"  [dim]({escape(state)})[/]"
-            lines.append(f"[b $accent]{escape(key).ljust(width)}[/]{escape(description)}{suffix}")
-        if self.notes:
-            lines.append("")
-            lines.extend(escape(note) for note in self.notes)
-        lines.append("")
-        lines.append("[dim]Escape or ? closes this help.[/]")
+        """Title, then per row its keys beside a description that wraps under itself; then notes."""
         with VerticalScroll(id="help"):
-            yield Static("\n".join(lines))
+            yield Static("[b]Keys[/b]  (capitals act on the deployment, lower-case on the view)")
+            for key, description, state in self.rows:
+                suffix = "" if not state else f"  [dim]({escape(state)})[/]"
+                with Horizontal(classes="row"):
+                    yield Static(escape(key), classes="key", markup=True)
+                    yield Static(f"{escape(description)}{suffix}", classes="what")
+            lines = [escape(note) for note in self.notes]
+            lines.append("[dim]Escape or ? closes this help.[/]")
+            yield Static("\n".join(lines), classes="notes")
 
     def action_close(self) -> None:
         """Back to the dashboard."""

@@ -619,7 +619,7 @@ class CanaryApp(App[None]):
         notes = ["Capital letters act on the deployment; lower-case keys act on the view."]
         if self.read_only:
             notes.append("Read-only: no key changes the deployment.")
-        self.push_screen(HelpScreen(rows, notes))
+        self.push_screen(HelpScreen(rows, notes, presenter.threshold_rows(self.snapshot.thresholds) if self.snapshot else None))
 
     async def action_quit(self) -> None:
         """Leave; the ramp stays exactly as it is."""

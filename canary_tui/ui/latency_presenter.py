@@ -121,11 +121,12 @@ VARIANT_SERIES = ("canary_p50_ms", "canary_p95_ms", "canary_p99_ms", "stable_p50
 SERVICE_SERIES = ("p50_ms", "p95_ms", "p99_ms")
 
 
-def reference_lines(table: ThresholdTable | None = None) -> tuple[ReferenceLine, ...]:
-    """The chart's horizontal lines: P95's warning line from the table in force, and the seed's rollback trigger."""
-    table = table if table is not None else ThresholdTable.seed()
-    warn_ms = table.threshold(Metric.P95_MS).warning_from
-    lines = [ReferenceLine(warn_ms, "chart-line-warn", "P95 warning")]
+def reference_lines(table: ThresholdTable | None) -> tuple[ReferenceLine, ...]:
+    """The chart's horizontal lines: P95's warning line from the table in force (none known: none drawn), and the seed's rollback trigger."""
+    lines = []
+    warn_ms = table.threshold(Metric.P95_MS).warning_from if table is not None else None
+    if warn_ms is not None:
+        lines.append(ReferenceLine(warn_ms, "chart-line-warn", "P95 warning"))
     if SEED_TRIP_P95_MS != warn_ms:
         lines.append(ReferenceLine(SEED_TRIP_P95_MS, "chart-line-critical", "P95 rollback"))
     return tuple(lines)

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime, timezone
 from canary_tui.controller.model import Event, RampState, Snapshot
+from canary_tui.core.judgment import SEED_TRIP_ERROR_RATE, SEED_TRIP_P95_MS
 from canary_tui.core.levels import rate_level
 from canary_tui.core.thresholds import Action, Level, Metric, ThresholdTable
 from canary_tui.core.verdicts import DecisionKind, GateResult, GateStatus
@@ -302,6 +303,32 @@ def gates_view(snapshot: Snapshot) -> GatesView:
         decision_level=_DECISION_LEVEL.get(decision.kind, "unknown") if decision else "unknown",
         held_reason=held,
     )
+
+
+_METRIC_WORDS = {Metric.P50_MS: "P50", Metric.P95_MS: "P95", Metric.P99_MS: "P99", Metric.ERROR_RATE: "error rate", Metric.SUCCESS_RATE: "success rate"}
+
+
+def _bound_text(metric: Metric, value: float) -> str:
+    """A threshold without its unit: '500', '0.1' (percent)."""
+    if metric.value.endswith("_ms"):
+        return f"{value:g}"
+    return f"{value * 100:.3f}".rstrip("0").rstrip(".")
+
+
+def threshold_rows(table: ThresholdTable) -> list[tuple[str, str]]:
+    """(metric, bands) for the help screen, from the table in force: '✔ < 500 · ⚠ 500–750 · ✖ > 750 ms'."""
+    rows = []
+    for threshold in table.thresholds:
+        metric = threshold.metric
+        warn, crit = _bound_text(metric, threshold.warning_from), _bound_text(metric, threshold.critical_beyond)
+        better, worse = (">", "<") if threshold.higher_is_better else ("<", ">")
+        unit = " ms" if metric.value.endswith("_ms") else "%"
+        bands = (
+            f"{Level.HEALTHY.glyph} {better} {warn} · {Level.WARNING.glyph} {warn}–{crit} · {Level.CRITICAL.glyph} {worse} {crit}{unit}"
+        )
+        rows.append((_METRIC_WORDS.get(metric, metric.value), bands))
+    rows.append(("auto-rollback", f"canary errors > {SEED_TRIP_ERROR_RATE:.0%} or P95 > {SEED_TRIP_P95_MS:g} ms, on evidence"))
+    return rows
 
 
 def event_line(event: Event) -> EventLine:

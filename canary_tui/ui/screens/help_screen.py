@@ -24,10 +24,11 @@ class HelpScreen(ModalScreen[None]):
     HelpScreen > #help { width: 76; max-width: 95%; height: auto; max-height: 90%; border: thick $primary; background: $surface; padding: 0 1; }
     """
 
-    def __init__(self, rows: list[tuple[str, str, str]], notes: list[str]) -> None:
+    def __init__(self, rows: list[tuple[str, str, str]], notes: list[str], thresholds: list[tuple[str, str]] | None = None) -> None:
         super().__init__()
         self.rows = rows
         self.notes = notes
+        self.thresholds = thresholds or []  # (metric, bands) of the table in force (config overrides applied)
 
     def compose(self) -> ComposeResult:
         """Key, description, availability; then notes."""
@@ -39,6 +40,10 @@ class HelpScreen(ModalScreen[None]):
         if self.notes:
             lines.append("")
             lines.extend(escape(note) for note in self.notes)
+        if self.thresholds:
+            lines += ["", "[b]Thresholds in force[/b]  (levels judged on intervals)"]
+            label_width = max(len(metric) for metric, _ in self.thresholds) + 2
+            lines.extend(f"{escape(metric).ljust(label_width)}{escape(bands)}" for metric, bands in self.thresholds)
         lines.append("")
         lines.append("[dim]Escape or ? closes this help.[/]")
         with VerticalScroll(id="help"):

@@ -121,6 +121,18 @@ def compact_gate_markup(gate: GateLine, width: int) -> str:
     return line
 
 
+def held_markup(reason: str | None, width: int) -> list[str]:
+    """'◌ HOLD data stale: gates hold' as its badge and the reason, wrapped (never cut)."""
+    if not reason:
+        return []
+    badge = " ◌ HOLD "
+    pieces = split_detail(f"{badge} {reason}", width, 99)
+    first = pieces[0][len(badge) + 1 :]
+    lines = [f"[reverse $status-warning]{badge}[/] [$status-warning]{escape(first)}[/]"]
+    lines.extend(f"{_INDENT}[$status-warning]{escape(piece)}[/]" for piece in pieces[1:])
+    return lines
+
+
 def _severity(gate: GateLine) -> int:
     """Which reasons get the spare rows first: failing gates, then holding ones."""
     return {"fail": 0, "hold": 1}.get(gate.status, 2)
@@ -131,9 +143,7 @@ def compact_markup(view: GatesView, width: int, height: int | None) -> str:
 
     When even that does not fit, the counts line says how many lines are below (the pane scrolls).
     """
-    lines: list[str] = []
-    if view.held_reason:
-        lines.append(f"[reverse $status-warning] ◌ HOLD [/] [$status-warning]{escape(view.held_reason)}[/]")
+    lines: list[str] = held_markup(view.held_reason, width)
     lines.append(f"auto-rollback [$status-{view.auto_rollback_level}]{escape(view.auto_rollback)}[/]")
     if view.decision:
         pieces = split_detail(f"decision {view.decision}", width - len(_INDENT), 99)
@@ -216,9 +226,7 @@ class GatesPane(Static):
             pieces[0] = pieces[0][len("decision ") :]
             summary.append(f"decision [$status-{view.decision_level}]{escape(pieces[0])}[/]")
             summary.extend(f"{_INDENT}[$status-{view.decision_level}]{escape(piece)}[/]" for piece in pieces[1:])
-        lines: list[str] = []
-        if view.held_reason:
-            lines.append(f"[reverse $status-warning] ◌ HOLD [/] [$status-warning]{escape(view.held_reason)}[/]")
+        lines: list[str] = held_markup(view.held_reason, width)
         if compact:
             lines.extend(summary)
         if not view.gates:

@@ -17,7 +17,7 @@ class LatencyPane(Vertical):
     """Readout docked beside the chart (above it on small terminals: see app.tcss), legend under the chart."""
 
     DEFAULT_CSS = """
-    LatencyPane > #readout { dock: right; width: 30; height: 1fr; }
+    LatencyPane > #readout { dock: right; width: 33; height: 1fr; }
     LatencyPane > #legend { dock: bottom; }
     """
 

@@ -91,6 +91,12 @@ def latency_row(variant: str, metrics: Any, requests: int | None, buckets: Laten
     return LatencyRow(variant, tuple(figures_list), worst_badge(badges))
 
 
+def canary_idle(snapshot: Snapshot) -> bool:
+    """The canary serves no traffic now (0%): its figures are left over from before, not shown as current."""
+    deployment = snapshot.deployment or (snapshot.heartbeat.deployment if snapshot.heartbeat is not None else None)
+    return deployment is not None and deployment.canary_percent == 0
+
+
 def latency_view(snapshot: Snapshot) -> LatencyView:
     """The readout: canary and stable (or the whole service without a split), current percentiles and levels."""
     hb = snapshot.heartbeat
@@ -107,7 +113,7 @@ def latency_view(snapshot: Snapshot) -> LatencyView:
     if split:
         for variant in ("canary", "stable"):
             vm: VariantMetrics | None = getattr(metrics, variant)
-            requests = _variant_counts(window, variant)
+            requests = 0 if variant == "canary" and canary_idle(snapshot) else _variant_counts(window, variant)
             rows.append(latency_row(variant, vm, requests, getattr(buckets, variant, None) if buckets else None, table))
     else:
         rows.append(latency_row("all", metrics, _variant_counts(window, "all"), buckets.service if buckets else None, table))

@@ -10,7 +10,7 @@ from canary_tui.core.judgment import SEED_TRIP_ERROR_RATE, SEED_TRIP_P95_MS
 from canary_tui.core.levels import rate_level
 from canary_tui.core.thresholds import Action, Level, Metric, ThresholdTable
 from canary_tui.core.verdicts import DecisionKind, GateResult, GateStatus
-from canary_tui.ui.latency_presenter import chart_view, latency_view, level_badge  # noqa: F401 - the app reads the latency pane's views here too
+from canary_tui.ui.latency_presenter import canary_idle, chart_view, latency_view, level_badge  # noqa: F401 - the app reads the latency pane's views here too
 from canary_tui.ui.widgets.fmt import duration_text, ms_text
 from canary_tui.ui.widgets.view_models import (
     Badge,
@@ -139,8 +139,8 @@ def error_rate_view(snapshot: Snapshot, history: Iterable[float] = ()) -> ErrorR
     window = snapshot.window
     if window is None:
         return ErrorRateView(None, None, None, _UNKNOWN, "", tuple(history), snapshot.connection.degraded, snapshot.data_age_s)
-    canary_idle = window.canary_requests == 0 and window.stable_requests is not None
-    judge_canary = bool(window.canary_requests) and window.canary_errors is not None
+    idle = canary_idle(snapshot) or (window.canary_requests == 0 and window.stable_requests is not None)
+    judge_canary = not idle and bool(window.canary_requests) and window.canary_errors is not None
     if judge_canary:
         badge, action, interval = _error_level(snapshot.thresholds, int(window.canary_errors or 0), int(window.canary_requests or 0))
     else:
@@ -157,7 +157,7 @@ def error_rate_view(snapshot: Snapshot, history: Iterable[float] = ()) -> ErrorR
         window_s=window.interval_s,
         judged="canary" if judge_canary else "all",
         interval_text=interval,
-        canary_idle=canary_idle,
+        canary_idle=idle,
     )
 
 

@@ -111,3 +111,12 @@ def test_series_from_the_controller_keep_their_spikes() -> None:
     series = DataSeries("canary_p95_ms", (1.0, 2.0), (100.0, 120.0), (900.0, 130.0), (110.0, 125.0))
     view = presenter.chart_view(ChartData(2, 1.0, 2.0, (series,), ()), 3, thresholds=ThresholdTable.seed())
     assert view.series[0].values_ms == (900.0, 130.0)
+
+
+def test_at_zero_percent_the_canary_has_no_current_figures_even_while_the_window_remembers_some() -> None:
+    healthy = snapshot("healthy")
+    at_zero = replace(healthy, heartbeat=replace(healthy.heartbeat, deployment=replace(healthy.heartbeat.deployment, canary_percent=0)))
+    assert at_zero.window is not None and at_zero.window.canary_requests  # requests from before the rollback
+    assert presenter.latency_view(at_zero).rows[0].note == "no traffic"
+    errors = presenter.error_rate_view(at_zero)
+    assert errors.judged == "all" and errors.canary_idle

@@ -123,7 +123,7 @@ def bucket_increase(first: LatencyBuckets | None, last: LatencyBuckets | None) -
     """Requests per bucket between two polls of cumulative histograms; None when unknown or a counter went down."""
     if first is None or last is None or first.le_ms != last.le_ms:
         return None
-    counts = tuple(b - a for a, b in zip(first.counts, last.counts))
+    counts = tuple(b - a for a, b in zip(first.counts, last.counts, strict=True))
     return None if any(c < 0 for c in counts) else LatencyBuckets(last.le_ms, counts)
 
 

@@ -241,7 +241,7 @@ def chart_view(data: Any, version: int, *, thresholds: ThresholdTable | None = N
         )
         for name in names
     )
-    filled = [t for s in series for t, v in zip(s.times_s, s.values_ms) if v is not None]
+    filled = [t for s in series for t, v in zip(s.times_s, s.values_ms, strict=True) if v is not None]
     end_s = data.end_s
     if filled and end_s is not None:
         end_s = min(end_s, max(filled) + 1.0)  # young history: no empty right half

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+
 from canary_tui.controller.model import Event, RampState, Snapshot
 from canary_tui.core.judgment import SEED_TRIP_ERROR_RATE, SEED_TRIP_P95_MS
 from canary_tui.core.levels import rate_level
@@ -14,8 +15,6 @@ from canary_tui.ui.latency_presenter import canary_idle, chart_view, latency_vie
 from canary_tui.ui.widgets.fmt import duration_text, ms_text
 from canary_tui.ui.widgets.view_models import (
     Badge,
-    ChartSeries,
-    ChartView,
     ErrorRateView,
     EventLine,
     GateLine,
@@ -50,7 +49,7 @@ def clock_text(moment: datetime | None) -> str:
     """HH:MM:SS in UTC (the dashboard shows UTC everywhere, marked with Z)."""
     if moment is None:
         return "—"
-    return moment.astimezone(timezone.utc).strftime("%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%H:%M:%SZ")
 
 
 def header_view(snapshot: Snapshot, *, frozen: bool = False) -> HeaderView:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+
+from controller_harness import make_client, make_controller, poll
 
 from canary_tui.controller import derive
 from canary_tui.controller.model import Trigger
 from canary_tui.core.clock import ManualClock
 from canary_tui.core.samples import Deployment, Heartbeat, HeartbeatStatus, LatencyBuckets, Metrics, VariantMetrics
-
-from controller_harness import make_client, make_controller, poll
 
 
 async def test_the_window_latency_counts_the_same_requests_as_the_window(simulator_factory, tmp_path):
@@ -37,7 +37,7 @@ def _hb(requests: int, counts: tuple[int, ...]) -> Heartbeat:
     canary = VariantMetrics(requests=requests, errors=0, latency_buckets=LatencyBuckets((100.0, 500.0), counts))
     deployment = Deployment("dep", "staging", "v1", "v2", 10)
     metrics = Metrics(requests=requests * 10, errors=0, window_s=60.0, canary=canary)
-    return Heartbeat(datetime(2026, 1, 1, tzinfo=timezone.utc), HeartbeatStatus.OK, deployment, metrics, verified=True)
+    return Heartbeat(datetime(2026, 1, 1, tzinfo=UTC), HeartbeatStatus.OK, deployment, metrics, verified=True)
 
 
 def test_window_latency_is_the_increase_and_unknown_across_a_restart() -> None:

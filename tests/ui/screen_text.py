@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ui_builders import FakeController
+
 from canary_tui.ui.app import CanaryApp
 from canary_tui.ui.widgets.latency_chart import LatencyChart
-from ui_builders import FakeController
 
 BUNDLED = Path(__file__).resolve().parents[2] / "themes"
 

@@ -6,11 +6,11 @@ import re
 from datetime import timedelta
 
 import pytest
+from screen_text import app_on, screen_lines, settled
+from ui_builders import NOW, FakeController, snapshot
 
 from canary_tui.controller.model import Event
 from canary_tui.ui import presenter
-from screen_text import app_on, screen_lines, settled
-from ui_builders import NOW, FakeController, snapshot
 
 STATES = ["healthy", "warning", "critical", "stale", "unreachable", "paused", "rolled-back", "low-data", "eligible"]
 LATEST = Event(NOW + timedelta(seconds=1), "bob@laptop", "advance", "advanced 10% → 50% (override: gates on hold)")

@@ -6,15 +6,16 @@ from dataclasses import replace
 
 import pytest
 from textual.content import Content
+from ui_builders import NOW_S, chart_data, snapshot
 
-from canary_tui.controller.chart import ChartData, ChartSeries as DataSeries
+from canary_tui.controller.chart import ChartData
+from canary_tui.controller.chart import ChartSeries as DataSeries
 from canary_tui.core.thresholds import ThresholdTable
 from canary_tui.core.verdicts import GateResult, GateStatus
 from canary_tui.ui import presenter
 from canary_tui.ui.latency_presenter import stage_marks
 from canary_tui.ui.widgets.chart_legend import legend_markup
 from canary_tui.ui.widgets.latency_readout import lines_markup, row_markup, table_markup
-from ui_builders import NOW_S, chart_data, snapshot
 
 KINDS = ["healthy", "warning", "critical", "stale", "paused", "rolled-back", "low-data", "eligible"]
 
@@ -71,7 +72,7 @@ def test_close_stage_changes_merge_and_labels_never_overlap() -> None:
         col = (t - start) / (end - start) * 59
         spans.append((col + 1, col + 1 + len(label)) if align == "left" else (col - len(label), col))
     spans.sort()
-    assert all(a[1] < b[0] for a, b in zip(spans, spans[1:])), spans
+    assert all(a[1] < b[0] for a, b in zip(spans, spans[1:], strict=False)), spans
 
 
 def test_a_label_at_the_right_edge_turns_left_and_far_apart_ones_stay_whole() -> None:

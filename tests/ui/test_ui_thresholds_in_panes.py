@@ -6,14 +6,15 @@ import re
 import tomllib
 from dataclasses import replace
 
+from screen_text import app_on, screen_lines, settled
+from ui_builders import LATENCY_LE_MS, FakeController, snapshot
+
 from canary_tui.config import config_from_dict
 from canary_tui.controller.model import Snapshot, WindowLatency
 from canary_tui.core.rates import Rates
 from canary_tui.core.samples import LatencyBuckets
 from canary_tui.core.thresholds import ThresholdTable
 from canary_tui.ui import presenter
-from screen_text import app_on, screen_lines, settled
-from ui_builders import LATENCY_LE_MS, FakeController, snapshot
 
 CONFIG = """
 [thresholds]

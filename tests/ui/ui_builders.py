@@ -136,7 +136,7 @@ def window(kind: str = "healthy", window_s: float = 60.0) -> tuple[Rates, Window
         return LatencyBuckets(LATENCY_LE_MS, tuple(round(requests * share) for share in shares))
 
     latency = WindowLatency(
-        service=buckets(c_req + s_req, tuple((c_req * a + s_req * b) / max(c_req + s_req, 1) for a, b in zip(c_share, s_share))),
+        service=buckets(c_req + s_req, tuple((c_req * a + s_req * b) / max(c_req + s_req, 1) for a, b in zip(c_share, s_share, strict=True))),
         canary=buckets(c_req, c_share),
         stable=buckets(s_req, s_share),
     )

@@ -6,7 +6,7 @@ start-up, benchmarks/startup.py); until then the pane says it is waiting.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from rich.text import Text
@@ -30,7 +30,7 @@ def time_ticks(start_s: float, end_s: float, count: int) -> tuple[list[float], l
     count = max(2, min(count, int(span_s) + 1))  # never two ticks in the same second
     fmt = "%H:%M:%S" if span_s < 600 else ("%H:%M" if span_s < 2 * 86400 else "%d %H:%M")
     positions = [start_s + span_s * i / (count - 1) for i in range(count)]
-    labels = [datetime.fromtimestamp(position, tz=timezone.utc).strftime(fmt) for position in positions]
+    labels = [datetime.fromtimestamp(position, tz=UTC).strftime(fmt) for position in positions]
     return positions, labels
 
 
@@ -143,7 +143,7 @@ class LatencyChart(Widget):
         start_s, end_s = view.start_s, max(view.end_s, view.start_s + 1.0)
         top_ms = min((line.ms for line in view.lines), default=500.0) * LINE_HEADROOM
         for series in view.series:
-            points = [(t, v) for t, v in zip(series.times_s, series.values_ms) if v is not None]
+            points = [(t, v) for t, v in zip(series.times_s, series.values_ms, strict=True) if v is not None]
             if not points:
                 continue
             top_ms = max(top_ms, max(v for _, v in points) * 1.15)

@@ -84,3 +84,17 @@ async def test_a_long_line_in_the_log_wraps_without_losing_a_character() -> None
         lines = screen_lines(app)
         assert not any("switched" in line and "again" in line for line in lines)  # it did wrap
         assert message in log_text(lines)
+
+
+def test_gates_that_do_not_fit_say_how_many_lines_are_below() -> None:
+    from textual.content import Content
+
+    from canary_tui.ui.widgets.gates_pane import GatesPane
+
+    view = presenter.gates_view(snapshot("critical"))
+    fitting = Content.from_markup(GatesPane.markup_for(view, compact=True, width=33, height=40)).plain.split("\n")
+    short = Content.from_markup(GatesPane.markup_for(view, compact=True, width=33, height=6)).plain.split("\n")
+    assert not any("more" in line for line in fitting)
+    counts = next(line for line in short if line.startswith("✖"))
+    assert counts.endswith(f"↓ {len(short) - 6} more") and len(short) > 6
+    assert all(len(line) <= 33 for line in short if "more" not in line)

@@ -595,6 +595,7 @@ class RampController:
             blocked_reason=self.blocked_reason,
             window=view.window.rates(),
             stale_after_s=view.stale_after_s,
+            window_latency=derive.window_latency(view.window_start(), view.rate_base),
         )
 
     def publish(self) -> Snapshot:

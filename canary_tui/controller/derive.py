@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from canary_tui.controller.model import ConnectionState, RampState, StageView
+from canary_tui.controller.model import ConnectionState, RampState, StageView, WindowLatency
 from canary_tui.core.clock import to_datetime
 from canary_tui.core.plans import RampPlan
 from canary_tui.core.rules import RuleVerdict
-from canary_tui.core.samples import Deployment
+from canary_tui.core.samples import Deployment, Heartbeat, LatencyBuckets
 from canary_tui.core.stage_clock import bake_status
 from canary_tui.core.verdicts import Decision, DecisionKind, GateResult, GateStatus, TriggerState
 
@@ -117,3 +117,25 @@ def decision(
     if ramp is RampState.ELIGIBLE:
         return Decision(DecisionKind.PROMOTE_ELIGIBLE, "bake time met and gates green", fallback=True)
     return Decision(DecisionKind.INCONCLUSIVE, "paused" if ramp is RampState.PAUSED else "gathering data", fallback=True)
+
+
+def bucket_increase(first: LatencyBuckets | None, last: LatencyBuckets | None) -> LatencyBuckets | None:
+    """Requests per bucket between two polls of cumulative histograms; None when unknown or a counter went down."""
+    if first is None or last is None or first.le_ms != last.le_ms:
+        return None
+    counts = tuple(b - a for a, b in zip(first.counts, last.counts, strict=True))
+    return None if any(c < 0 for c in counts) else LatencyBuckets(last.le_ms, counts)
+
+
+def window_latency(first: Heartbeat | None, last: Heartbeat | None) -> WindowLatency | None:
+    """Latency histograms over the window from `first` (where it starts) to `last` (the newest judged poll)."""
+    if first is None or last is None or first is last:
+        return None
+    start, end = first.metrics, last.metrics
+    if end.requests < start.requests:
+        return None  # a restart inside the window: the increases are unknown
+    return WindowLatency(
+        service=bucket_increase(start.latency_buckets, end.latency_buckets),
+        canary=bucket_increase(getattr(start.canary, "latency_buckets", None), getattr(end.canary, "latency_buckets", None)),
+        stable=bucket_increase(getattr(start.stable, "latency_buckets", None), getattr(end.stable, "latency_buckets", None)),
+    )

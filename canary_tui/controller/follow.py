@@ -6,6 +6,7 @@ only records what was observed; the controller decides what it means.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -56,6 +57,7 @@ class ServerView:
         self.seen: Deployment | None = None  # last deployment seen in any parsed heartbeat, trusted or not
         self.rates: Rates | None = None
         self.window = RateWindow()  # the gates judge a window of polls, not one poll
+        self._window_starts: deque[tuple[float, Heartbeat]] = deque()  # (end, start heartbeat) of each interval in `window`
         self.rate_base: Heartbeat | None = None  # the last heartbeat rates were judged from
         self.error: MissionError | None = None
         self.consecutive_errors = 0
@@ -83,6 +85,7 @@ class ServerView:
         if dep.canary_percent != old.canary_percent:
             self.entered_at_s = now_s if ours else entered_at(dep.updated_at, now_s, skew_s)
             self.window.clear()
+            self._window_starts.clear()
             self.came_down_to_zero = dep.canary_percent == 0
         return DeploymentChange(old, dep, ours)
 
@@ -100,6 +103,9 @@ class ServerView:
                 self.rates = compute_rates(base, heartbeat)
                 self.window.window_s = heartbeat.metrics.window_s
                 self.window.add(self.rates, heartbeat.fetched_at_s)
+                self._window_starts.append((heartbeat.fetched_at_s, base))
+                while self._window_starts and self._window_starts[0][0] <= heartbeat.fetched_at_s - self.window.window_s:
+                    self._window_starts.popleft()  # as the window drops its intervals
             self.rate_base = heartbeat
         return judged, base
 
@@ -123,6 +129,10 @@ class ServerView:
     def data_age_s(self) -> float | None:
         """Seconds since the last trusted heartbeat arrived, on the injected clock."""
         return None if self.last is None else max(0.0, self.clock.now() - self.last.fetched_at_s)
+
+    def window_start(self) -> Heartbeat | None:
+        """The heartbeat the rate window starts from (its histograms are the baseline of the window's latency)."""
+        return self._window_starts[0][1] if self._window_starts else None
 
     def is_stale(self) -> bool:
         """No data, a failing fetch, or data older than stale_after_s (however long a request hangs)."""

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from canary_tui.core.plans import RampPlan
 from canary_tui.core.rates import Rates
-from canary_tui.core.samples import Deployment, Heartbeat
+from canary_tui.core.samples import Deployment, Heartbeat, LatencyBuckets
 from canary_tui.core.thresholds import ThresholdTable
 from canary_tui.core.verdicts import Decision, GateResult, TriggerState
 
@@ -98,6 +98,19 @@ class StageView:
 
 
 @dataclass(frozen=True, slots=True)
+class WindowLatency:
+    """Latency histograms over the same polls as `Snapshot.window` (increases, not totals); None where unknown.
+
+    With the window's request counts they give how many requests were slower than a
+    threshold, which is what latency levels are judged on (core/levels.quantile_level).
+    """
+
+    service: LatencyBuckets | None = None
+    canary: LatencyBuckets | None = None
+    stable: LatencyBuckets | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     """Everything the screen shows at one instant. Immutable; a new one per observation."""
 
@@ -122,3 +135,4 @@ class Snapshot:
     blocked_reason: str | None = None  # why this dashboard cannot change the deployment (read-only, no token)
     window: Rates | None = None  # counts over the recent window of polls (what levels and gates judge)
     stale_after_s: float = 5.0  # data older than this is STALE
+    window_latency: WindowLatency | None = None  # latency histograms over the same polls as `window`

@@ -21,7 +21,6 @@ from textual.widgets import Footer
 
 from canary_tui.controller.model import ActionResult, ConnectionState, Event, RampState, Snapshot, Trigger
 from canary_tui.core.actions import BY_ID, MUTATING_ACTIONS, resolve_keys
-from canary_tui.core.rates import Rates
 from canary_tui.core.verdicts import DecisionKind, GateStatus
 from canary_tui.ui import presenter
 from canary_tui.ui.actions import app_bindings, check_keymap, help_rows, source_text
@@ -33,7 +32,8 @@ from canary_tui.ui.widgets.events_log import EventsLog
 from canary_tui.ui.widgets.gates_pane import GatesPane
 from canary_tui.ui.widgets.header_bar import HeaderBar
 from canary_tui.ui.widgets.heartbeat_pane import HeartbeatPane
-from canary_tui.ui.widgets.latency_chart import LEGEND_MARKUP, LatencyChart
+from canary_tui.ui.widgets.latency_chart import LatencyChart
+from canary_tui.ui.widgets.latency_pane import LatencyPane
 
 if TYPE_CHECKING:
     from canary_tui.ui.screens.confirm_advance import AdvanceRequest
@@ -148,7 +148,6 @@ class CanaryApp(App[None]):
         self.renders = 0
         self._refresh_now = asyncio.Event()
         self._error_history: deque[float] = deque(maxlen=600)
-        self._rates_window: deque[Rates] = deque(maxlen=600)
         self._last_rates: object = None
         self._chart_version = 0
         self._chart_key: tuple[object, ...] | None = None
@@ -170,7 +169,7 @@ class CanaryApp(App[None]):
             with Vertical(id="left"):
                 yield HeartbeatPane(id="heartbeat")
                 yield ErrorRatePane(id="errors")
-                yield LatencyChart(id="chart")
+                yield LatencyPane(id="latency")
             yield GatesPane(id="gates")
         yield EventsLog(id="events")
         yield Footer()
@@ -183,9 +182,6 @@ class CanaryApp(App[None]):
             self._startup_notices.extend((f"{problem} (that key stays as it was)", "warning") for problem in checked.problems)
             self.action_keys = resolve_keys(checked.keymap)
             self.set_keymap(checked.keymap)
-        chart = self.query_one("#chart", LatencyChart)
-        chart.border_title = "Latency ms (canary vs stable)"
-        chart.border_subtitle = LEGEND_MARKUP
         self.query_one("#events", EventsLog).border_title = "Events"
         self.query_one("#gates", GatesPane).border_title = "Gates"
         self._layout_classes()
@@ -300,7 +296,6 @@ class CanaryApp(App[None]):
         self.snapshot = snapshot
         if snapshot.rates is not None and snapshot.rates is not self._last_rates:
             self._last_rates = snapshot.rates
-            self._rates_window.append(snapshot.rates)
             if snapshot.rates.error_rate is not None:
                 self._error_history.append(snapshot.rates.error_rate)
         if not self.frozen and self._panes_ready():
@@ -364,7 +359,8 @@ class CanaryApp(App[None]):
         self.renders += 1
         self._render_header(snapshot)
         self.query_one("#heartbeat", HeartbeatPane).show(presenter.heartbeat_view(snapshot))
-        self.query_one("#errors", ErrorRatePane).show(presenter.error_rate_view(snapshot, self._error_history, self._rates_window))
+        self.query_one("#errors", ErrorRatePane).show(presenter.error_rate_view(snapshot, self._error_history))
+        self.query_one("#latency", LatencyPane).show_readout(presenter.latency_view(snapshot))
         self.query_one("#gates", GatesPane).show(presenter.gates_view(snapshot))
         self._render_chart(snapshot)
 
@@ -408,7 +404,8 @@ class CanaryApp(App[None]):
             self.log.error(f"chart failed: {exc!r}")
             return
         self._chart_version += 1
-        chart.show(presenter.chart_view(data, self._chart_version))
+        thresholds = self.snapshot.thresholds if self.snapshot is not None else None
+        self.query_one("#latency", LatencyPane).show_chart(presenter.chart_view(data, self._chart_version, thresholds=thresholds))
 
     # ---- availability -------------------------------------------------------------------
 
@@ -586,7 +583,7 @@ class CanaryApp(App[None]):
         notes = [f"{anywhere} rolls back from anywhere, text fields and the command palette included."]
         if self.read_only:
             notes.append("Read-only: no key changes the deployment.")
-        self.push_screen(HelpScreen(rows, notes))
+        self.push_screen(HelpScreen(rows, notes, presenter.threshold_rows(self.snapshot.thresholds) if self.snapshot else None))
 
     async def action_quit(self) -> None:
         """Leave; the ramp stays exactly as it is."""

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import replace
-from datetime import datetime, timezone
-from typing import Any
+from datetime import UTC, datetime
 
-from canary_tui.controller.model import ConnectionState, Event, RampState, Snapshot
-from canary_tui.core.rates import Rates
+from canary_tui.controller.model import Event, RampState, Snapshot
+from canary_tui.core.judgment import SEED_TRIP_ERROR_RATE, SEED_TRIP_P95_MS
+from canary_tui.core.levels import rate_level
+from canary_tui.core.thresholds import Action, Level, Metric, ThresholdTable
 from canary_tui.core.verdicts import DecisionKind, GateResult, GateStatus
+from canary_tui.ui.latency_presenter import canary_idle, chart_view, latency_view, level_badge  # noqa: F401 - the app reads the latency pane's views here too
 from canary_tui.ui.widgets.fmt import duration_text, ms_text
 from canary_tui.ui.widgets.view_models import (
     Badge,
-    ChartSeries,
-    ChartView,
     ErrorRateView,
     EventLine,
     GateLine,
@@ -49,22 +49,7 @@ def clock_text(moment: datetime | None) -> str:
     """HH:MM:SS in UTC (the dashboard shows UTC everywhere, marked with Z)."""
     if moment is None:
         return "—"
-    return moment.astimezone(timezone.utc).strftime("%H:%M:%SZ")
-
-
-def classify_error_rate(error_rate: float | None) -> tuple[Badge, str]:
-    """The seed table's level for an error-rate fraction, with its advised action."""
-    if error_rate is None:
-        return _UNKNOWN, ""
-    try:
-        from canary_tui.core.thresholds import Metric, ThresholdTable
-    except ImportError:  # thresholds module not available: say so rather than guess
-        return Badge("unknown", "?", "unclassified"), ""
-    result = ThresholdTable.seed().classify(Metric.ERROR_RATE, error_rate)
-    level = getattr(result.level, "name", str(result.level)).lower()
-    if level not in ("healthy", "warning", "critical"):
-        level = "unknown"
-    return Badge(level, str(result.glyph), str(result.word)), str(getattr(result, "action", "") or "")
+    return moment.astimezone(UTC).strftime("%H:%M:%SZ")
 
 
 def header_view(snapshot: Snapshot, *, frozen: bool = False) -> HeaderView:
@@ -139,63 +124,39 @@ def heartbeat_view(snapshot: Snapshot) -> HeartbeatView:
     )
 
 
-def _variant_rate(errors: int | None, requests: int | None) -> float | None:
-    """errors / requests, or None without traffic."""
-    if errors is None or not requests:
-        return None
-    return errors / requests
+def _error_level(table: ThresholdTable, errors: int, requests: int) -> tuple[Badge, str, str]:
+    """(level badge, advised action, interval text) of an error count on its Wilson interval, against the table in force."""
+    threshold = table.threshold(Metric.ERROR_RATE)
+    call = rate_level(errors, requests, threshold)
+    badge = level_badge(call)
+    action = {Level.WARNING: Action.WATCH, Level.CRITICAL: threshold.action}.get(call.level, Action.WAIT if call.low_data else Action.NONE)
+    return badge, str(action) if call.level is not Level.HEALTHY else "", interval_text(call.interval, "fraction")
 
 
-def window_rates(window: Sequence[Rates], span_s: float) -> tuple[float | None, float | None, float | None, float]:
-    """(service, canary, stable) error fractions over the newest intervals covering `span_s`, and the span used."""
-    requests = errors = 0
-    canary = [0, 0]
-    stable = [0, 0]
-    used_s = 0.0
-    for rates in reversed(window):
-        if used_s >= span_s:
-            break
-        used_s += rates.interval_s
-        requests += rates.requests
-        errors += rates.errors
-        if rates.canary_requests is not None and rates.canary_errors is not None:
-            canary[0] += rates.canary_requests
-            canary[1] += rates.canary_errors
-        if rates.stable_requests is not None and rates.stable_errors is not None:
-            stable[0] += rates.stable_requests
-            stable[1] += rates.stable_errors
-    return (
-        errors / requests if requests else None,
-        canary[1] / canary[0] if canary[0] else None,
-        stable[1] / stable[0] if stable[0] else None,
-        used_s,
-    )
-
-
-def error_rate_view(snapshot: Snapshot, history: Iterable[float], window: Sequence[Rates] = (), span_s: float = 60.0) -> ErrorRateView:
-    """The error-rate pane: the level is judged over the last `span_s` (one poll interval is too noisy)."""
-    rates = snapshot.rates
-    if window:
-        error_rate, canary_rate, stable_rate, used_s = window_rates(window, span_s)
-    elif rates is not None:
-        error_rate = rates.error_rate
-        canary_rate = _variant_rate(rates.canary_errors, rates.canary_requests)
-        stable_rate = _variant_rate(rates.stable_errors, rates.stable_requests)
-        used_s = rates.interval_s
+def error_rate_view(snapshot: Snapshot, history: Iterable[float] = ()) -> ErrorRateView:
+    """The error-rate pane over the controller's window: the canary's level when the server splits traffic, else all traffic's."""
+    window = snapshot.window
+    if window is None:
+        return ErrorRateView(None, None, None, _UNKNOWN, "", tuple(history), snapshot.connection.degraded, snapshot.data_age_s)
+    idle = canary_idle(snapshot) or (window.canary_requests == 0 and window.stable_requests is not None)
+    judge_canary = not idle and bool(window.canary_requests) and window.canary_errors is not None
+    if judge_canary:
+        badge, action, interval = _error_level(snapshot.thresholds, int(window.canary_errors or 0), int(window.canary_requests or 0))
     else:
-        error_rate = canary_rate = stable_rate = None
-        used_s = 0.0
-    badge, action = classify_error_rate(error_rate)
+        badge, action, interval = _error_level(snapshot.thresholds, window.errors, window.requests)
     return ErrorRateView(
-        error_rate=error_rate,
-        canary_error_rate=canary_rate,
-        stable_error_rate=stable_rate,
+        error_rate=window.error_rate,
+        canary_error_rate=window.canary_error_rate,
+        stable_error_rate=window.stable_error_rate,
         level=badge,
         action=action,
         history=tuple(history),
         stale=snapshot.connection.degraded,
         data_age_s=snapshot.data_age_s,
-        window_s=used_s,
+        window_s=window.interval_s,
+        judged="canary" if judge_canary else "all",
+        interval_text=interval,
+        canary_idle=idle,
     )
 
 
@@ -270,9 +231,28 @@ def reason_adds(reason: str, *shown: str) -> bool:
     return bool(_tokens(reason) - seen - _FILLER)
 
 
+#: ratios outside this range say "far apart" more honestly as a bound than as a figure ("845.59×")
+RATIO_SHOWN = (0.1, 10.0)
+
+
+def ratio_text(gate: GateResult) -> str:
+    """A canary-vs-stable ratio a person can read: '—' on low data (few events), '>10×' for a huge one, '1.4×' else."""
+    value = gate.value
+    if value is None or gate.low_data:
+        return "—"
+    low, high = RATIO_SHOWN
+    if value == 0:
+        return "canary none"
+    if value < low:
+        return f"<{low:g}×"
+    if value > high:
+        return f">{high:g}×"
+    return f"{value:.1f}×"
+
+
 def gate_line(gate: GateResult) -> GateLine:
     """One gate as text: figures, interval, evidence position, and the reason only where it adds something."""
-    value = figure_text(gate.value, gate.unit)
+    value = ratio_text(gate) if gate.unit == "×" else figure_text(gate.value, gate.unit)
     threshold = "" if gate.threshold is None else figure_text(gate.threshold, gate.unit)
     figure = value
     if gate.unit in _DURATION_UNITS and threshold and threshold not in gate.name:
@@ -324,6 +304,32 @@ def gates_view(snapshot: Snapshot) -> GatesView:
     )
 
 
+_METRIC_WORDS = {Metric.P50_MS: "P50", Metric.P95_MS: "P95", Metric.P99_MS: "P99", Metric.ERROR_RATE: "error rate", Metric.SUCCESS_RATE: "success rate"}
+
+
+def _bound_text(metric: Metric, value: float) -> str:
+    """A threshold without its unit: '500', '0.1' (percent)."""
+    if metric.value.endswith("_ms"):
+        return f"{value:g}"
+    return f"{value * 100:.3f}".rstrip("0").rstrip(".")
+
+
+def threshold_rows(table: ThresholdTable) -> list[tuple[str, str]]:
+    """(metric, bands) for the help screen, from the table in force: '✔ < 500 · ⚠ 500–750 · ✖ > 750 ms'."""
+    rows = []
+    for threshold in table.thresholds:
+        metric = threshold.metric
+        warn, crit = _bound_text(metric, threshold.warning_from), _bound_text(metric, threshold.critical_beyond)
+        better, worse = (">", "<") if threshold.higher_is_better else ("<", ">")
+        unit = " ms" if metric.value.endswith("_ms") else "%"
+        bands = (
+            f"{Level.HEALTHY.glyph} {better} {warn} · {Level.WARNING.glyph} {warn}–{crit} · {Level.CRITICAL.glyph} {worse} {crit}{unit}"
+        )
+        rows.append((_METRIC_WORDS.get(metric, metric.value), bands))
+    rows.append(("auto-rollback", f"canary errors > {SEED_TRIP_ERROR_RATE:.0%} or P95 > {SEED_TRIP_P95_MS:g} ms, on evidence"))
+    return rows
+
+
 def event_line(event: Event) -> EventLine:
     """One event as a log row; a message that repeats the actor or the kind is not repeated."""
     message = event.message
@@ -334,50 +340,3 @@ def event_line(event: Event) -> EventLine:
         kind = ""
     return EventLine(time_text=clock_text(event.at), actor=event.actor, kind=kind, message=message, level=str(event.level))
 
-
-# ---- chart -----------------------------------------------------------------------------------
-
-#: latency series the chart prefers, split by variant; the whole-service ones are the fallback
-VARIANT_SERIES = ("canary_p50_ms", "canary_p95_ms", "canary_p99_ms", "stable_p50_ms", "stable_p95_ms", "stable_p99_ms")
-SERVICE_SERIES = ("p50_ms", "p95_ms", "p99_ms")
-
-
-def _series_label(name: str) -> str:
-    """'canary_p95_ms' → 'canary P95'."""
-    parts = [p for p in name.split("_") if p != "ms"]
-    return " ".join(p.upper() if p.startswith("p") and p[1:].isdigit() else p for p in parts)
-
-
-def _colour_for(name: str) -> str:
-    """Theme variable for a series: canary and stable told apart."""
-    if name.startswith("canary"):
-        return "chart-canary"
-    if name.startswith("stable"):
-        return "chart-stable"
-    return "chart-canary"
-
-
-def chart_view(data: Any, version: int) -> ChartView:
-    """Controller ChartData (already downsampled to the chart width) → ChartView.
-
-    Uses each column's maximum for latency so that short spikes survive downsampling.
-    """
-    if data is None or not getattr(data, "series", ()):
-        return ChartView(start_s=None, end_s=None, series=(), stage_marks=(), version=version)
-    by_name = {s.name: s for s in data.series if not s.empty}
-    names = [n for n in VARIANT_SERIES if n in by_name] or [n for n in SERVICE_SERIES if n in by_name]
-    series = tuple(
-        ChartSeries(
-            label=_series_label(name),
-            colour_variable=_colour_for(name),
-            times_s=tuple(by_name[name].t_s),
-            values_ms=tuple(by_name[name].high),
-        )
-        for name in names
-    )
-    marks = tuple((float(at_s), str(label).split(" ")[0][:9]) for at_s, label in (data.marks or ()))
-    filled = [t for s in series for t, v in zip(s.times_s, s.values_ms) if v is not None]
-    end_s = data.end_s
-    if filled and end_s is not None:
-        end_s = min(end_s, max(filled) + 1.0)  # young history: no empty right half
-    return ChartView(start_s=data.start_s, end_s=end_s, series=series, stage_marks=marks, version=version)

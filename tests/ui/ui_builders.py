@@ -17,11 +17,12 @@ from canary_tui.controller.model import (
     RampState,
     Snapshot,
     StageView,
+    WindowLatency,
 )
 from canary_tui.core.clock import ManualClock
 from canary_tui.core.plans import STANDARD, RampPlan, Stage
 from canary_tui.core.rates import Rates
-from canary_tui.core.samples import Deployment, Heartbeat, HeartbeatStatus, Metrics, VariantMetrics
+from canary_tui.core.samples import Deployment, Heartbeat, HeartbeatStatus, LatencyBuckets, Metrics, VariantMetrics
 from canary_tui.core.verdicts import Decision, DecisionKind, GateResult, GateStatus, TriggerState
 
 NOW = datetime(2026, 11, 18, 12, 0, 0, tzinfo=timezone.utc)
@@ -110,6 +111,38 @@ def rates(*, requests: int = 1000, errors: int = 5) -> Rates:
     )
 
 
+#: the contract's histogram edges (ms)
+LATENCY_LE_MS = (50.0, 100.0, 250.0, 500.0, 750.0, 1000.0, 1500.0, 2500.0, 5000.0)
+#: per state: (canary requests, canary errors, stable requests, stable errors) over the window, and each variant's
+#: share of requests within each edge of LATENCY_LE_MS (as the counts the levels are judged on)
+_WINDOWS: dict[str, tuple[tuple[int, int, int, int], tuple[float, ...], tuple[float, ...]]] = {
+    "healthy": ((9800, 2, 88200, 45), (0.76, 0.95, 0.97, 0.999, 1, 1, 1, 1, 1), (0.78, 0.96, 0.975, 0.9995, 1, 1, 1, 1, 1)),
+    "warning": ((9800, 30, 88200, 40), (0.76, 0.95, 0.97, 0.999, 1, 1, 1, 1, 1), (0.78, 0.96, 0.975, 0.9995, 1, 1, 1, 1, 1)),
+    "critical": ((1000, 40, 9000, 40), (0.6, 0.7, 0.75, 0.85, 0.9, 0.96, 0.995, 1, 1), (0.78, 0.96, 0.975, 0.9995, 1, 1, 1, 1, 1)),
+    "low-data": ((40, 0, 360, 2), (0.76, 0.95, 0.97, 0.999, 1, 1, 1, 1, 1), (0.78, 0.96, 0.975, 0.9995, 1, 1, 1, 1, 1)),
+    "rolled-back": ((0, 0, 98000, 45), (0, 0, 0, 0, 0, 0, 0, 0, 0), (0.78, 0.96, 0.975, 0.9995, 1, 1, 1, 1, 1)),
+}
+
+
+def window(kind: str = "healthy", window_s: float = 60.0) -> tuple[Rates, WindowLatency]:
+    """Counts and latency histograms over the controller's window for a named state (as Snapshot.window carries them)."""
+    (c_req, c_err, s_req, s_err), c_share, s_share = _WINDOWS.get(kind, _WINDOWS["healthy"])
+    rates_window = Rates.from_counts(
+        window_s, c_req + s_req, c_err + s_err,
+        canary_requests=c_req, canary_errors=c_err, stable_requests=s_req, stable_errors=s_err,
+    )
+
+    def buckets(requests: int, shares: tuple[float, ...]) -> LatencyBuckets:
+        return LatencyBuckets(LATENCY_LE_MS, tuple(round(requests * share) for share in shares))
+
+    latency = WindowLatency(
+        service=buckets(c_req + s_req, tuple((c_req * a + s_req * b) / max(c_req + s_req, 1) for a, b in zip(c_share, s_share, strict=True))),
+        canary=buckets(c_req, c_share),
+        stable=buckets(s_req, s_share),
+    )
+    return rates_window, latency
+
+
 def gates(*, p95_ms: float = 287.0, error_rate: float = 0.005, bake_done: bool = False, regression: bool = False, low_data: bool = False) -> tuple[GateResult, ...]:
     """A stage's gates as the controller sends them: the seed's three, then the evidence gates (intervals, SPRT bars)."""
     p95_status = GateStatus.PASS if p95_ms < 500 else GateStatus.FAIL
@@ -196,6 +229,7 @@ def snapshot(kind: str = "healthy") -> Snapshot:
     else:
         stage = StageView(index=None, count=len(plan.stages), percent=0, bake_s=None, bake_elapsed_s=None, bake_remaining_s=None, next_percent=10, next_eta=None)
         stage_gates = ()
+    rates_window, latency = window(kind)
     return Snapshot(
         environment="staging",
         plan=plan,
@@ -211,6 +245,8 @@ def snapshot(kind: str = "healthy") -> Snapshot:
         decision=decision,
         action_in_flight=None,
         now=NOW,
+        window=rates_window,
+        window_latency=latency,
     )
 
 

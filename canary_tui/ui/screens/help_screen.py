@@ -28,13 +28,14 @@ class HelpScreen(ModalScreen[None]):
     HelpScreen .notes { margin-top: 1; }
     """
 
-    def __init__(self, rows: list[tuple[str, str, str]], notes: list[str]) -> None:
+    def __init__(self, rows: list[tuple[str, str, str]], notes: list[str], thresholds: list[tuple[str, str]] | None = None) -> None:
         super().__init__()
         self.rows = rows
         self.notes = notes
+        self.thresholds = thresholds or []  # (metric, bands) of the table in force (config overrides applied)
 
     def compose(self) -> ComposeResult:
-        """Title, then per row its keys beside a description that wraps under itself; then notes."""
+        """Title, then per row its keys beside a description that wraps under itself; notes; thresholds in force."""
         with VerticalScroll(id="help"):
             yield Static("[b]Keys[/b]  (capitals act on the deployment, lower-case on the view)")
             for key, description, state in self.rows:
@@ -43,6 +44,10 @@ class HelpScreen(ModalScreen[None]):
                     yield Static(escape(key), classes="key", markup=True)
                     yield Static(f"{escape(description)}{suffix}", classes="what")
             lines = [escape(note) for note in self.notes]
+            if self.thresholds:
+                lines += ["", "[b]Thresholds in force[/b]  (levels judged on intervals)"]
+                label_width = max(len(metric) for metric, _ in self.thresholds) + 2
+                lines.extend(f"{escape(metric).ljust(label_width)}{escape(bands)}" for metric, bands in self.thresholds)
             lines.append("[dim]Escape or ? closes this help.[/]")
             yield Static("\n".join(lines), classes="notes")
 

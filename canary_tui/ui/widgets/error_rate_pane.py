@@ -1,4 +1,4 @@
-"""Error rate against the seed's table: level word, glyph and colour, and a history sparkline."""
+"""Error rate over the controller's window, its level on evidence (thresholds in force), and a history sparkline."""
 
 from __future__ import annotations
 
@@ -50,29 +50,42 @@ class ErrorRatePane(Static):
 
     @staticmethod
     def markup_for(view: ErrorRateView, width: int) -> str:
-        """Level line (rate, success, advice) and a split + sparkline line."""
+        """The judged figure with its level (and interval and window when they fit), then advice, the other figures, a sparkline.
+
+        A part that does not fit is left out whole, never cut: the interval first, then the window.
+        """
         level = view.level
-        badge = f"[reverse $status-{level.level}] {level.glyph} {escape(level.word)} [/]"
-        success = percent_text(None if view.error_rate is None else 1 - view.error_rate)
-        span_text = f" ({duration_text(view.window_s)})" if view.window_s >= 1.5 else ""
-        plain = f"Errors  {level.glyph} {level.word}  {percent_text(view.error_rate)}{span_text} · success {success}"
-        if len(plain) > width:
-            span_text = ""
-        span = f" [dim]{span_text.strip()}[/]" if span_text else ""
-        line1 = f"Errors {badge} {percent_text(view.error_rate)}{span} · success {success}"
-        advice = ""
-        visible = 0
+        success = f"success {percent_text(None if view.error_rate is None else 1 - view.error_rate)}"
+        if view.judged == "canary":
+            figure = f"canary {percent_text(view.canary_error_rate)}"
+            extras = [f"stable {percent_text(view.stable_error_rate)}", f"all {percent_text(view.error_rate)}", success]
+        else:
+            figure = percent_text(view.error_rate)
+            canary = "no traffic" if view.canary_idle else percent_text(view.canary_error_rate)
+            extras = ([f"canary {canary}"] if view.canary_idle or view.canary_error_rate is not None else []) + [success]
+        window = f"({duration_text(view.window_s)})" if view.window_s >= 1.5 else ""
+        optional = [part for part in (view.interval_text, window) if part]
+        head_plain = f"Errors  {level.glyph} {level.word}  {figure}"
+        while optional and len(" ".join([head_plain, *optional])) > width:
+            optional.pop(0)
+        line1 = f"Errors [reverse $status-{level.level}] {level.glyph} {escape(level.word)} [/] {escape(figure)}"
+        line1 += "".join(f" [dim]{escape(part)}[/]" for part in optional)
+        used = len(" ".join([head_plain, *optional]))
+        while extras and used + 3 + len(extras[0]) <= width:
+            part = extras.pop(0)
+            line1 += f" · {escape(part)}"
+            used += 3 + len(part)
+        parts: list[tuple[str, int]] = []  # (markup, visible width)
         if view.stale:
             age = "no data yet" if view.data_age_s is None else f"{age_text(view.data_age_s)} old"
-            advice = f"[$status-warning]⚠ {age}[/] · "
-            visible += len(age) + 5
+            parts.append((f"[$status-warning]⚠ {escape(age)}[/]", len(age) + 2))
         if view.action and level.level in ("warning", "critical"):
-            advice += f"[$status-{level.level}]→ {escape(view.action)}[/] · "
-            visible += len(view.action) + 5
-        split = ""
-        if view.canary_error_rate is not None or view.stable_error_rate is not None:
-            split = f"canary {percent_text(view.canary_error_rate)} / stable {percent_text(view.stable_error_rate)} "
-            visible += len(split)
-        spark_width = max(0, width - visible - 1)
-        line2 = f"{advice}{split}[$status-{level.level}]{sparkline(view.history, spark_width)}[/]"
+            parts.append((f"[$status-{level.level}]→ {escape(view.action)}[/]", len(view.action) + 2))
+        for part in extras:
+            if sum(w + 3 for _, w in parts) + len(part) <= width:
+                parts.append((escape(part), len(part)))
+        line2 = " · ".join(markup for markup, _ in parts)
+        spark = sparkline(view.history, max(0, width - sum(w + 3 for _, w in parts) - 1))
+        if spark:
+            line2 += (" " if line2 else "") + f"[$status-{level.level}]{spark}[/]"
         return line1 + "\n" + line2

@@ -20,7 +20,8 @@ class EventsLog(RichLog):
     """
 
     def __init__(self, *, max_lines: int = 500, id: str | None = None) -> None:
-        super().__init__(max_lines=max_lines, wrap=True, markup=False, highlight=False, auto_scroll=True, id=id)
+        # min_width 1: RichLog's default (78) renders lines wider than an 80-column pane holds, and cuts their ends
+        super().__init__(max_lines=max_lines, min_width=1, wrap=True, markup=False, highlight=False, auto_scroll=True, id=id)
         self.count = 0
 
     def add(self, line: EventLine) -> None:

@@ -107,6 +107,68 @@ def gate_markup(gate: GateLine, width: int, detail_lines: int = 1) -> list[str]:
     return lines
 
 
+def compact_gate_markup(gate: GateLine, width: int) -> str:
+    """One line for a gate: glyph, name and figure, then 'low data' and the interval while they fit (whole, never cut)."""
+    level = _STATUS_LEVEL.get(gate.status, "unknown")
+    figure = gate.figure_text or gate.value_text
+    used = len(f"{gate.glyph} {gate.name} {figure}")
+    line = f"[$status-{level}]{gate.glyph}[/] [b]{escape(gate.name)}[/] {escape(figure)}"
+    if gate.low_data and _LOW_DATA not in gate.detail and used + 3 + len(_LOW_DATA) <= width:
+        line += f"[$status-warning] · {_LOW_DATA}[/]"
+        used += 3 + len(_LOW_DATA)
+    if gate.interval_text and used + 1 + len(gate.interval_text) <= width:
+        line += f" [dim]{escape(gate.interval_text)}[/]"
+    return line
+
+
+def held_markup(reason: str | None, width: int) -> list[str]:
+    """'◌ HOLD data stale: gates hold' as its badge and the reason, wrapped (never cut)."""
+    if not reason:
+        return []
+    badge = " ◌ HOLD "
+    pieces = split_detail(f"{badge} {reason}", width, 99)
+    first = pieces[0][len(badge) + 1 :]
+    lines = [f"[reverse $status-warning]{badge}[/] [$status-warning]{escape(first)}[/]"]
+    lines.extend(f"{_INDENT}[$status-warning]{escape(piece)}[/]" for piece in pieces[1:])
+    return lines
+
+
+def _severity(gate: GateLine) -> int:
+    """Which reasons get the spare rows first: failing gates, then holding ones."""
+    return {"fail": 0, "hold": 1}.get(gate.status, 2)
+
+
+def compact_markup(view: GatesView, width: int, height: int | None) -> str:
+    """Small terminals: the verdict first and whole, then one line per gate; reasons only in rows to spare.
+
+    When even that does not fit, the counts line says how many lines are below (the pane scrolls).
+    """
+    lines: list[str] = held_markup(view.held_reason, width)
+    lines.append(f"auto-rollback [$status-{view.auto_rollback_level}]{escape(view.auto_rollback)}[/]")
+    if view.decision:
+        pieces = split_detail(f"decision {view.decision}", width - len(_INDENT), 99)
+        pieces[0] = pieces[0][len("decision ") :]
+        lines.append(f"decision [$status-{view.decision_level}]{escape(pieces[0])}[/]")
+        lines.extend(f"{_INDENT}[$status-{view.decision_level}]{escape(piece)}[/]" for piece in pieces[1:])
+    counts_at = len(lines)
+    lines.append(counts_markup(view.gates) if view.gates else "[dim]no gates for this stage[/]")
+    gate_rows: list[list[str]] = [[compact_gate_markup(gate, width)] for gate in view.gates]
+    spare = (height - len(lines) - len(gate_rows)) if height else 0
+    for index in sorted(range(len(view.gates)), key=lambda i: _severity(view.gates[i])):
+        gate = view.gates[index]
+        if not gate.detail or gate.status == "pass":
+            continue
+        pieces = split_detail(gate.detail, width - len(_INDENT), 99)
+        if len(pieces) <= spare and all(len(piece) <= width - len(_INDENT) for piece in pieces):
+            gate_rows[index].extend(f"{_INDENT}[dim]{escape(piece)}[/]" for piece in pieces)
+            spare -= len(pieces)
+    for rows in gate_rows:
+        lines.extend(rows)
+    if height and len(lines) > height:
+        lines[counts_at] += f"  [b $status-warning]↓ {len(lines) - height} more[/]"
+    return "\n".join(lines)
+
+
 class GatesPane(Static):
     """One line per gate (plus its evidence bar and, for a failing or holding gate, why), then auto-rollback and decision."""
 
@@ -121,6 +183,7 @@ class GatesPane(Static):
         self.compact = False
         self._shown_compact: bool | None = None
         self._shown_width: int | None = None
+        self._shown_height: int | None = None
 
     def _text_width(self) -> int:
         """Columns a line may use without being cut (the size before the first layout is unknown: wide)."""
@@ -132,37 +195,38 @@ class GatesPane(Static):
         if compact is not None:
             self.compact = compact
         width = self._text_width()
-        if view == self._view and self.compact == self._shown_compact and width == self._shown_width:
+        if view == self._view and self.compact == self._shown_compact and (width, self.content_region.height) == (self._shown_width, self._shown_height):
             return
         self._view = view
         self._shown_compact = self.compact
         self._shown_width = width
+        self._shown_height = self.content_region.height
         self.border_title = escape(view.title)
-        markup = self.markup_for(view, compact=self.compact, width=width)
-        height = self.content_region.height
+        height = self.content_region.height or None
+        markup = self.markup_for(view, compact=self.compact, width=width, height=height)
         if height and markup.count("\n") + 1 > height:  # a scrollbar will take a column: fit what is left
-            markup = self.markup_for(view, compact=self.compact, width=width - 1)
+            markup = self.markup_for(view, compact=self.compact, width=width - 1, height=height)
         lines = markup.count("\n")
         self.update(content_of(markup), layout=lines != self._lines)  # no wrapping: relayout only when the line count changes
         self._lines = lines
 
     def on_resize(self, event: events.Resize) -> None:
-        """A new width may move intervals and tags on or off the gate lines."""
-        if self._view is not None and self._text_width() != self._shown_width:
+        """A new size may move intervals, tags and reasons on or off the pane."""
+        if self._view is not None and (self._text_width(), self.content_region.height) != (self._shown_width, self._shown_height):
             self.show(self._view)
 
     @staticmethod
-    def markup_for(view: GatesView, *, compact: bool = False, width: int = _UNSIZED) -> str:
-        """Gate lines, then auto-rollback and decision; compact puts that summary first."""
+    def markup_for(view: GatesView, *, compact: bool = False, width: int = _UNSIZED, height: int | None = None) -> str:
+        """Gate lines, then auto-rollback and decision; compact puts that summary first and gives each gate one line."""
+        if compact:
+            return compact_markup(view, width, height)
         summary = [f"auto-rollback [$status-{view.auto_rollback_level}]{escape(view.auto_rollback)}[/]"]
-        if view.decision:  # the verdict is what the operator acts on: two lines (three when not compact) before an ellipsis
-            pieces = split_detail(f"decision {view.decision}", width - len(_INDENT), 2 if compact else 3)
+        if view.decision:  # the verdict is what the operator acts on: whole, however many lines it takes
+            pieces = split_detail(f"decision {view.decision}", width - len(_INDENT), 99)
             pieces[0] = pieces[0][len("decision ") :]
             summary.append(f"decision [$status-{view.decision_level}]{escape(pieces[0])}[/]")
             summary.extend(f"{_INDENT}[$status-{view.decision_level}]{escape(piece)}[/]" for piece in pieces[1:])
-        lines: list[str] = []
-        if view.held_reason:
-            lines.append(f"[reverse $status-warning] ◌ HOLD [/] [$status-warning]{escape(view.held_reason)}[/]")
+        lines: list[str] = held_markup(view.held_reason, width)
         if compact:
             lines.extend(summary)
         if not view.gates:
@@ -170,7 +234,7 @@ class GatesPane(Static):
         else:
             lines.append(counts_markup(view.gates))
         for gate in view.gates:
-            lines.extend(gate_markup(gate, width, detail_lines=1 if compact else 2))
+            lines.extend(gate_markup(gate, width, detail_lines=4))
         if not compact:
             lines.append("")
             lines.extend(summary)

@@ -1,4 +1,4 @@
-"""Latency over time (textual-plotext): canary vs stable, 500/1000 ms lines, stage changes marked.
+"""Latency over time (textual-plotext): canary vs stable, the reference lines in force, stage changes marked.
 
 plotext loads with the first data, right after the first live frame is on screen (it costs ~13 ms of
 start-up, benchmarks/startup.py); until then the pane says it is waiting.
@@ -6,7 +6,7 @@ start-up, benchmarks/startup.py); until then the pane says it is waiting.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from rich.text import Text
@@ -17,13 +17,11 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from canary_tui.ui.widgets.ansi_strips import ansi_strips
+from canary_tui.ui.widgets.chart_legend import MARKERS
 from canary_tui.ui.widgets.view_models import ChartView
 
-#: plotext markers per percentile label suffix, so percentiles differ by shape as well as colour
-_MARKERS = {"p50": "·", "p95": "braille", "p99": "•"}
-
-#: legend for the border subtitle (marker shapes; colours come from theme variables)
-LEGEND_MARKUP = "[$chart-canary]━ canary[/] [$chart-stable]━ stable[/] · P50 · P95 ⠶ P99 • · [$chart-line-warn]─ 500[/] [$chart-line-critical]─ 1000 ms[/]"
+#: headroom above the lowest reference line, so it is always on the chart with its label
+LINE_HEADROOM = 1.2
 
 
 def time_ticks(start_s: float, end_s: float, count: int) -> tuple[list[float], list[str]]:
@@ -32,17 +30,24 @@ def time_ticks(start_s: float, end_s: float, count: int) -> tuple[list[float], l
     count = max(2, min(count, int(span_s) + 1))  # never two ticks in the same second
     fmt = "%H:%M:%S" if span_s < 600 else ("%H:%M" if span_s < 2 * 86400 else "%d %H:%M")
     positions = [start_s + span_s * i / (count - 1) for i in range(count)]
-    labels = [datetime.fromtimestamp(position, tz=timezone.utc).strftime(fmt) for position in positions]
+    labels = [datetime.fromtimestamp(position, tz=UTC).strftime(fmt) for position in positions]
     return positions, labels
 
 
-def ms_ticks(top_ms: float, rows: int) -> list[float]:
-    """Round millisecond ticks from 0 to top_ms, at most about one per three rows."""
+def ms_ticks(top_ms: float, rows: int, lines_ms: tuple[float, ...] = ()) -> list[float]:
+    """Round millisecond ticks from 0 to top_ms, at most about one per three rows, and every reference line's value.
+
+    A round tick too close to a line's (within two rows) gives way, so each line has its label on the axis.
+    """
     wanted = max(2, min(6, rows // 3))
     for step_ms in (50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10000, 20000, 50000):
         if top_ms / step_ms <= wanted:
             break
-    return [float(step_ms * i) for i in range(int(top_ms // step_ms) + 1)]
+    ticks = [float(step_ms * i) for i in range(int(top_ms // step_ms) + 1)]
+    shown = [line for line in lines_ms if 0 < line <= top_ms]
+    row_ms = top_ms / max(rows, 1)
+    ticks = [t for t in ticks if t == 0 or all(abs(t - line) > 2 * row_ms for line in shown)]
+    return sorted(set(ticks) | set(shown))
 
 
 #: what the pane says before the first data (and before plotext has loaded)
@@ -136,23 +141,24 @@ class LatencyChart(Widget):
             plt.title(WAITING)
             return
         start_s, end_s = view.start_s, max(view.end_s, view.start_s + 1.0)
-        top_ms = 600.0
+        top_ms = min((line.ms for line in view.lines), default=500.0) * LINE_HEADROOM
         for series in view.series:
-            points = [(t, v) for t, v in zip(series.times_s, series.values_ms) if v is not None]
+            points = [(t, v) for t, v in zip(series.times_s, series.values_ms, strict=True) if v is not None]
             if not points:
                 continue
             top_ms = max(top_ms, max(v for _, v in points) * 1.15)
-            marker = next((m for key, m in _MARKERS.items() if key in series.label.lower()), series.marker)
+            marker = next((m for key, m in MARKERS.items() if key in series.label.lower()), series.marker)
             plt.plot([p[0] for p in points], [p[1] for p in points], marker=marker, color=self._rgb(series.colour_variable), label=None)
-        for line_ms, variable in view.lines_ms:
-            if line_ms <= top_ms:
-                plt.hline(line_ms, color=self._rgb(variable))
-        for mark_s, label in view.stage_marks:
+        for line in view.lines:
+            if line.ms <= top_ms:
+                plt.hline(line.ms, color=self._rgb(line.colour_variable))
+        for mark_s, label, alignment in view.stage_marks:
             if start_s <= mark_s <= end_s:
                 plt.vline(mark_s, color=self._rgb("chart-mark"))
-                plt.text(label, mark_s, top_ms * 0.97, color=self._rgb("chart-mark"))
+                if label:
+                    plt.text(label, mark_s, top_ms * 0.97, color=self._rgb("chart-mark"), alignment=alignment)
         plt.ylim(0, top_ms)
-        y_ticks = ms_ticks(top_ms, self.size.height)
+        y_ticks = ms_ticks(top_ms, self.size.height, tuple(line.ms for line in view.lines))
         plt.yticks(y_ticks, [f"{tick:.0f}" for tick in y_ticks])
         plt.xlim(start_s, end_s)
         positions, labels = time_ticks(start_s, end_s, max(2, min(6, self.size.width // 14)))

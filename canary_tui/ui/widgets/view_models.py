@@ -55,17 +55,20 @@ class HeartbeatView:
 
 @dataclass(frozen=True, slots=True)
 class ErrorRateView:
-    """Error and success rate with the seed table's level, and recent history for a sparkline."""
+    """Error rates over the controller's window, the level of the judged figure on its interval, and recent history."""
 
-    error_rate: float | None  # fraction 0..1
+    error_rate: float | None  # fraction 0..1, all traffic over the window
     canary_error_rate: float | None
     stable_error_rate: float | None
-    level: Badge
-    action: str  # what the seed table says to do at this level
+    level: Badge  # of the judged figure: the canary's when the server splits traffic and the canary served some
+    action: str  # what the threshold table says to do at this level
     history: tuple[float, ...]  # recent error rates (fractions), oldest first
     stale: bool
     data_age_s: float | None = None
     window_s: float = 0.0  # how many seconds the rates cover
+    judged: str = "all"  # which figure the level is about: "canary" or "all"
+    interval_text: str = ""  # the judged figure's interval, "[1.2–1.9%]"
+    canary_idle: bool = False  # the split is known and the canary served no request in the window
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,15 +114,54 @@ class ChartSeries:
 
 
 @dataclass(frozen=True, slots=True)
+class ReferenceLine:
+    """A horizontal line on the latency chart: where, in which theme colour, and what it means."""
+
+    ms: float
+    colour_variable: str  # e.g. "chart-line-warn"
+    label: str  # "P95 warning", "rollback trigger"
+
+
+@dataclass(frozen=True, slots=True)
 class ChartView:
     """What the latency chart plots, already downsampled to the widget's width."""
 
     start_s: float | None
     end_s: float | None
     series: tuple[ChartSeries, ...]
-    stage_marks: tuple[tuple[float, str], ...]  # (epoch seconds, label)
-    lines_ms: tuple[tuple[float, str], ...] = ((500.0, "chart-line-warn"), (1000.0, "chart-line-critical"))
+    stage_marks: tuple[tuple[float, str, str], ...]  # (epoch seconds, label or '' for a bare line, 'left'/'right' of it)
+    lines: tuple[ReferenceLine, ...] = ()  # from the thresholds in force (never literals here)
     version: int = 0  # bumps when the data changed; equal versions skip the redraw
+
+
+@dataclass(frozen=True, slots=True)
+class LatencyFigure:
+    """One percentile as a number with its level: '299' and ✔ healthy, or '—' and ? low data."""
+
+    label: str  # "P50", "P95", "P99"
+    text: str  # "299", "1.2k" or "—"
+    level: str  # a LEVELS word
+    glyph: str
+    low_data: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class LatencyRow:
+    """One variant's current P50/P95/P99, each with its level, and the worst of them as a word."""
+
+    variant: str  # "canary", "stable" or "all"
+    figures: tuple[LatencyFigure, ...]
+    summary: Badge  # worst level of the figures ("low data" when it cannot tell)
+    note: str = ""  # "no traffic" when the variant served no request in the window
+
+
+@dataclass(frozen=True, slots=True)
+class LatencyView:
+    """The latency readout beside the chart: current percentiles per variant, levels judged over the window."""
+
+    rows: tuple[LatencyRow, ...]
+    window_s: float = 0.0
+    stale: bool = False
 
 
 @dataclass(frozen=True, slots=True)

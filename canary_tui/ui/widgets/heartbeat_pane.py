@@ -58,7 +58,8 @@ class HeartbeatPane(Static):
             first = f"[reverse $status-{level}] {word} [/] [$status-{level}]{escape(error[:cut])}[/]"
             rest = error[cut:].strip()
             age = "no data yet" if view.data_age_s is None else f"last data {age_text(view.data_age_s)} old"
-            head = f"[$status-{level}]{escape(rest)} · {age}[/]" if rest else f"[$status-{level}]{age}[/]"
+            # The age first: it must survive however long the rest of the reason is.
+            head = f"[$status-{level}]{age} · {escape(rest)}[/]" if rest else f"[$status-{level}]{age}[/]"
             return first + "\n" + _fitting(head, len(rest) + 3 + len(age) if rest else len(age), traffic, width)
         first = f"Heartbeat {badge_markup(view.status)} {ms_text(view.response_ms)} · {badge_markup(view.signature)}"
         return first + "\n" + _fitting("", 0, traffic, width)

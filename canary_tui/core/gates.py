@@ -1,4 +1,4 @@
-"""The seed's stage validation and automatic rollback triggers, on fixed thresholds.
+"""The seed's stage validation on the thresholds in force (the triggers live in core/seed_triggers.py).
 
 Stages below 100%: "P95 < 500 ms", "errors < 1%" and the bake. The 100% stage:
 "all metrics stable" (no metric of the table critical). The P95 and error
@@ -12,13 +12,11 @@ from __future__ import annotations
 from canary_tui.core.rates import Rates
 from canary_tui.core.samples import Heartbeat
 from canary_tui.core.stage_clock import format_duration
-from canary_tui.core.thresholds import Level, Metric, ThresholdTable, strictly_above, strictly_below
-from canary_tui.core.verdicts import GateResult, GateStatus
+from canary_tui.core.thresholds import Level, Metric, ThresholdTable, strictly_below
+from canary_tui.core.verdicts import GateKind, GateResult, GateStatus, Unit
 
 #: requests a window needs before the error gate judges it
 MIN_GATE_REQUESTS = 100
-SEED_ROLLBACK_ERROR_RATE = 0.05  # seed trigger: error rate > 5%
-SEED_ROLLBACK_P95_MS = 1000.0  # seed trigger: P95 > 1000 ms
 
 BAKE_GATE = "bake"
 STABLE_GATE = "all metrics stable"
@@ -57,7 +55,7 @@ def evaluate_stage_gates(
 def judged_p95_ms(heartbeat: Heartbeat) -> float | None:
     """The P95 the gates judge: the canary's when the heartbeat has a split, else the service's."""
     canary = heartbeat.metrics.canary
-    return canary.p95_ms if canary is not None else heartbeat.metrics.p95_ms
+    return canary.p95_ms if canary is not None else heartbeat.metrics.p95_ms  # a split without a P95 is no data
 
 
 def judged_error_rate(rates: Rates) -> float | None:
@@ -70,14 +68,14 @@ def p95_gate(heartbeat: Heartbeat | None, table: ThresholdTable, stale: bool) ->
     bound_ms = table.threshold(Metric.P95_MS).warning_from
     name = f"P95 < {_num(bound_ms)} ms"
     if stale:
-        return GateResult(name, GateStatus.HOLD, None, bound_ms, "ms", "stale")
+        return GateResult(name, GateStatus.HOLD, None, bound_ms, Unit.MS, "stale", kind=GateKind.P95)
     p95_ms = judged_p95_ms(heartbeat) if heartbeat is not None else None
     if p95_ms is None:
-        return GateResult(name, GateStatus.HOLD, None, bound_ms, "ms", "no data")
+        return GateResult(name, GateStatus.HOLD, None, bound_ms, Unit.MS, "no data", kind=GateKind.P95)
     ok = strictly_below(p95_ms, bound_ms)
     sign = "<" if ok else "≥"
     reason = f"P95 {_num(p95_ms, bound_ms)} ms {sign} {_num(bound_ms)} ms"
-    return GateResult(name, GateStatus.PASS if ok else GateStatus.FAIL, p95_ms, bound_ms, "ms", reason)
+    return GateResult(name, GateStatus.PASS if ok else GateStatus.FAIL, p95_ms, bound_ms, Unit.MS, reason, kind=GateKind.P95)
 
 
 def judged_requests(rates: Rates) -> int:
@@ -94,36 +92,36 @@ def error_gate(rates: Rates | None, table: ThresholdTable, stale: bool) -> GateR
     bound = table.threshold(Metric.ERROR_RATE).critical_beyond
     name = f"errors < {_pct(bound)}"
     if stale:
-        return GateResult(name, GateStatus.HOLD, None, bound, "fraction", "stale")
+        return GateResult(name, GateStatus.HOLD, None, bound, Unit.FRACTION, "stale", kind=GateKind.ERRORS)
     rate = judged_error_rate(rates) if rates is not None else None
     if rate is None or rates is None:
-        return GateResult(name, GateStatus.HOLD, None, bound, "fraction", "no data")
+        return GateResult(name, GateStatus.HOLD, None, bound, Unit.FRACTION, "no data", kind=GateKind.ERRORS)
     n = judged_requests(rates)
     if n < MIN_GATE_REQUESTS:
         reason = f"low data: {n} requests < {MIN_GATE_REQUESTS}"
-        return GateResult(name, GateStatus.HOLD, rate, bound, "fraction", reason, low_data=True)
+        return GateResult(name, GateStatus.HOLD, rate, bound, Unit.FRACTION, reason, low_data=True, kind=GateKind.ERRORS)
     ok = strictly_below(rate, bound)
     sign = "<" if ok else "≥"
     reason = f"errors {_pct(rate, 2, bound)} {sign} {_pct(bound)}"
-    return GateResult(name, GateStatus.PASS if ok else GateStatus.FAIL, rate, bound, "fraction", reason)
+    return GateResult(name, GateStatus.PASS if ok else GateStatus.FAIL, rate, bound, Unit.FRACTION, reason, kind=GateKind.ERRORS)
 
 
 def bake_gate(elapsed_s: float | None, bake_s: float | None) -> GateResult:
     """The stage's bake: HOLD until `elapsed_s >= bake_s`, PASS after; HOLD when either is unknown."""
     if bake_s is None:
-        return GateResult(BAKE_GATE, GateStatus.HOLD, elapsed_s, None, "s", "no bake time (off-plan stage)")
+        return GateResult(BAKE_GATE, GateStatus.HOLD, elapsed_s, None, Unit.SECONDS, "no bake time (off-plan stage)", kind=GateKind.BAKE)
     if elapsed_s is None:
-        return GateResult(BAKE_GATE, GateStatus.HOLD, None, bake_s, "s", "bake clock not started")
+        return GateResult(BAKE_GATE, GateStatus.HOLD, None, bake_s, Unit.SECONDS, "bake clock not started", kind=GateKind.BAKE)
     done = elapsed_s >= bake_s
     reason = f"bake {format_duration(elapsed_s)} / {format_duration(bake_s)}"
     if done:
         reason += " done"
-    return GateResult(BAKE_GATE, GateStatus.PASS if done else GateStatus.HOLD, elapsed_s, bake_s, "s", reason)
+    return GateResult(BAKE_GATE, GateStatus.PASS if done else GateStatus.HOLD, elapsed_s, bake_s, Unit.SECONDS, reason, kind=GateKind.BAKE)
 
 
 def stage_values(heartbeat: Heartbeat | None, rates: Rates | None) -> dict[Metric, float | None]:
     """Every table metric as the gates see it (canary figures when split), None when unknown."""
-    values: dict[Metric, float | None] = {metric: None for metric in Metric}
+    values: dict[Metric, float | None] = dict.fromkeys(Metric)
     if heartbeat is not None:
         source = heartbeat.metrics.canary or heartbeat.metrics
         values[Metric.P50_MS] = source.p50_ms
@@ -139,36 +137,16 @@ def stage_values(heartbeat: Heartbeat | None, rates: Rates | None) -> dict[Metri
 def stable_gate(heartbeat: Heartbeat | None, rates: Rates | None, table: ThresholdTable, stale: bool) -> GateResult:
     """100% stage: FAIL when any metric is critical, HOLD when any is unknown or stale, else PASS."""
     if stale:
-        return GateResult(STABLE_GATE, GateStatus.HOLD, None, 0, "critical", "stale")
+        return GateResult(STABLE_GATE, GateStatus.HOLD, None, 0, Unit.CRITICAL_COUNT, "stale", kind=GateKind.ALL_STABLE)
     judged = table.classify_all(stage_values(heartbeat, rates))
     critical = [c for c in judged if c.level is Level.CRITICAL]
     if critical:
         listed = ", ".join(_describe(c.metric, c.value) for c in critical)
-        return GateResult(STABLE_GATE, GateStatus.FAIL, float(len(critical)), 0, "critical", f"critical: {listed}")
+        return GateResult(STABLE_GATE, GateStatus.FAIL, float(len(critical)), 0, Unit.CRITICAL_COUNT, f"critical: {listed}", kind=GateKind.ALL_STABLE)
     unknown = [c.metric.value for c in judged if c.level is Level.UNKNOWN]
     if unknown:
-        return GateResult(STABLE_GATE, GateStatus.HOLD, None, 0, "critical", f"no data: {', '.join(unknown)}")
-    return GateResult(STABLE_GATE, GateStatus.PASS, 0.0, 0, "critical", f"all {len(judged)} metrics below critical")
-
-
-def seed_trigger_breaches(heartbeat: Heartbeat | None, rates: Rates | None) -> tuple[str, ...]:
-    """Which of the seed's automatic rollback triggers hold right now (no debounce; rules.py adds it).
-
-    Error rate > 5% (over the poll interval, canary's when split), P95 > 1000 ms
-    (canary's when split), signature invalid. Missing data triggers nothing.
-    """
-    breaches: list[str] = []
-    error_rate = judged_error_rate(rates) if rates is not None else None
-    if error_rate is not None and strictly_above(error_rate, SEED_ROLLBACK_ERROR_RATE):
-        shown = _pct(error_rate, 2, SEED_ROLLBACK_ERROR_RATE)
-        breaches.append(f"error rate {shown} > {_pct(SEED_ROLLBACK_ERROR_RATE)}")
-    if heartbeat is not None:
-        p95_ms = judged_p95_ms(heartbeat)
-        if p95_ms is not None and strictly_above(p95_ms, SEED_ROLLBACK_P95_MS):
-            breaches.append(f"P95 {_num(p95_ms, SEED_ROLLBACK_P95_MS)} ms > {_num(SEED_ROLLBACK_P95_MS)} ms")
-        if not heartbeat.signature_ok:
-            breaches.append("signature invalid")
-    return tuple(breaches)
+        return GateResult(STABLE_GATE, GateStatus.HOLD, None, 0, Unit.CRITICAL_COUNT, f"no data: {', '.join(unknown)}", kind=GateKind.ALL_STABLE)
+    return GateResult(STABLE_GATE, GateStatus.PASS, 0.0, 0, Unit.CRITICAL_COUNT, f"all {len(judged)} metrics below critical", kind=GateKind.ALL_STABLE)
 
 
 def _describe(metric: Metric, value: float | None) -> str:

@@ -6,7 +6,9 @@ import math
 import re
 from dataclasses import dataclass
 
-HOUR_S = 3600.0
+from canary_tui.core.seed import HOUR_S, SEED_BAKE_S, SEED_FAST_TRACK_BAKE_S, SEED_STAGE_PERCENTS
+
+__all__ = ["HOUR_S", "BUILTIN_PLANS", "FAST_TRACK", "STANDARD", "RampPlan", "Stage"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,8 +45,8 @@ class RampPlan:
         return None
 
 
-STANDARD = RampPlan("standard", (Stage(10, 24 * HOUR_S), Stage(50, 24 * HOUR_S), Stage(100, 24 * HOUR_S)))
-FAST_TRACK = RampPlan("fast-track", (Stage(10, HOUR_S), Stage(50, HOUR_S), Stage(100, HOUR_S)))
+STANDARD = RampPlan("standard", tuple(Stage(percent, SEED_BAKE_S) for percent in SEED_STAGE_PERCENTS))
+FAST_TRACK = RampPlan("fast-track", tuple(Stage(percent, SEED_FAST_TRACK_BAKE_S) for percent in SEED_STAGE_PERCENTS))
 BUILTIN_PLANS = {plan.name: plan for plan in (STANDARD, FAST_TRACK)}
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")

@@ -15,7 +15,7 @@ from canary_tui.core.levels import LevelCall, rate_level
 from canary_tui.core.rates import Rates
 from canary_tui.core.samples import Deployment
 from canary_tui.core.thresholds import Level, Metric, ThresholdTable
-from canary_tui.core.verdicts import GateResult, GateStatus
+from canary_tui.core.verdicts import GateKind, GateResult, GateStatus, Unit
 
 HEARTBEAT_GATE = "heartbeat"
 STABLE_HEALTH_GATE = "stable health"
@@ -50,16 +50,16 @@ def preflight_gates(facts: PreflightFacts, table: ThresholdTable) -> tuple[GateR
 
 def _heartbeat(facts: PreflightFacts) -> GateResult:
     if facts.signature_ok is False:
-        return GateResult(HEARTBEAT_GATE, GateStatus.FAIL, None, None, "", "signature check failed")
+        return GateResult(HEARTBEAT_GATE, GateStatus.FAIL, None, None, Unit.NONE, "signature check failed", kind=GateKind.PREFLIGHT)
     if facts.signature_ok is None or not facts.live:
-        return GateResult(HEARTBEAT_GATE, GateStatus.HOLD, None, None, "", "no fresh heartbeat")
-    return GateResult(HEARTBEAT_GATE, GateStatus.PASS, None, None, "", "reachable, signature verified")
+        return GateResult(HEARTBEAT_GATE, GateStatus.HOLD, None, None, Unit.NONE, "no fresh heartbeat", kind=GateKind.PREFLIGHT)
+    return GateResult(HEARTBEAT_GATE, GateStatus.PASS, None, None, Unit.NONE, "reachable, signature verified", kind=GateKind.PREFLIGHT)
 
 
 def _stable(facts: PreflightFacts, table: ThresholdTable) -> GateResult:
     call = stable_error_level(facts.window, table) if facts.live else None
     if call is None or call.point is None:
-        return GateResult(STABLE_HEALTH_GATE, GateStatus.HOLD, None, None, "%", "no stable traffic measured yet", low_data=True)
+        return GateResult(STABLE_HEALTH_GATE, GateStatus.HOLD, None, None, Unit.PERCENT, "no stable traffic measured yet", low_data=True, kind=GateKind.PREFLIGHT)
     value = 100.0 * call.point
     interval = (100.0 * call.interval[0], 100.0 * call.interval[1]) if call.interval else None
     limit = 100.0 * table.threshold(Metric.ERROR_RATE).critical_beyond
@@ -71,19 +71,19 @@ def _stable(facts: PreflightFacts, table: ThresholdTable) -> GateResult:
         status, why = GateStatus.HOLD, f"low data ({call.requests} stable requests)"
     else:
         status, why = GateStatus.HOLD, "stable errors in the warning band"
-    return GateResult(STABLE_HEALTH_GATE, status, value, limit, "%", why, interval=interval, low_data=call.low_data)
+    return GateResult(STABLE_HEALTH_GATE, status, value, limit, Unit.PERCENT, why, interval=interval, low_data=call.low_data, kind=GateKind.PREFLIGHT)
 
 
 def _not_paused(facts: PreflightFacts) -> GateResult:
     if facts.deployment is None:
-        return GateResult(NOT_PAUSED_GATE, GateStatus.HOLD, None, None, "", "state unknown")
+        return GateResult(NOT_PAUSED_GATE, GateStatus.HOLD, None, None, Unit.NONE, "state unknown", kind=GateKind.PREFLIGHT)
     if facts.deployment.paused:
-        return GateResult(NOT_PAUSED_GATE, GateStatus.FAIL, None, None, "", "the ramp is paused: resume first")
-    return GateResult(NOT_PAUSED_GATE, GateStatus.PASS, None, None, "", "not paused")
+        return GateResult(NOT_PAUSED_GATE, GateStatus.FAIL, None, None, Unit.NONE, "the ramp is paused: resume first", kind=GateKind.PREFLIGHT)
+    return GateResult(NOT_PAUSED_GATE, GateStatus.PASS, None, None, Unit.NONE, "not paused", kind=GateKind.PREFLIGHT)
 
 
 def _checkpoint(facts: PreflightFacts) -> GateResult:
     version = facts.deployment.canary_version if facts.deployment is not None else "?"
     if facts.checkpoint_id:
-        return GateResult(CHECKPOINT_GATE, GateStatus.PASS, None, None, "", f"{facts.checkpoint_id} for {version}")
-    return GateResult(CHECKPOINT_GATE, GateStatus.FAIL, None, None, "", f"no rollback checkpoint for {version}")
+        return GateResult(CHECKPOINT_GATE, GateStatus.PASS, None, None, Unit.NONE, f"{facts.checkpoint_id} for {version}", kind=GateKind.PREFLIGHT)
+    return GateResult(CHECKPOINT_GATE, GateStatus.FAIL, None, None, Unit.NONE, f"no rollback checkpoint for {version}", kind=GateKind.PREFLIGHT)

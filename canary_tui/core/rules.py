@@ -2,8 +2,9 @@
 
 A rule sees one `Observation` per new heartbeat (or per failed fetch) and answers
 with a `RuleVerdict`. Missing or stale data never trips a rule and never counts
-towards its debounce: it is a HOLD, shown as such. Evidence-based rules
-(judgment.md) implement the same `Rule` protocol.
+towards its evidence: it is a HOLD, shown as such. Evidence-based rules
+(judgment.md) implement the same `Rule` protocol. The observation carries THE
+stage clock (the controller's, skew-corrected) and the thresholds in force.
 """
 
 from __future__ import annotations
@@ -11,9 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-from canary_tui.core.gates import seed_trigger_breaches
 from canary_tui.core.rates import Rates
 from canary_tui.core.samples import Heartbeat
+from canary_tui.core.seed import SEED_DEBOUNCE_N
+from canary_tui.core.seed_triggers import SeedTriggers
+from canary_tui.core.thresholds import ThresholdTable
+from canary_tui.core.trips import Trip, TripKind, describe_trips
 from canary_tui.core.verdicts import Decision
 
 
@@ -29,6 +33,8 @@ class Observation:
     signature_confirmed_bad: bool = False
     error: str | None = None  # the fetch error when heartbeat is None
     previous: Heartbeat | None = None  # the heartbeat before `heartbeat`, for window deltas
+    stage_entered_s: float | None = None  # when the current stage began on our clock (the controller's stage clock)
+    thresholds: ThresholdTable | None = None  # the thresholds in force (None: the seed's table)
 
     @property
     def usable(self) -> bool:
@@ -48,6 +54,7 @@ class RuleVerdict:
     hold: bool = False
     decision: Decision | None = None  # evidence-based rules may offer the full decision
     evidence: dict[str, float | int | str | None] = field(default_factory=dict)
+    trips: tuple[Trip, ...] = ()  # the structured conditions behind `reason` when it trips
 
 
 @runtime_checkable
@@ -95,40 +102,43 @@ def _unmeasurable(heartbeat: Heartbeat, rates: Rates) -> bool:
     return rates.requests == 0 and no_latency
 
 
-SIGNATURE_BREACH = "signature invalid"
-
-
 class SeedRollbackRule:
-    """The seed's automated triggers: error rate > 5% or P95 > 1000 ms for N observations; bad signature at once."""
+    """The seed's automated triggers on evidence (core/seed_triggers.py); a confirmed bad signature at once.
+
+    `count`/`needed` of its verdicts show how far the nearest trigger is towards holding.
+    """
 
     name = "seed"
 
-    def __init__(self, debounce_n: int = 3) -> None:
-        self._debounce = Debounce(debounce_n)
+    def __init__(self, debounce_n: int = SEED_DEBOUNCE_N) -> None:
+        self.needed = debounce_n
+        self.triggers = SeedTriggers(debounce_n)
+
+    def _count(self) -> int:
+        """Progress of the nearest trigger in steps of 1/needed."""
+        return min(self.needed, int(self.triggers.progress * self.needed))
 
     def observe(self, obs: Observation) -> RuleVerdict:
-        """Trip on a confirmed bad signature, or on N consecutive breaching observations."""
-        needed = self._debounce.needed
+        """Trip on a confirmed bad signature, or once a seed trigger holds on evidence."""
+        needed = self.needed
         if obs.signature_confirmed_bad:
-            return RuleVerdict(self.name, True, "signature invalid (confirmed by re-fetch)", needed, needed)
+            trip = Trip(TripKind.SIGNATURE)
+            return RuleVerdict(self.name, True, describe_trips([trip]), needed, needed, trips=(trip,))
         if not obs.usable:
             why = obs.error or ("stale data" if obs.stale else "no data")
-            return RuleVerdict(self.name, False, f"hold: {why}", self._debounce.count, needed, hold=True)
+            return RuleVerdict(self.name, False, f"hold: {why}", self._count(), needed, hold=True)
         if obs.stage_percent == 0:  # nothing to roll back; the window still holds the old canary's latency
-            self._debounce.reset()
+            self.triggers.reset()
             return RuleVerdict(self.name, False, "hold: canary at 0%", 0, needed, hold=True)
         assert obs.heartbeat is not None and obs.rates is not None
         if _unmeasurable(obs.heartbeat, obs.rates):
-            return RuleVerdict(self.name, False, "hold: no traffic to judge", self._debounce.count, needed, hold=True)
+            return RuleVerdict(self.name, False, "hold: no traffic to judge", self._count(), needed, hold=True)
         # a signature failure counts only once the controller's re-fetch confirmed it (handled above)
-        breaches = tuple(b for b in seed_trigger_breaches(obs.heartbeat, obs.rates) if b != SIGNATURE_BREACH)
-        if not breaches:
-            self._debounce.miss()
-            return RuleVerdict(self.name, False, "", 0, needed)
-        tripped = self._debounce.hit()
-        reason = "; ".join(breaches)
-        return RuleVerdict(self.name, tripped, reason, self._debounce.count, needed)
+        trips = self.triggers.observe(obs.heartbeat, obs.previous, obs.rates)
+        if trips:
+            return RuleVerdict(self.name, True, describe_trips(trips), needed, needed, trips=trips)
+        return RuleVerdict(self.name, False, "", self._count(), needed)
 
     def reset(self) -> None:
-        """Forget the debounce count."""
-        self._debounce.reset()
+        """Forget all evidence."""
+        self.triggers.reset()

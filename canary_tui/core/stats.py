@@ -5,6 +5,7 @@ debounce and hysteresis. Pure Python, no scipy or numpy at run time.
 
 from __future__ import annotations
 
+import enum
 import math
 from dataclasses import dataclass, field
 
@@ -179,6 +180,14 @@ def canary_share(canary_requests: int, stable_requests: int) -> float | None:
     return canary_requests / total if total > 0 else None
 
 
+class SprtState(enum.StrEnum):
+    """Where a Wald SPRT stands: at its regression boundary, its accept boundary, or between."""
+
+    REGRESSION = "regression"
+    ACCEPT = "accept"
+    CONTINUE = "continue"
+
+
 @dataclass(slots=True)
 class Sprt:
     """Wald SPRT of 'canary k× worse' on counts, canary against stable; valid at any look."""
@@ -208,13 +217,13 @@ class Sprt:
         self.windows += 1
 
     @property
-    def status(self) -> str:
-        """'regression', 'accept' (no ≥ k× regression) or 'continue'."""
+    def status(self) -> SprtState:
+        """REGRESSION, ACCEPT (no ≥ k× regression) or CONTINUE."""
         if self.log_lr >= self.upper:
-            return "regression"
+            return SprtState.REGRESSION
         if self.log_lr <= self.lower:
-            return "accept"
-        return "continue"
+            return SprtState.ACCEPT
+        return SprtState.CONTINUE
 
     @property
     def position(self) -> float:

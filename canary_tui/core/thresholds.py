@@ -22,6 +22,8 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
+from canary_tui.core.seed import SEED_STAGE_ERROR_RATE, SEED_STAGE_P95_MS
+
 _REL_TOL = 1e-9
 _ABS_TOL = 1e-15
 
@@ -155,10 +157,10 @@ class ThresholdTable:
         return cls(
             (
                 Threshold(Metric.P50_MS, 50.0, 100.0, Action.INVESTIGATE),
-                Threshold(Metric.P95_MS, 500.0, 750.0, Action.ROLLBACK),
+                Threshold(Metric.P95_MS, SEED_STAGE_P95_MS, 750.0, Action.ROLLBACK),
                 Threshold(Metric.P99_MS, 1000.0, 1500.0, Action.ROLLBACK),
-                Threshold(Metric.ERROR_RATE, 0.001, 0.01, Action.ROLLBACK),
-                Threshold(Metric.SUCCESS_RATE, 0.999, 0.99, Action.ROLLBACK, higher_is_better=True),
+                Threshold(Metric.ERROR_RATE, 0.001, SEED_STAGE_ERROR_RATE, Action.ROLLBACK),
+                Threshold(Metric.SUCCESS_RATE, 0.999, 1.0 - SEED_STAGE_ERROR_RATE, Action.ROLLBACK, higher_is_better=True),
             )
         )
 

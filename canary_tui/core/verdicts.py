@@ -19,23 +19,58 @@ class GateStatus(enum.StrEnum):
         return {"pass": "✔", "fail": "✖", "hold": "◌"}[self.value]
 
 
+class GateKind(enum.StrEnum):
+    """What a gate checks: code tells gates apart by kind, never by their display names."""
+
+    P95 = "p95"  # the seed's "P95 < 500 ms" (the table's P95 healthy bound)
+    ERRORS = "errors"  # the seed's "errors < 1%" (the table's error-rate critical bound)
+    BAKE = "bake"
+    ALL_STABLE = "all-stable"  # the 100% stage: no metric critical
+    CANARY_ERRORS = "canary-errors"  # the canary's error rate on its Wilson interval
+    SLOW = "slow"  # the canary's slow fraction (P95 < T as a count gate)
+    ERRORS_VS_STABLE = "errors-vs-stable"
+    LATENCY_VS_STABLE = "latency-vs-stable"
+    PREFLIGHT = "preflight"
+    OTHER = "other"
+
+    @property
+    def versus_stable(self) -> bool:
+        """True for the canary-against-stable comparisons (meaningless at 100%: no stable left)."""
+        return self in (GateKind.ERRORS_VS_STABLE, GateKind.LATENCY_VS_STABLE)
+
+
+class Unit(enum.StrEnum):
+    """The unit of a gate's value and threshold (formatted at the edge)."""
+
+    MS = "ms"
+    PERCENT = "%"
+    FRACTION = "fraction"
+    RATIO = "×"
+    SECONDS = "s"
+    HOURS = "h"
+    CRITICAL_COUNT = "critical"
+    NONE = ""
+
+
 @dataclass(frozen=True, slots=True)
 class GateResult:
     """One gate of the current stage: its value against its threshold, with the reason.
 
     `interval` is an optional (low, high) confidence interval on `value`;
     `evidence` is an optional position in [0, 1] between the gate's two boundaries.
+    `kind` says what the gate checks; `name` and `reason` are only for people.
     """
 
     name: str
     status: GateStatus
     value: float | None
     threshold: float | None
-    unit: str
+    unit: Unit | str
     reason: str
     interval: tuple[float, float] | None = None
     evidence: float | None = None
     low_data: bool = False
+    kind: GateKind = GateKind.OTHER
 
 
 class DecisionKind(enum.StrEnum):

@@ -17,13 +17,13 @@ from typing import Any
 
 from canary_tui.commands.actions import EXIT_FAILED, EXIT_OK, controller_session, guarded
 from canary_tui.controller.model import Trigger
+from canary_tui.core.seed import SEED_TRIP_ERROR_RATE as SEED_ERROR_LIMIT
 from canary_tui.core.stage_clock import format_duration
 from canary_tui.core.thresholds import Metric
 from canary_tui.mission.errors import MissionError
 from canary_tui.mission.probe import run_probe_with
 
 RULE = "================================"
-SEED_ERROR_LIMIT = 0.05  # check_metrics: error rate > 5% fails the stage
 DEFAULT_PROBE_N = 100
 DEFAULT_PROBE_RATE = 20.0  # the open-loop P95 test's mean send rate
 PROBE_TIMEOUT_S = 10.0  # a request slower than this counts as an error at this latency

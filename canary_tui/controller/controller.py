@@ -255,6 +255,8 @@ class RampController:
             signature_confirmed_bad=signature_bad,
             error=error,
             previous=base,
+            stage_entered_s=self.view.entered_at_s,
+            thresholds=self.thresholds,
         )
 
     # ------------------------------------------------------------------ actions

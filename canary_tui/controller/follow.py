@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
-from datetime import datetime
 
 from canary_tui.core.clock import Clock
 from canary_tui.core.plans import RampPlan
 from canary_tui.core.rates import Rates, RateWindow, compute_rates
 from canary_tui.core.samples import Deployment, Heartbeat
-from canary_tui.core.stage_clock import bake_status
+from canary_tui.core.stage_clock import bake_status, entered_at, server_skew_s
 from canary_tui.mission.errors import MissionError
+
+__all__ = ["DeploymentChange", "ServerView", "entered_at", "server_skew_s"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,21 +149,3 @@ class ServerView:
         if index is None:
             return None, None
         return bake_status(plan, percent, self.entered_at_s, self.clock.now()).elapsed_s, plan.stages[index].bake_s
-
-
-def server_skew_s(heartbeat: Heartbeat) -> float:
-    """How far the server's clock runs ahead of ours (negative: behind), from one heartbeat."""
-    try:
-        return heartbeat.timestamp.timestamp() - heartbeat.fetched_at_s
-    except (AttributeError, ValueError, OverflowError):
-        return 0.0
-
-
-def entered_at(updated_at: datetime | None, now_s: float, skew_s: float = 0.0) -> float:
-    """When the current stage began on our clock: the server's updated_at less its skew, never in our future; else now."""
-    if updated_at is None:
-        return now_s
-    try:
-        return min(float(updated_at.timestamp()) - skew_s, now_s)
-    except (AttributeError, ValueError, OverflowError):
-        return now_s

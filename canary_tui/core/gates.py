@@ -119,9 +119,9 @@ def bake_gate(elapsed_s: float | None, bake_s: float | None) -> GateResult:
     return GateResult(BAKE_GATE, GateStatus.PASS if done else GateStatus.HOLD, elapsed_s, bake_s, Unit.SECONDS, reason, kind=GateKind.BAKE)
 
 
-def stage_values(heartbeat: Heartbeat | None, rates: Rates | None) -> dict[Metric, float | None]:
+def stage_values(heartbeat: Heartbeat | None, rates: Rates | None) -> dict[Metric | str, float | None]:
     """Every table metric as the gates see it (canary figures when split), None when unknown."""
-    values: dict[Metric, float | None] = dict.fromkeys(Metric)
+    values: dict[Metric | str, float | None] = dict.fromkeys(Metric)
     if heartbeat is not None:
         source = heartbeat.metrics.canary or heartbeat.metrics
         values[Metric.P50_MS] = source.p50_ms

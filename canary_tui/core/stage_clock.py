@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from canary_tui.core.plans import RampPlan
+from canary_tui.core.samples import Heartbeat
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,3 +70,21 @@ def format_duration(seconds: float) -> str:
     if minutes:
         return f"{minutes}m{secs:02d}s" if secs else f"{minutes}m"
     return f"{secs}s"
+
+
+def server_skew_s(heartbeat: Heartbeat) -> float:
+    """How far the server's clock runs ahead of ours (negative: behind), from one heartbeat."""
+    try:
+        return heartbeat.timestamp.timestamp() - heartbeat.fetched_at_s
+    except (AttributeError, ValueError, OverflowError):
+        return 0.0
+
+
+def entered_at(updated_at: datetime | None, now_s: float, skew_s: float = 0.0) -> float:
+    """When the current stage began on our clock: the server's updated_at less its skew, never in our future; else now."""
+    if updated_at is None:
+        return now_s
+    try:
+        return min(float(updated_at.timestamp()) - skew_s, now_s)
+    except (AttributeError, ValueError, OverflowError):
+        return now_s

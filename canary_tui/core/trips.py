@@ -51,10 +51,10 @@ def describe_trip(trip: Trip) -> str:
         return (f"P95 {_num(trip.value)} ms > {_num(trip.bound)} ms for {trip.windows} polls "
                 "(server's P95: no latency buckets)")
     if k is TripKind.ERRORS_VS_STABLE:
-        return f"canary errors worse than stable: mixture e-value {_e(trip.value)} ≥ {_num(trip.limit)}"
+        return f"canary errors worse than stable: mixture e-value {format_e_value(trip.value)} ≥ {_num(trip.limit)}"
     if k is TripKind.SLOW_VS_STABLE:
         return (f"canary slower than stable (> {_num(trip.bound)} ms): "
-                f"mixture e-value {_e(trip.value)} ≥ {_num(trip.limit)}")
+                f"mixture e-value {format_e_value(trip.value)} ≥ {_num(trip.limit)}")
     if k is TripKind.ERROR_BOUND:
         return f"canary error rate 99% lower bound > {_pct(trip.limit)} for {trip.windows} windows"
     return (f"canary slow(>{_num(trip.bound)} ms) fraction 99% lower bound > {_pct(trip.limit)} "
@@ -76,7 +76,7 @@ def _pct(fraction: float | None) -> str:
     return "?" if fraction is None else f"{fraction * 100:g}%"
 
 
-def _e(value: float | None) -> str:
+def format_e_value(value: float | None) -> str:
     """An e-value for a reason string (huge ones capped)."""
     if value is None:
         return "?"

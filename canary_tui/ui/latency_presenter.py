@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from canary_tui.controller.model import Snapshot
-from canary_tui.core.judgment import SEED_TRIP_P95_MS
+from canary_tui.core.seed import SEED_TRIP_P95_MS
 from canary_tui.core.levels import LevelCall, quantile_level
 from canary_tui.core.rates import Rates
 from canary_tui.core.samples import LatencyBuckets, VariantMetrics

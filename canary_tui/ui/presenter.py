@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from canary_tui.controller.model import Event, RampState, Snapshot
-from canary_tui.core.judgment import SEED_TRIP_ERROR_RATE, SEED_TRIP_P95_MS
+from canary_tui.core.seed import SEED_TRIP_ERROR_RATE, SEED_TRIP_P95_MS
 from canary_tui.core.levels import rate_level
 from canary_tui.core.thresholds import Action, Level, Metric, ThresholdTable
 from canary_tui.core.verdicts import DecisionKind, GateResult, GateStatus

@@ -48,8 +48,8 @@ def describe_trip(trip: Trip) -> str:
         return (f"P95 > {_num(trip.bound)} ms on evidence: {trip.count}/{trip.of} canary requests slower, "
                 f"CUSUM {_num(trip.value, 1)} ≥ {_num(trip.limit)}")
     if k is TripKind.SEED_P95_REPORTED:
-        return (f"P95 {_num(trip.value)} ms > {_num(trip.bound)} ms for {trip.windows} polls "
-                "(server's P95: no latency buckets)")
+        return (f"P95 > {_num(trip.bound)} ms: the server's P95 {_num(trip.value)} ms for {trip.windows} polls "
+                "(no latency buckets to count slow requests)")
     if k is TripKind.ERRORS_VS_STABLE:
         return f"canary errors worse than stable: mixture e-value {format_e_value(trip.value)} ≥ {_num(trip.limit)}"
     if k is TripKind.SLOW_VS_STABLE:

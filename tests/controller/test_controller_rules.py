@@ -1,7 +1,8 @@
-"""The rules interface and the seed's triggers, as pure units: debounce, holds, signature confirmation."""
+"""The rules interface and the seed's triggers, as pure units: evidence (CUSUM), holds, signature confirmation."""
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timezone
 
 from hypothesis import given
@@ -10,6 +11,7 @@ from hypothesis import strategies as st
 from canary_tui.core.rates import Rates
 from canary_tui.core.rules import Debounce, Observation, Rule, RuleVerdict, SeedRollbackRule
 from canary_tui.core.samples import Deployment, Heartbeat, HeartbeatStatus, Metrics, VariantMetrics
+from canary_tui.core.seed_triggers import BernoulliCusum
 
 
 def _hb(p95_ms: float = 300.0) -> Heartbeat:
@@ -39,23 +41,42 @@ def test_seed_rule_is_a_rule():
     assert isinstance(SeedRollbackRule(), Rule)
 
 
-def test_three_consecutive_breaches_trip_and_a_single_one_does_not():
+def _polls_to_trip() -> int:
+    """Polls of BAD_ERRORS (9 errors in 100 canary requests) the CUSUM needs, computed from its steps."""
+    c, n = BernoulliCusum(0.05, 0.10), 0
+    while not c.update(9, 100):
+        n += 1
+    return n + 1
+
+
+def test_one_bad_poll_never_trips_a_run_of_them_does():
     rule = SeedRollbackRule(debounce_n=3)
-    verdicts = [rule.observe(o) for o in (BAD_ERRORS, GOOD, BAD_P95, BAD_ERRORS, GOOD, BAD_ERRORS)]
-    assert [v.trip for v in verdicts] == [False] * 6
-    assert [v.count for v in verdicts] == [1, 0, 1, 2, 0, 1]
-    tripped = [rule.observe(o) for o in (BAD_P95, BAD_ERRORS)]
-    assert [v.trip for v in tripped] == [False, True]
-    assert "error rate" in tripped[-1].reason and tripped[-1].count == 3 == tripped[-1].needed
+    needed = _polls_to_trip()
+    assert needed > 3  # 9% in 100 requests is weak evidence per poll
+    verdicts = [rule.observe(BAD_ERRORS) for _ in range(needed)]
+    assert [v.trip for v in verdicts] == [False] * (needed - 1) + [True]
+    assert "error rate > 5% on evidence" in verdicts[-1].reason and verdicts[-1].count == 3 == verdicts[-1].needed
+    assert verdicts[-1].trips and verdicts[-1].trips[0].count == 9 * needed
+
+
+def test_a_healthy_poll_takes_evidence_back():
+    rule = SeedRollbackRule(debounce_n=3)
+    for _ in range(_polls_to_trip() - 1):
+        rule.observe(BAD_ERRORS)
+    rule.observe(GOOD)
+    assert not rule.observe(BAD_ERRORS).trip
 
 
 def test_missing_or_stale_data_holds_without_counting_or_resetting():
     rule = SeedRollbackRule(debounce_n=3)
-    rule.observe(BAD_ERRORS)
-    rule.observe(BAD_ERRORS)
+    needed = _polls_to_trip()
+    for _ in range(needed - 1):
+        rule.observe(BAD_ERRORS)
+    before = rule.triggers.errors.statistic
     for obs in (STALE, MISSING, STALE):
         verdict = rule.observe(obs)
-        assert verdict.hold and not verdict.trip and verdict.count == 2
+        assert verdict.hold and not verdict.trip
+    assert rule.triggers.errors.statistic == before
     assert "unreachable" in rule.observe(MISSING).reason
     assert rule.observe(BAD_ERRORS).trip
 
@@ -81,9 +102,10 @@ def test_signature_trips_only_when_confirmed():
     assert verdict.trip and "signature" in verdict.reason
 
 
-def test_reset_forgets_the_count():
+def test_reset_forgets_the_evidence():
     rule = SeedRollbackRule(debounce_n=2)
-    rule.observe(BAD_ERRORS)
+    for _ in range(_polls_to_trip() - 1):
+        rule.observe(BAD_ERRORS)
     rule.reset()
     assert not rule.observe(BAD_ERRORS).trip
 
@@ -98,17 +120,16 @@ def test_no_traffic_is_a_hold():
 
 
 @given(st.lists(st.sampled_from(["good", "bad", "hold"]), max_size=60), st.integers(1, 5))
-def test_debounce_trips_exactly_after_n_bad_in_a_row_ignoring_holds(seq, n):
+def test_trips_exactly_when_the_cusum_of_judged_polls_reaches_h_ignoring_holds(seq, n):
     rule = SeedRollbackRule(debounce_n=n)
-    run = 0
+    step = {"good": math.log(2) * 1 + math.log(0.90 / 0.95) * 99, "bad": math.log(2) * 9 + math.log(0.90 / 0.95) * 91}
+    statistic = 0.0
     for item in seq:
         obs = {"good": GOOD, "bad": BAD_ERRORS, "hold": STALE}[item]
         verdict = rule.observe(obs)
-        if item == "bad":
-            run += 1
-        elif item == "good":
-            run = 0
-        assert verdict.trip == (item == "bad" and run >= n)
+        if item != "hold":
+            statistic = max(0.0, statistic + step[item])
+        assert verdict.trip == (item != "hold" and statistic >= 12.0 - 1e-9)
 
 
 def test_debounce_counts_and_caps():

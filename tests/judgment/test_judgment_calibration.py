@@ -77,7 +77,7 @@ def _evidence_first_rollback(c: dict[str, np.ndarray], run: int) -> tuple[int, l
         counts = WindowCounts(int(c["n_c"][run, t]), int(c["x_c"][run, t]), int(c["n_b"][run, t]), int(c["x_b"][run, t]))
         ev.add_counts(counts, 60.0 * (t + 1))
         log_es.append(ev.error_mixture.log_e)
-        if not first and ev.rollback_reasons():
+        if not first and ev.rollback_trips():
             first = t + 1
     return first, log_es
 
@@ -150,4 +150,4 @@ def test_high_absolute_error_rate_trips_wilson() -> None:
         n_c = 600
         counts = WindowCounts(n_c, int(rng.binomial(n_c, 0.12)), 5400, int(rng.binomial(5400, 0.12)))
         ev.add_counts(counts, 60.0 * (t + 1))
-        assert bool(ev.rollback_reasons()) == (t == 2)
+        assert bool(ev.rollback_trips()) == (t == 2)

@@ -10,6 +10,7 @@ from canary_tui.core.judgment import Evidence, EvidenceRule, JudgmentConfig, jud
 from canary_tui.core.plans import FAST_TRACK
 from canary_tui.core.rules import Rule
 from canary_tui.core.samples import Heartbeat
+from canary_tui.core.trips import TripKind
 from canary_tui.core.verdicts import DecisionKind, GateStatus
 
 
@@ -67,14 +68,16 @@ def test_latency_regression_rolls_back_on_slow_counts() -> None:
     assert not tripped[0].decision.fallback
 
 
-def test_absolute_error_rate_trips_after_three_windows_even_when_stable_is_as_bad() -> None:
+def test_absolute_error_rate_trips_on_evidence_even_when_stable_is_as_bad() -> None:
+    """Both at 10%: the seed's CUSUM holds within about a minute; the Wilson bound confirms by the third window."""
     rule = EvidenceRule(plan=FAST_TRACK)
     verdicts, _ = _run(FakeServer(seed=4, canary_error_rate=0.10, stable_error_rate=0.10), rule, 6 * 6)
     first = next(i for i, v in enumerate(verdicts) if v.trip)
-    assert "99% lower bound" in verdicts[first].reason
-    assert 3 * 6 - 1 <= first <= 4 * 6  # third closed one-minute window
-    counts = [v.count for v in verdicts[: first]]
-    assert max(counts) == 2  # counted 1, 2 ... then tripped at 3
+    assert "error rate > 5% on evidence" in verdicts[first].reason
+    assert 1 <= first <= 12  # never on the first poll's point estimate, well before 3 windows
+    kinds = [t.kind for t in rule.evidence.rollback_trips()]
+    assert TripKind.SEED_ERRORS in kinds and TripKind.ERROR_BOUND in kinds
+    assert TripKind.ERRORS_VS_STABLE not in kinds  # no relative regression
 
 
 def test_missing_or_stale_data_holds_and_never_rolls_back() -> None:
@@ -113,8 +116,8 @@ def test_without_per_variant_metrics_falls_back_to_seed_thresholds_and_says_so()
     assert final.kind is DecisionKind.PROMOTE_ELIGIBLE
     bad = FakeServer(seed=7, per_variant=False, canary_error_rate=0.5, stable_error_rate=0.5)
     verdicts, _ = _run(bad, EvidenceRule(plan=FAST_TRACK), 4)
-    assert [v.trip for v in verdicts] == [False, False, False, True]  # 3 breaching intervals after the first
-    assert verdicts[-1].decision.fallback and "error rate > 5%" in verdicts[-1].reason
+    assert [v.trip for v in verdicts] == [False, True, True, True]  # 500 of 1000 failed: evidence in one interval
+    assert verdicts[-1].decision.fallback and "error rate > 5% on evidence" in verdicts[-1].reason
     slow = FakeServer(seed=7, per_variant=False, aggregate_p95_ms=1500.0)
     verdicts, _ = _run(slow, EvidenceRule(plan=FAST_TRACK), 4)
     assert verdicts[-1].trip and "P95 > 1000 ms" in verdicts[-1].reason
@@ -195,11 +198,13 @@ def test_full_rollout_is_judged_on_its_own_gates_without_a_stable_to_compare() -
     assert not any(v.trip for v in verdicts)
 
 
-def test_absolute_slow_fraction_trips_after_three_windows_even_when_stable_is_as_slow() -> None:
-    """Both variants at a 900 ms median (~40% slower than 1000 ms): the slow(1000 ms) Wilson trip fires."""
+def test_absolute_slow_fraction_trips_on_evidence_even_when_stable_is_as_slow() -> None:
+    """Both variants at a 900 ms median (~40% slower than 1000 ms): P95 > 1000 ms on slow counts, no mixture."""
     rule = EvidenceRule(plan=FAST_TRACK)
     verdicts, _ = _run(FakeServer(seed=14, canary_median_ms=900.0, stable_median_ms=900.0), rule, 6 * 6)
     first = next(i for i, v in enumerate(verdicts) if v.trip)
-    assert "slow(>1000 ms) fraction 99% lower bound" in verdicts[first].reason
+    assert "P95 > 1000 ms on evidence" in verdicts[first].reason
     assert "mixture" not in verdicts[first].reason  # no relative regression
-    assert 3 * 6 - 1 <= first <= 4 * 6
+    assert 1 <= first <= 6
+    kinds = [t.kind for t in rule.evidence.rollback_trips()]
+    assert TripKind.SEED_SLOW in kinds and TripKind.SLOW_BOUND in kinds and TripKind.SLOW_VS_STABLE not in kinds

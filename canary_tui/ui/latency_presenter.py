@@ -10,10 +10,10 @@ from collections.abc import Callable
 from typing import Any
 
 from canary_tui.controller.model import Snapshot
-from canary_tui.core.seed import SEED_TRIP_P95_MS
 from canary_tui.core.levels import LevelCall, quantile_level
 from canary_tui.core.rates import Rates
 from canary_tui.core.samples import LatencyBuckets, VariantMetrics
+from canary_tui.core.seed import SEED_TRIP_P95_MS
 from canary_tui.core.thresholds import Level, Metric, ThresholdTable
 from canary_tui.ui.widgets.view_models import (
     Badge,

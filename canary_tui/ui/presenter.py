@@ -7,8 +7,8 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from canary_tui.controller.model import Event, RampState, Snapshot
-from canary_tui.core.seed import SEED_TRIP_ERROR_RATE, SEED_TRIP_P95_MS
 from canary_tui.core.levels import rate_level
+from canary_tui.core.seed import SEED_TRIP_ERROR_RATE, SEED_TRIP_P95_MS
 from canary_tui.core.thresholds import Action, Level, Metric, ThresholdTable
 from canary_tui.core.verdicts import DecisionKind, GateResult, GateStatus
 from canary_tui.ui.latency_presenter import canary_idle, chart_view, latency_view, level_badge  # noqa: F401 - the app reads the latency pane's views here too

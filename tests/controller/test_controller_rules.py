@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -18,7 +18,7 @@ def _hb(p95_ms: float = 300.0) -> Heartbeat:
     canary = VariantMetrics(100, 1, 30.0, p95_ms, 500.0)
     stable = VariantMetrics(900, 4, 30.0, 280.0, 400.0)
     return Heartbeat(
-        timestamp=datetime(2026, 11, 26, tzinfo=timezone.utc),
+        timestamp=datetime(2026, 11, 26, tzinfo=UTC),
         status=HeartbeatStatus.OK,
         deployment=Deployment("d", "staging", "a", "b", 10),
         metrics=Metrics(1000, 5, 60.0, 25.0, p95_ms, 500.0, canary, stable),

@@ -9,10 +9,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from canary_tui.core import seed
+from canary_tui.core.rates import compute_rates
 from canary_tui.core.seed_triggers import CUSUM_H, BernoulliCusum, SeedTriggers
 from canary_tui.core.trips import TripKind, describe_trip
 from tests.judgment.judgment_builders import FakeServer
-from canary_tui.core.rates import compute_rates
 
 
 def test_cusum_steps_are_judgment_md_s() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -63,8 +63,8 @@ def _skewed(hb: Heartbeat, skew_s: float, updated_s: float) -> Heartbeat:
     dep = hb.deployment
     from dataclasses import replace
 
-    return replace(hb, timestamp=datetime.fromtimestamp(hb.fetched_at_s + skew_s, tz=timezone.utc),
-                   deployment=replace(dep, updated_at=datetime.fromtimestamp(updated_s + skew_s, tz=timezone.utc)))
+    return replace(hb, timestamp=datetime.fromtimestamp(hb.fetched_at_s + skew_s, tz=UTC),
+                   deployment=replace(dep, updated_at=datetime.fromtimestamp(updated_s + skew_s, tz=UTC)))
 
 
 @pytest.mark.parametrize("skew_h", [-5.0, 5.0])

@@ -7,7 +7,7 @@ from __future__ import annotations
 from canary_tui.core.evidence import Evidence, EvidenceDict
 from canary_tui.core.evidence_gates import evidence_gates
 from canary_tui.core.stats import SprtState
-from canary_tui.core.trips import describe_trips
+from canary_tui.core.trips import Trip, TripKind, describe_trip, describe_trips
 from canary_tui.core.verdicts import Decision, DecisionKind, GateKind, GateResult, GateStatus
 
 FALLBACK_NOTE = "no per-variant metrics: decided on the seed's fixed thresholds"
@@ -26,7 +26,8 @@ def judge(
     """PROMOTE-ELIGIBLE, HOLD, INCONCLUSIVE or ROLLBACK, with the reason and the evidence (judgment.md)."""
     evidence = ev.summary()
     if signature_ok is False:
-        return Decision(DecisionKind.ROLLBACK, "signature check failed (confirmed by re-fetch)", evidence)
+        trip = Trip(TripKind.SIGNATURE)
+        return Decision(DecisionKind.ROLLBACK, describe_trip(trip), evidence, trips=(trip,))
     hb = ev.last_heartbeat
     if hb is None:
         return Decision(DecisionKind.HOLD, "no data yet", evidence)
@@ -42,7 +43,7 @@ def judge(
     fallback = not ev.has_buckets
     note = NO_BUCKETS_NOTE if fallback else ""
     if trips:
-        return Decision(DecisionKind.ROLLBACK, describe_trips(trips) + note, evidence, fallback)
+        return Decision(DecisionKind.ROLLBACK, describe_trips(trips) + note, evidence, fallback, tuple(trips))
     return _promote_or_wait(ev, gates, evidence, pending, fallback, note)
 
 
@@ -87,7 +88,7 @@ def _judge_fallback(ev: Evidence, gates: tuple[GateResult, ...], evidence: Evide
     """No per-variant metrics: the seed's triggers and the thresholds in force on what there is, said so."""
     trips = ev.seed.trips()
     if trips:
-        return Decision(DecisionKind.ROLLBACK, f"{describe_trips(trips)} ({FALLBACK_NOTE})", evidence, True)
+        return Decision(DecisionKind.ROLLBACK, f"{describe_trips(trips)} ({FALLBACK_NOTE})", evidence, True, trips)
     if pending:
         return Decision(DecisionKind.HOLD, f"action pending: {pending} ({FALLBACK_NOTE})", evidence, True)
     failing = [g.name for g in gates if g.status is GateStatus.FAIL]

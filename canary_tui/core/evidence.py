@@ -241,15 +241,14 @@ class Evidence:
         enough = w.canary_requests >= cfg.min_window_requests
         self.last_error_low = wilson_interval(w.canary_errors, w.canary_requests, Z_99)[0] if enough else None
         self.error_trip.update(self.last_error_low, now_s)
-        if w.has_slow:
-            assert w.canary_slow_trip is not None and w.stable_slow_trip is not None
-            assert w.canary_slow_gate is not None and w.stable_slow_gate is not None
+        if w.canary_slow_trip is not None and w.stable_slow_trip is not None:  # slower than 1000 ms: rollback tests
             self.slow_mixture.update(w.canary_slow_trip, w.stable_slow_trip, w.canary_requests, w.stable_requests)
-            self.slow_sprt.update(w.canary_slow_gate, w.stable_slow_gate, w.canary_requests, w.stable_requests)
             self.last_slow_low = (
                 wilson_interval(w.canary_slow_trip, w.canary_requests, Z_99)[0] if enough else None
             )
             self.slow_trip.update(self.last_slow_low, now_s)
+        if w.canary_slow_gate is not None and w.stable_slow_gate is not None:  # slower than the P95 bound: promotion
+            self.slow_sprt.update(w.canary_slow_gate, w.stable_slow_gate, w.canary_requests, w.stable_requests)
 
     # ------------------------------------------------------------ reading
 

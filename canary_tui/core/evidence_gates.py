@@ -47,7 +47,7 @@ def evidence_gates(ev: Evidence, *, bake_elapsed_s: float | None, bake_s: float 
             _vs_stable_gate("errors vs stable", GateKind.ERRORS_VS_STABLE, ev.error_sprt, ev.error_mixture,
                             (s.canary_errors, s.canary_requests, s.stable_errors, s.stable_requests), cfg),
         ]
-        if ev.has_buckets and s.canary_slow_gate is not None and s.stable_slow_gate is not None:
+        if _has_edge(ev, cfg.gate_slow_ms) and s.canary_slow_gate is not None and s.stable_slow_gate is not None:
             gate = _rate_gate(f"slow>{cfg.gate_slow_ms:g}ms", GateKind.SLOW, s.canary_slow_gate,
                               ev.stage_slow_requests, cfg.gate_slow_fraction,
                               f"P95 < {cfg.gate_slow_ms:g} ms ⇔ < {cfg.gate_slow_fraction:.0%} slower:")
@@ -57,10 +57,21 @@ def evidence_gates(ev: Evidence, *, bake_elapsed_s: float | None, bake_s: float 
                                 (s.canary_slow_gate, ev.stage_slow_requests, s.stable_slow_gate,
                                  ev.stable_slow_requests), cfg),
             ]
+        elif ev.has_buckets:
+            gates.append(_fixed_p95_gate(ev, f"no bucket edge at {cfg.gate_slow_ms:g} ms: P95 threshold on the server's P95"))
         else:
             gates.append(_fixed_p95_gate(ev, "no latency buckets: P95 threshold on the server's P95"))
     gates.append(bake_gate(bake_elapsed_s, bake_s))
     return tuple(gates)
+
+
+def _has_edge(ev: Evidence, threshold_ms: float) -> bool:
+    """Both variants' latency buckets have an edge at threshold_ms, so slower requests can be counted."""
+    hb = ev.last_heartbeat
+    if not ev.has_buckets or hb is None:
+        return False
+    return all(v is not None and v.latency_buckets is not None and threshold_ms in v.latency_buckets.le_ms
+               for v in (hb.metrics.canary, hb.metrics.stable))
 
 
 def _vs_stable_gate(

@@ -78,9 +78,8 @@ class EvidenceRule:
         reason = decision.reason if (trip or hold) else ""
         if hold and not reason.startswith("hold"):
             reason = f"hold: {decision.reason}"
-        trips = tuple(ev.rollback_trips()) if trip else ()
         return RuleVerdict(self.name, trip, reason, min(count, needed), needed, hold=hold, decision=decision,
-                           evidence=dict(decision.evidence), trips=trips)
+                           evidence=dict(decision.evidence), trips=decision.trips)
 
     def reset(self) -> None:
         """Forget all evidence (the ramp starts over)."""

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from canary_tui.core.trips import Trip
 
 
 class GateStatus(enum.StrEnum):
@@ -90,6 +94,7 @@ class Decision:
     reason: str
     evidence: dict[str, float | int | str | None] = field(default_factory=dict)
     fallback: bool = False  # True when decided on the seed's fixed thresholds only
+    trips: tuple[Trip, ...] = ()  # a ROLLBACK's conditions as structured fields (`reason` is their words)
 
 
 @dataclass(frozen=True, slots=True)

@@ -208,3 +208,30 @@ def test_absolute_slow_fraction_trips_on_evidence_even_when_stable_is_as_slow() 
     assert 1 <= first <= 6
     kinds = [t.kind for t in rule.evidence.rollback_trips()]
     assert TripKind.SEED_SLOW in kinds and TripKind.SLOW_BOUND in kinds and TripKind.SLOW_VS_STABLE not in kinds
+
+
+def test_gates_read_the_thresholds_in_force() -> None:
+    """`[thresholds] error_rate_pct = [0.5, 20]`, `p95_ms = [750, 900]`: the evidence gates move with the table."""
+    from canary_tui.core.thresholds import ThresholdTable
+    from canary_tui.core.verdicts import GateKind
+
+    table = ThresholdTable.seed().with_overrides({"error_rate_pct": [0.5, 20], "p95_ms": [750, 900]})
+    server, rule, prev = FakeServer(seed=15, canary_error_rate=0.015, stable_error_rate=0.015), EvidenceRule(plan=FAST_TRACK), None
+    for _ in range(6 * 6):
+        hb = server.step(10.0)
+        rule.observe(dataclasses.replace(observation(hb, prev), thresholds=table))
+        prev = hb
+    gates = {g.kind: g for g in rule.gates}
+    assert gates[GateKind.CANARY_ERRORS].threshold == 20.0 and gates[GateKind.CANARY_ERRORS].status is GateStatus.PASS
+    assert gates[GateKind.SLOW].name == "slow>750ms" and gates[GateKind.SLOW].interval is not None
+    no_edge = ThresholdTable.seed().with_overrides({"p95_ms": [800, 900]})  # the buckets have no 800 ms edge
+    rule.observe(dataclasses.replace(observation(server.step(10.0), prev), thresholds=no_edge))
+    assert GateKind.SLOW not in {g.kind for g in rule.gates}
+    seed_rule, prev = EvidenceRule(plan=FAST_TRACK), None
+    server = FakeServer(seed=15, canary_error_rate=0.015, stable_error_rate=0.015)
+    for _ in range(6 * 6):
+        hb = server.step(10.0)
+        seed_rule.observe(observation(hb, prev))
+        prev = hb
+    seed_gate = next(g for g in seed_rule.gates if g.kind is GateKind.CANARY_ERRORS)
+    assert seed_gate.threshold == 1.0 and seed_gate.status is GateStatus.FAIL  # 1.5% against the seed's 1%

@@ -106,7 +106,7 @@ class SeedTriggers:
             slow = judged_slow_count(current, previous, rates)
             if slow is not None:
                 self.slow.update(slow[0], slow[1])
-            elif n > 0:
+            elif n > 0 and (previous is not None or not _has_buckets(current)):  # the server's P95 is all there is
                 self.last_p95_ms = judged_p95_ms(current)
                 if self.last_p95_ms is not None:
                     self.reported_p95.update(self.last_p95_ms > SEED_TRIP_P95_MS)
@@ -152,6 +152,12 @@ def judged_p95_ms(heartbeat: Heartbeat) -> float | None:
     if canary is not None and canary.p95_ms is not None:
         return canary.p95_ms
     return heartbeat.metrics.p95_ms
+
+
+def _has_buckets(heartbeat: Heartbeat) -> bool:
+    """The judged variant (the canary when split) comes with latency buckets."""
+    judged = heartbeat.metrics.canary or heartbeat.metrics
+    return judged.latency_buckets is not None
 
 
 def judged_slow_count(current: Heartbeat, previous: Heartbeat | None, rates: Rates) -> tuple[int, int] | None:

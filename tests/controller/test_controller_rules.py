@@ -86,7 +86,7 @@ def test_at_zero_percent_the_rule_holds_and_forgets_its_count():
 
     rule = SeedRollbackRule(debounce_n=3)
     rule.observe(BAD_P95)
-    rule.observe(BAD_P95)
+    assert rule.observe(BAD_P95).count == 2  # no buckets: the server's P95, debounced
     verdict = rule.observe(replace(BAD_P95, stage_percent=0))  # rolled back: the window still shows the slow canary
     assert verdict.hold and not verdict.trip and verdict.count == 0 and "0%" in verdict.reason
     assert not rule.observe(BAD_P95).trip  # counting starts again from 1

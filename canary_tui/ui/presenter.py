@@ -6,14 +6,16 @@ from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from canary_tui.controller.model import Event, RampState, Snapshot
+from canary_tui.controller.model import ConnectionState, Event, RampState, Snapshot
 from canary_tui.core.judgment import SEED_TRIP_ERROR_RATE, SEED_TRIP_P95_MS
 from canary_tui.core.levels import rate_level
+from canary_tui.core.preflight import CHECKPOINT_GATE, NOT_PAUSED_GATE
 from canary_tui.core.thresholds import Action, Level, Metric, ThresholdTable
 from canary_tui.core.verdicts import DecisionKind, GateResult, GateStatus
 from canary_tui.ui.latency_presenter import canary_idle, chart_view, latency_view, level_badge  # noqa: F401 - the app reads the latency pane's views here too
 from canary_tui.ui.widgets.fmt import duration_text, ms_text
 from canary_tui.ui.widgets.view_models import (
+    AdvanceView,
     Badge,
     ErrorRateView,
     EventLine,
@@ -21,6 +23,7 @@ from canary_tui.ui.widgets.view_models import (
     GatesView,
     HeaderView,
     HeartbeatView,
+    SeenState,
 )
 
 _UNKNOWN = Badge("unknown", "?", "unknown")
@@ -52,43 +55,73 @@ def clock_text(moment: datetime | None) -> str:
     return moment.astimezone(UTC).strftime("%H:%M:%SZ")
 
 
-def header_view(snapshot: Snapshot, *, frozen: bool = False) -> HeaderView:
-    """The header line from a snapshot."""
-    hb = snapshot.heartbeat
-    deployment = hb.deployment if hb else None
+def eta_text(moment: datetime, now: datetime | None) -> str:
+    """An ETA in UTC: the time alone when it is today, with the date when it is not ('Nov 19 07:41:24Z')."""
+    moment = moment.astimezone(UTC)
+    if now is not None and moment.date() != now.astimezone(UTC).date():
+        return moment.strftime("%b %d %H:%M:%SZ")
+    return clock_text(moment)
+
+
+def seen_state(snapshot: Snapshot) -> SeenState | None:
+    """The deployment as last seen (any parsed heartbeat), or None before the first one."""
+    deployment = snapshot.deployment or (snapshot.heartbeat.deployment if snapshot.heartbeat else None)
+    if deployment is None:
+        return None
+    return SeenState(deployment.canary_percent, bool(deployment.paused), deployment.stable_version, deployment.canary_version, deployment.updated_by)
+
+
+def _stage_texts(snapshot: Snapshot, percent: int | None, paused: bool) -> tuple[str, str, str]:
+    """(stage, bake, ETA) texts: no bake clock or ETA at 0% or 100%, 'paused' instead of an ETA on hold."""
     stage = snapshot.stage
     count = len(snapshot.plan.stages)
-    if stage is not None and stage.index is not None:
-        stage_text = f"stage {stage.index + 1}/{stage.count or count}"
-    elif deployment is not None and deployment.canary_percent == 0:
-        stage_text = f"stage 0/{count}"
-    elif deployment is not None:
-        stage_text = "off-plan"
-    else:
-        stage_text = f"stage ?/{count}"
-    bake_text = ""
-    eta_text = ""
-    if stage is not None and stage.bake_remaining_s is not None and stage.bake_s:
-        bake_text = f"bake {duration_text(stage.bake_remaining_s)} left" if stage.bake_remaining_s > 0 else "bake done"
-    if stage is not None and stage.next_percent is not None and stage.next_eta is not None:
-        eta_text = f"next {stage.next_percent}% ≈ {clock_text(stage.next_eta)}"
-    paused = bool(deployment.paused) if deployment else snapshot.ramp == RampState.PAUSED
+    if percent is None:
+        return f"stage ?/{count}", "", ""
+    if percent == 0:
+        return f"stage 0/{count}", "", ""
+    if stage is None or stage.index is None or stage.percent != percent:
+        return "off-plan", "", ""
+    stage_text = f"stage {stage.index + 1}/{stage.count or count}"
+    if percent >= 100:
+        return stage_text, "", ""
+    bake = ""
+    if stage.bake_remaining_s is not None and stage.bake_s:
+        bake = f"bake {duration_text(stage.bake_remaining_s)} left" if stage.bake_remaining_s > 0 else "bake done"
+    eta = ""
+    if stage.next_percent is not None:
+        if paused:
+            eta = f"next {stage.next_percent}%: paused"
+        elif stage.next_eta is not None:
+            eta = f"next {stage.next_percent}% ≈ {eta_text(stage.next_eta, snapshot.now)}"
+    return stage_text, bake, eta
+
+
+def header_view(snapshot: Snapshot, *, frozen: bool = False) -> HeaderView:
+    """The header line from a snapshot: the deployment as last seen, the data's age and what can be done from here."""
+    seen = seen_state(snapshot)
+    paused = seen.paused if seen is not None else snapshot.ramp == RampState.PAUSED
+    percent = seen.percent if seen is not None else None
+    stage_text, bake_text, eta = _stage_texts(snapshot, percent, paused)
+    hb = snapshot.heartbeat
+    server_environment = (snapshot.deployment.environment if snapshot.deployment else None) or (hb.deployment.environment if hb else None)
     return HeaderView(
-        environment=snapshot.environment,
-        stable_version=deployment.stable_version if deployment else "?",
-        canary_version=deployment.canary_version if deployment else "?",
+        environment=server_environment or snapshot.environment,
+        stable_version=seen.stable_version if seen else "?",
+        canary_version=seen.canary_version if seen else "?",
         stage_text=stage_text,
-        canary_percent=deployment.canary_percent if deployment else None,
+        canary_percent=percent,
         ramp_word=_RAMP_WORDS.get(snapshot.ramp, str(snapshot.ramp)),
         paused=paused,
         bake_text=bake_text,
-        eta_text=eta_text,
+        eta_text=eta,
         data_age_s=snapshot.data_age_s,
         connection=str(snapshot.connection),
         connection_error=snapshot.connection_error,
         read_only=snapshot.read_only,
         frozen=frozen,
         action_in_flight=snapshot.action_in_flight,
+        blocked_reason=snapshot.blocked_reason,
+        stale_headline=snapshot.connection.degraded,
     )
 
 
@@ -250,6 +283,18 @@ def ratio_text(gate: GateResult) -> str:
     return f"{value:.1f}×"
 
 
+def _only_figures(text: str) -> bool:
+    """True when `text` holds nothing but numbers, units and filler words ('bake 0.0 h of 0.0125 h')."""
+    for token in _tokens(text):
+        if token in _FILLER or token in ("h", "s", "m", "ms", "bake"):
+            continue
+        try:
+            float(token.rstrip("hms"))
+        except ValueError:
+            return False
+    return True
+
+
 def gate_line(gate: GateResult) -> GateLine:
     """One gate as text: figures, interval, evidence position, and the reason only where it adds something."""
     value = ratio_text(gate) if gate.unit == "×" else figure_text(gate.value, gate.unit)
@@ -259,6 +304,8 @@ def gate_line(gate: GateResult) -> GateLine:
         figure = f"{value} / {threshold}"  # the bake: progress towards its time
     interval = interval_text(gate.interval, gate.unit)
     informative = reason_adds(gate.reason, gate.name, figure, threshold, interval, "low data")
+    if gate.unit in _DURATION_UNITS and gate.value is not None and _only_figures(gate.reason):
+        informative = False  # "0.0 h of 0.0125 h" restates the figure ("0s / 45s") in worse units
     detail = f"{gate.status.value}: {gate.reason}" if informative and gate.status != GateStatus.PASS else ""
     return GateLine(
         name=gate.name,
@@ -291,6 +338,10 @@ def gates_view(snapshot: Snapshot) -> GatesView:
         gates = tuple(replace(g, status=GateStatus.HOLD.value, glyph=GateStatus.HOLD.glyph, reason="stale data", detail="") for g in gates)
     trigger = snapshot.auto_rollback
     label = trigger.label
+    seen = seen_state(snapshot)
+    if seen is not None and seen.percent == 0 and trigger.count and trigger.enabled and trigger.armed:
+        label = "armed"  # nothing left to roll back: a count from before the rollback says nothing now
+        trigger = replace(trigger, count=0)
     level = "unknown" if not trigger.enabled else ("warning" if trigger.count or not trigger.armed else "healthy")
     decision = snapshot.decision
     return GatesView(
@@ -298,9 +349,62 @@ def gates_view(snapshot: Snapshot) -> GatesView:
         gates=gates,
         auto_rollback=label,
         auto_rollback_level=level,
-        decision=f"{decision.kind.value}: {decision.reason}" if decision else None,
+        decision=_decision_text(snapshot, seen),
         decision_level=_DECISION_LEVEL.get(decision.kind, "unknown") if decision else "unknown",
         held_reason=held,
+    )
+
+
+def _decision_text(snapshot: Snapshot, seen: SeenState | None) -> str | None:
+    """The decision in words; at 100% there is nothing left to promote: the ramp is complete."""
+    decision = snapshot.decision
+    if decision is None:
+        return None
+    if seen is not None and seen.percent is not None and seen.percent >= 100 and decision.kind is DecisionKind.PROMOTE_ELIGIBLE:
+        return "complete: the canary serves 100%"
+    return f"{decision.kind.value}: {decision.reason}"
+
+
+def advance_view(snapshot: Snapshot) -> AdvanceView | None:
+    """The advance dialog's content: the next step from the percent as last seen, with the gates that judge it.
+
+    At 0% the gates are the pre-flight checklist, and only a FAILING one needs an override (HOLD is
+    "not known yet"); on a stage, anything short of all gates passing and a promote-eligible decision does.
+    Stale data always needs one (the controller refuses it otherwise).
+    """
+    seen = seen_state(snapshot)
+    if seen is None or seen.percent is None:
+        return None
+    nxt = snapshot.plan.next_stage(seen.percent)
+    if nxt is None:
+        return None
+    preflight = seen.percent == 0
+    gates = snapshot.gates
+    failing = [g for g in gates if g.status is GateStatus.FAIL]
+    unmet = failing if preflight else [g for g in gates if g.status is not GateStatus.PASS]
+    why = [f"{g.name} {g.status.value}" + (f" ({g.reason})" if g.reason else "") for g in unmet]
+    decision = snapshot.decision
+    if not preflight:
+        if not gates:
+            why.append("no gate evidence")
+        if decision is not None and decision.kind is not DecisionKind.PROMOTE_ELIGIBLE:
+            why.append(f"decision {decision.kind.value}")
+    if snapshot.connection is not ConnectionState.LIVE:
+        why.append(f"data {snapshot.connection.value}")
+    if seen.paused and not any(g.name == NOT_PAUSED_GATE for g in unmet):
+        why.append("the ramp is paused")
+    missing = seen.canary_version if preflight and any(g.name == CHECKPOINT_GATE for g in failing) else None
+    pane = gates_view(snapshot)
+    return AdvanceView(
+        from_percent=seen.percent,
+        to_percent=nxt.percent,
+        gates=pane.gates,
+        decision=pane.decision,
+        needs_override=bool(why),
+        override_why="; ".join(why),
+        preflight=preflight,
+        missing_checkpoint_for=missing,
+        seen=seen,
     )
 
 

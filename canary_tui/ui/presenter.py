@@ -96,6 +96,17 @@ def _stage_texts(snapshot: Snapshot, percent: int | None, paused: bool) -> tuple
     return stage_text, bake, eta
 
 
+def frozen_snapshot(frozen: Snapshot, latest: Snapshot) -> Snapshot:
+    """The frozen data as of `latest`'s clock: its age keeps ticking, and LIVE turns STALE on the configured age."""
+    if frozen.now is None or latest.now is None or frozen.data_age_s is None:
+        return frozen
+    age_s = frozen.data_age_s + max(0.0, (latest.now - frozen.now).total_seconds())
+    connection = frozen.connection
+    if connection is ConnectionState.LIVE and age_s > frozen.stale_after_s:
+        connection = ConnectionState.STALE
+    return replace(frozen, data_age_s=age_s, connection=connection, now=latest.now)
+
+
 def header_view(snapshot: Snapshot, *, frozen: bool = False) -> HeaderView:
     """The header line from a snapshot: the deployment as last seen, the data's age and what can be done from here."""
     seen = seen_state(snapshot)

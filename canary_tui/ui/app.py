@@ -191,7 +191,7 @@ class CanaryApp(App[None]):
         for event in list(getattr(self.controller, "events", ()) or ()):
             self.post_message(EventArrived(event))
         self.post_message(EventArrived(self._watching_event()))
-        blocked = self._blocked_reason()
+        blocked = self.change_blocked_reason()
         if blocked:
             self.post_message(EventArrived(self._local_event(f"this dashboard cannot change the deployment: {blocked}", "blocked")))
         current = getattr(self.controller, "snapshot", None)
@@ -211,7 +211,7 @@ class CanaryApp(App[None]):
         except Exception as exc:  # noqa: BLE001 - a failed tick must not take the dashboard down
             self.log.error(f"tick failed: {exc!r}")
 
-    def _blocked_reason(self) -> str | None:
+    def change_blocked_reason(self) -> str | None:
         """Why this dashboard cannot change the deployment (no token, read-only), or None when it can."""
         reason = getattr(self.controller, "blocked_reason", None)
         if isinstance(reason, str) and reason:
@@ -349,7 +349,7 @@ class CanaryApp(App[None]):
             self.snapshot.action_in_flight if self.snapshot else None,
             self._advance_target() is None,
             self.read_only,
-            self._blocked_reason(),
+            self.change_blocked_reason(),
             self._ramp_paused(),
         )
         if key != self._bindings_key and self._panes_ready():
@@ -379,7 +379,7 @@ class CanaryApp(App[None]):
         view = presenter.header_view(self._labelled(snapshot), frozen=self.frozen)
         if self.read_only and not view.read_only:
             view = replace(view, read_only=True)
-        blocked = self._blocked_reason()
+        blocked = self.change_blocked_reason()
         if blocked and not view.blocked_reason:
             view = replace(view, blocked_reason=blocked)
         if self.in_flight and not view.action_in_flight:
@@ -455,7 +455,7 @@ class CanaryApp(App[None]):
         if action in MUTATING_ACTIONS:
             if action == "toggle_pause" and parameters and (parameters[0] == "resume") != self._ramp_paused():
                 return False  # the other face of P is the one on show
-            if self._blocked_reason():
+            if self.change_blocked_reason():
                 return None  # on show, dimmed: the header and the log say why
             if action == "rollback":
                 return True

@@ -111,7 +111,7 @@ class ConfirmAdvance(GuardedDialog[AdvanceRequest | None]):
         needs = self.needs_override and self.stale_reason is None
         self.query_one("#warning", Label).update(self._warning_text())
         self.query_one("#warning", Label).display = needs
-        self.query_one("#override", PercentInput).display = needs
+        self.query_one("#override", PercentInput).display = needs or (self.stale_reason is not None and self.view.needs_override)
         offer = self.view.missing_checkpoint_for is not None and self.stale_reason is None
         create = self.query_one("#create-checkpoint", Button)
         create.display = offer
@@ -148,8 +148,11 @@ class ConfirmAdvance(GuardedDialog[AdvanceRequest | None]):
         stale.update(f"⚠ {reason}. Escape closes; open the dialog again to act on what is there now.")
         stale.display = True
         self._say("")
+        advance = self.query_one("#advance", Button)
+        on_advance = self.focused is advance
         self._show_requirements()
-        self.query_one("#cancel", Button).focus()
+        if on_advance:
+            self.query_one("#cancel", Button).focus()  # a disabled button cannot hold the focus; the field keeps it (Enter says why)
 
     def still_valid(self, now: SeenState, advance: AdvanceView | None) -> None:
         """Same deployment state, newer evidence: redraw the gates and what the step requires."""

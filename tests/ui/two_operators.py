@@ -57,7 +57,7 @@ def make_controller(url: str, actor: str, clock: Clock, tmp_path: Path, *, token
         audit.record(actor=actor, action="checkpoint", outcome="ok", trigger="cli", note=f"pre-{CANARY_VERSION}",
                      checkpoint_id="ckpt-harness", canary_version=CANARY_VERSION)
     controller = RampController(
-        environment="sim", plan=PLAN, client=client, actuator=ApiActuator(client), actor=actor, clock=clock, audit=audit,
+        environment="sim", plan=PLAN, client=client, actuator=ApiActuator(client, has_token=token is not None), actor=actor, clock=clock, audit=audit,
         thresholds=ThresholdTable.seed(), rules=(SeedRollbackRule(),), auto_rollback=False,
     )
     return controller, client

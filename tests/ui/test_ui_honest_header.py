@@ -93,3 +93,18 @@ async def test_P_is_refused_when_the_ramp_changed_before_it_was_sent(simulator_f
         await until(ops.pilot, lambda: any("pause not sent" in n for n in ops.notices()))
         assert any("changed by oncall-2 to 0%" in n for n in ops.notices())
         assert ops.sim.state.canary_percent == 0 and ops.sim.state.paused is False
+
+
+async def test_a_rollback_read_back_from_unverified_heartbeats_never_confirms(simulator_factory, tmp_path) -> None:
+    async with two_operators(simulator_factory, tmp_path) as ops:
+        ops.sim.inject_fault("bad_signature", count=-1, mode="verified")  # every heartbeat says verified: false
+        await ops.pilot.press("R")
+        await until(ops.pilot, lambda: ops.sim.state.canary_percent == 0)  # the change landed ...
+        await until(ops.pilot, lambda: any(r.get("outcome") == "retry" for r in ops.audit1()))
+        await ops.pilot.pause(0.5)
+        rollbacks = [r for r in ops.audit1() if r.get("action") == "rollback"]
+        assert not any(r.get("outcome") == "ok" for r in rollbacks)  # ... but nothing untrusted confirms it
+        assert any("untrusted" in str(r.get("server")) for r in rollbacks if r.get("outcome") == "retry")
+        assert "rollback" in ops.app.in_flight and "rollback…" in _header(ops.app)  # the screen says it is still going
+        ops.sim.clear_faults()
+        await until(ops.pilot, lambda: any(r.get("action") == "rollback" and r.get("outcome") == "ok" for r in ops.audit1()))

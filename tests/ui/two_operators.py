@@ -58,7 +58,7 @@ def make_controller(url: str, actor: str, clock: Clock, tmp_path: Path, *, token
                      checkpoint_id="ckpt-harness", canary_version=CANARY_VERSION)
     controller = RampController(
         environment="sim", plan=PLAN, client=client, actuator=ApiActuator(client, has_token=token is not None), actor=actor, clock=clock, audit=audit,
-        thresholds=ThresholdTable.seed(), rules=(SeedRollbackRule(),), auto_rollback=False,
+        thresholds=ThresholdTable.seed(), rules=(SeedRollbackRule(),), auto_rollback=False, rollback_backoff_s=(0.05, 0.1),
     )
     return controller, client
 

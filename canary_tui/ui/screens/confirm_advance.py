@@ -48,9 +48,9 @@ class ConfirmAdvance(GuardedDialog[AdvanceRequest | None]):
     }
     ConfirmAdvance #title { text-style: bold; width: 1fr; }
     ConfirmAdvance #evidence { height: auto; max-height: 12; overflow-y: auto; }
-    ConfirmAdvance #warning { color: $status-critical; text-style: bold; }
-    ConfirmAdvance #stale { color: $status-critical; text-style: bold; }
-    ConfirmAdvance #why { color: $status-warning; }
+    ConfirmAdvance #warning { color: $status-critical; text-style: bold; width: 1fr; }
+    ConfirmAdvance #stale { color: $status-critical; text-style: bold; width: 1fr; }
+    ConfirmAdvance #why { color: $status-warning; width: 1fr; }
     ConfirmAdvance #override { width: 12; }
     ConfirmAdvance #buttons { height: 3; align-horizontal: right; }
     ConfirmAdvance Button { margin-left: 1; }

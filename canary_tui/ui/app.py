@@ -552,8 +552,8 @@ class CanaryApp(App[None]):
     def _run_action(self, name: str, call: Callable[[], Any], then: Callable[[ActionResult | None], None] | None = None) -> None:
         """Start the action in its own worker right away; the badge and dimmed keys follow; the result comes back as a message.
 
-        The redraws share the event loop with the request: asked for first, they run before it is written
-        (R to the server went from ~8 ms to ~3 ms, benchmarks/rollback.py). Keys are refused at once anyway
+        The redraws share the event loop with the request, so they are queued behind the worker's first step
+        (benchmarks/rollback.py: R to the server ~2 ms median either way). Keys are refused at once anyway
         (check_action reads in_flight).
         """
         self.in_flight.add(name)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from canary_tui.core.samples import Deployment, Heartbeat, HeartbeatStatus, Metrics, VariantMetrics
 
-EPOCH = datetime(2026, 11, 26, 12, 0, 0, tzinfo=timezone.utc)
+EPOCH = datetime(2026, 11, 26, 12, 0, 0, tzinfo=UTC)
 
 
 def heartbeat(

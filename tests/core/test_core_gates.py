@@ -22,8 +22,8 @@ def rates(requests: int = 1000, errors: int = 5, canary: tuple[int, int] | None 
     """Rates over a 1 s interval with the given counts (and canary split)."""
     extra = {}
     if canary is not None:
-        extra = dict(canary_requests=canary[0], canary_errors=canary[1],
-                     stable_requests=requests - canary[0], stable_errors=errors - canary[1])
+        extra = {"canary_requests": canary[0], "canary_errors": canary[1],
+                 "stable_requests": requests - canary[0], "stable_errors": errors - canary[1]}
     return Rates(1.0, requests, errors, float(requests), float(errors), errors / requests if requests else None, **extra)
 
 

@@ -28,7 +28,7 @@ def oracle(samples, resolution_s, ds):
         placed.append((newest, value))
     end_slot = ds.end_s / resolution_s
     mins, maxes, lasts = [], [], []
-    for lo_s, hi_s in zip(ds.edges_s, ds.edges_s[1:]):
+    for lo_s, hi_s in zip(ds.edges_s, ds.edges_s[1:], strict=False):
         lo, hi = lo_s / resolution_s, min(hi_s / resolution_s, end_slot)
         inside = [v for slot, v in placed if lo <= slot < hi and v is not None]
         mins.append(min(inside) if inside else None)
@@ -245,7 +245,7 @@ def test_ring_wraparound_keeps_buckets_exact_inside_the_retention(capacity_s, st
     assert h.oldest_s >= oldest_slot and len(h) <= capacity_s
     ds = h.downsample("v", columns)
     mins, maxes, lasts = oracle(samples, 1.0, ds)
-    for i, (lo, hi) in enumerate(zip(ds.edges_s, ds.edges_s[1:])):
+    for i, (lo, hi) in enumerate(zip(ds.edges_s, ds.edges_s[1:], strict=False)):
         if lo >= oldest_slot:
             assert (ds.min[i], ds.max[i], ds.last[i]) == (mins[i], maxes[i], lasts[i])
         elif hi > oldest_slot:  # straddles the edge: never invents a value beyond what was appended

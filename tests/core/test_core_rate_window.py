@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from core_factories import deterministic
 from hypothesis import given
 from hypothesis import strategies as st
 
 from canary_tui.core.rates import Rates, RateWindow
-from core_factories import deterministic
 
 
 def _step(requests: int, errors: int, canary: tuple[int, int] | None = (10, 1), interval_s: float = 1.0, reset: bool = False) -> Rates:

@@ -63,14 +63,14 @@ def test_clock_before_entry_never_gives_negative_elapsed() -> None:
 )
 def test_etas_follow_the_plan(bakes, data) -> None:
     percents = sorted(data.draw(st.sets(st.integers(1, 99), min_size=len(bakes) - 1, max_size=len(bakes) - 1)))
-    plan = make_plan("p", tuple(Stage(p, float(b)) for p, b in zip([*percents, 100], bakes)))
+    plan = make_plan("p", tuple(Stage(p, float(b)) for p, b in zip([*percents, 100], bakes, strict=True)))
     index = data.draw(st.integers(0, len(bakes) - 1))
     elapsed = data.draw(st.floats(0, 100 * 3600))
     got = bake_status(plan, plan.stages[index].percent, T0, T0 + elapsed)
     assert got.remaining_s == pytest.approx(max(0.0, bakes[index] - elapsed), abs=1e-6)
     assert [p for p, _ in got.etas] == [s.percent for s in plan.stages[index + 1 :]]
     start = T0 + elapsed + got.remaining_s
-    for (percent, eta), stage in zip(got.etas, plan.stages[index + 1 :]):
+    for (_percent, eta), stage in zip(got.etas, plan.stages[index + 1 :], strict=True):
         assert eta == pytest.approx(start)
         start += stage.bake_s
     assert all(eta >= T0 + elapsed for _, eta in got.etas)

@@ -22,6 +22,7 @@ from canary_tui.controller.events import EventJournal
 from canary_tui.controller.follow import ServerView, server_skew_s
 from canary_tui.controller.judging import Judge
 from canary_tui.controller.model import ActionResult, Event, EventLevel, RampState, Snapshot, Trigger
+from canary_tui.core.advance_rule import override_reasons
 from canary_tui.core.clock import Clock, to_datetime
 from canary_tui.core.history import History
 from canary_tui.core.plans import RampPlan
@@ -270,7 +271,7 @@ class RampController:
         from_percent: int | None = None,
         to_percent: int | None = None,
     ) -> ActionResult:
-        """Move to the next stage's percent; refused while gates fail (unless override) or data is stale.
+        """Move to the next stage's percent; without an override, refused for the reasons core/advance_rule.py gives.
 
         A confirmed advance passes the `from_percent` and `to_percent` the operator saw: it is sent as a
         compare-and-set on exactly those, and refused when the server has moved since.
@@ -293,14 +294,13 @@ class RampController:
         target = nxt.percent
         unmet = self._unmet_gates()
         if not override:
-            if self.view.is_stale():
-                return runner.refused("advance", "data is stale: refresh first (or override)", current, target)
-            failing = [g for g in unmet if g.status is GateStatus.FAIL]
-            if failing:
-                names = ", ".join(f"{g.name} ({g.reason})" if g.reason else g.name for g in failing)
-                return runner.refused("advance", f"gates failing: {names}", current, target)
-            if self.view.paused():
-                return runner.refused("advance", "the ramp is paused: resume first (or override)", current, target)
+            decision = self.judge.decision()
+            why = override_reasons(
+                current, self.judge.gates, decision.kind if decision is not None else None,
+                data_problem="stale" if self.view.is_stale() else None, paused=self.view.paused(),
+            )
+            if why:
+                return runner.refused("advance", f"needs an override: {'; '.join(why)}", current, target)
         stage_no = self.plan.stages.index(nxt) + 1
         note = (note or f"stage {stage_no}: {current}% → {target}%") + (" (override)" if override else "")
         extra: dict[str, Any] = {}

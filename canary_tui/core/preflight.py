@@ -50,16 +50,16 @@ def preflight_gates(facts: PreflightFacts, table: ThresholdTable) -> tuple[GateR
 
 def _heartbeat(facts: PreflightFacts) -> GateResult:
     if facts.signature_ok is False:
-        return GateResult(HEARTBEAT_GATE, GateStatus.FAIL, None, None, Unit.NONE, "signature check failed", kind=GateKind.PREFLIGHT)
+        return GateResult(HEARTBEAT_GATE, GateStatus.FAIL, None, None, Unit.NONE, "signature check failed", kind=GateKind.HEARTBEAT)
     if facts.signature_ok is None or not facts.live:
-        return GateResult(HEARTBEAT_GATE, GateStatus.HOLD, None, None, Unit.NONE, "no fresh heartbeat", kind=GateKind.PREFLIGHT)
-    return GateResult(HEARTBEAT_GATE, GateStatus.PASS, None, None, Unit.NONE, "reachable, signature verified", kind=GateKind.PREFLIGHT)
+        return GateResult(HEARTBEAT_GATE, GateStatus.HOLD, None, None, Unit.NONE, "no fresh heartbeat", kind=GateKind.HEARTBEAT)
+    return GateResult(HEARTBEAT_GATE, GateStatus.PASS, None, None, Unit.NONE, "reachable, signature verified", kind=GateKind.HEARTBEAT)
 
 
 def _stable(facts: PreflightFacts, table: ThresholdTable) -> GateResult:
     call = stable_error_level(facts.window, table) if facts.live else None
     if call is None or call.point is None:
-        return GateResult(STABLE_HEALTH_GATE, GateStatus.HOLD, None, None, Unit.PERCENT, "no stable traffic measured yet", low_data=True, kind=GateKind.PREFLIGHT)
+        return GateResult(STABLE_HEALTH_GATE, GateStatus.HOLD, None, None, Unit.PERCENT, "no stable traffic measured yet", low_data=True, kind=GateKind.STABLE_HEALTH)
     value = 100.0 * call.point
     interval = (100.0 * call.interval[0], 100.0 * call.interval[1]) if call.interval else None
     limit = 100.0 * table.threshold(Metric.ERROR_RATE).critical_beyond
@@ -71,19 +71,19 @@ def _stable(facts: PreflightFacts, table: ThresholdTable) -> GateResult:
         status, why = GateStatus.HOLD, f"low data ({call.requests} stable requests)"
     else:
         status, why = GateStatus.HOLD, "stable errors in the warning band"
-    return GateResult(STABLE_HEALTH_GATE, status, value, limit, Unit.PERCENT, why, interval=interval, low_data=call.low_data, kind=GateKind.PREFLIGHT)
+    return GateResult(STABLE_HEALTH_GATE, status, value, limit, Unit.PERCENT, why, interval=interval, low_data=call.low_data, kind=GateKind.STABLE_HEALTH)
 
 
 def _not_paused(facts: PreflightFacts) -> GateResult:
     if facts.deployment is None:
-        return GateResult(NOT_PAUSED_GATE, GateStatus.HOLD, None, None, Unit.NONE, "state unknown", kind=GateKind.PREFLIGHT)
+        return GateResult(NOT_PAUSED_GATE, GateStatus.HOLD, None, None, Unit.NONE, "state unknown", kind=GateKind.NOT_PAUSED)
     if facts.deployment.paused:
-        return GateResult(NOT_PAUSED_GATE, GateStatus.FAIL, None, None, Unit.NONE, "the ramp is paused: resume first", kind=GateKind.PREFLIGHT)
-    return GateResult(NOT_PAUSED_GATE, GateStatus.PASS, None, None, Unit.NONE, "not paused", kind=GateKind.PREFLIGHT)
+        return GateResult(NOT_PAUSED_GATE, GateStatus.FAIL, None, None, Unit.NONE, "the ramp is paused: resume first", kind=GateKind.NOT_PAUSED)
+    return GateResult(NOT_PAUSED_GATE, GateStatus.PASS, None, None, Unit.NONE, "not paused", kind=GateKind.NOT_PAUSED)
 
 
 def _checkpoint(facts: PreflightFacts) -> GateResult:
     version = facts.deployment.canary_version if facts.deployment is not None else "?"
     if facts.checkpoint_id:
-        return GateResult(CHECKPOINT_GATE, GateStatus.PASS, None, None, Unit.NONE, f"{facts.checkpoint_id} for {version}", kind=GateKind.PREFLIGHT)
-    return GateResult(CHECKPOINT_GATE, GateStatus.FAIL, None, None, Unit.NONE, f"no rollback checkpoint for {version}", kind=GateKind.PREFLIGHT)
+        return GateResult(CHECKPOINT_GATE, GateStatus.PASS, None, None, Unit.NONE, f"{facts.checkpoint_id} for {version}", kind=GateKind.CHECKPOINT)
+    return GateResult(CHECKPOINT_GATE, GateStatus.FAIL, None, None, Unit.NONE, f"no rollback checkpoint for {version}", kind=GateKind.CHECKPOINT)

@@ -34,8 +34,16 @@ class GateKind(enum.StrEnum):
     SLOW = "slow"  # the canary's slow fraction (P95 < T as a count gate)
     ERRORS_VS_STABLE = "errors-vs-stable"
     LATENCY_VS_STABLE = "latency-vs-stable"
-    PREFLIGHT = "preflight"
+    HEARTBEAT = "heartbeat"  # pre-flight: reachable and its signature verified
+    STABLE_HEALTH = "stable-health"  # pre-flight: stable healthy on the table in force
+    NOT_PAUSED = "not-paused"  # pre-flight
+    CHECKPOINT = "checkpoint"  # pre-flight: a rollback checkpoint for this canary version
     OTHER = "other"
+
+    @property
+    def preflight(self) -> bool:
+        """True for the gates of the step out of 0% (the seed's release checklist)."""
+        return self in (GateKind.HEARTBEAT, GateKind.STABLE_HEALTH, GateKind.NOT_PAUSED, GateKind.CHECKPOINT)
 
     @property
     def versus_stable(self) -> bool:

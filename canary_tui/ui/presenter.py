@@ -6,11 +6,11 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from canary_tui.controller.model import ConnectionState, Event, Snapshot
+from canary_tui.core.advance_rule import override_reasons
 from canary_tui.core.levels import rate_level
-from canary_tui.core.preflight import CHECKPOINT_GATE, NOT_PAUSED_GATE
 from canary_tui.core.seed import SEED_TRIP_ERROR_RATE, SEED_TRIP_P95_MS
 from canary_tui.core.thresholds import Action, Level, Metric, ThresholdTable
-from canary_tui.core.verdicts import DecisionKind, GateResult, GateStatus
+from canary_tui.core.verdicts import DecisionKind, GateKind, GateResult, GateStatus
 from canary_tui.ui.deployment_presenter import clock_text, eta_text, frozen_snapshot, header_view, seen_state  # noqa: F401 - the app reads them here
 from canary_tui.ui.latency_presenter import canary_idle, chart_view, latency_view, level_badge  # noqa: F401 - the app reads the latency pane's views here too
 from canary_tui.ui.widgets.fmt import duration_text, ms_text
@@ -278,9 +278,7 @@ def _decision_text(snapshot: Snapshot, seen: SeenState | None) -> str | None:
 def advance_view(snapshot: Snapshot) -> AdvanceView | None:
     """The advance dialog's content: the next step from the percent as last seen, with the gates that judge it.
 
-    At 0% the gates are the pre-flight checklist, and only a FAILING one needs an override (HOLD is
-    "not known yet"); on a stage, anything short of all gates passing and a promote-eligible decision does.
-    Stale data always needs one (the controller refuses it otherwise).
+    Whether it needs an override is the controller's own rule (core/advance_rule.py), read on what the screen shows.
     """
     seen = seen_state(snapshot)
     if seen is None or seen.percent is None:
@@ -289,25 +287,13 @@ def advance_view(snapshot: Snapshot) -> AdvanceView | None:
     if nxt is None:
         return None
     preflight = seen.percent == 0
-    gates = snapshot.gates
-    failing = [g for g in gates if g.status is GateStatus.FAIL]
-    unmet = failing if preflight else [g for g in gates if g.status is not GateStatus.PASS]
-    why = []  # names only: the evidence above the prompt gives each gate's figures and reason
-    for status in (GateStatus.FAIL, GateStatus.HOLD):
-        names = [g.name for g in unmet if g.status is status]
-        if names:
-            why.append(f"{'failing' if status is GateStatus.FAIL else 'holding'}: {', '.join(names)}")
     decision = snapshot.decision
-    if not preflight:
-        if not gates:
-            why.append("no gate evidence")
-        if decision is not None and decision.kind is not DecisionKind.PROMOTE_ELIGIBLE:
-            why.append(f"decision {decision.kind.value}")
-    if snapshot.connection is not ConnectionState.LIVE:
-        why.append(f"data {snapshot.connection.value}")
-    if seen.paused and not any(g.name == NOT_PAUSED_GATE for g in unmet):
-        why.append("the ramp is paused")
-    missing = seen.canary_version if preflight and any(g.name == CHECKPOINT_GATE for g in failing) else None
+    why = override_reasons(
+        seen.percent, snapshot.gates, decision.kind if decision is not None else None,
+        data_problem=None if snapshot.connection is ConnectionState.LIVE else snapshot.connection.value, paused=bool(seen.paused),
+    )
+    failing_checkpoint = any(g.kind is GateKind.CHECKPOINT and g.status is GateStatus.FAIL for g in snapshot.gates)
+    missing = seen.canary_version if preflight and failing_checkpoint else None
     pane = gates_view(snapshot)
     return AdvanceView(
         from_percent=seen.percent,

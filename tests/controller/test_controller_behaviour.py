@@ -20,7 +20,7 @@ async def test_advance_refused_while_a_gate_fails_unless_overridden(simulator_fa
         assert ctl.snapshot.ramp is RampState.GATE_FAILING
         assert any(g.status is GateStatus.FAIL and g.name.startswith("errors") for g in ctl.snapshot.gates)
         refused = await ctl.advance(Trigger.KEY)
-        assert not refused.ok and "gates failing: errors" in refused.message and refused.to_percent == 50
+        assert not refused.ok and "needs an override: failing: errors" in refused.message and refused.to_percent == 50
         assert sim.state.canary_percent == 10
         forced = await ctl.advance(Trigger.KEY, note="I know", override=True)
         assert forced.ok and sim.state.canary_percent == 50 and sim.state.history[-1].note == "I know (override)"

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from canary_tui.controller.model import ConnectionState, RampState
 from canary_tui.core.samples import Deployment
-from canary_tui.core.verdicts import Decision, DecisionKind, GateResult, GateStatus, TriggerState
+from canary_tui.core.verdicts import Decision, DecisionKind, GateKind, GateResult, GateStatus, TriggerState
 from canary_tui.ui import presenter
 from canary_tui.ui.widgets.error_rate_pane import ErrorRatePane
 from canary_tui.ui.widgets.header_bar import HeaderBar
@@ -84,10 +84,11 @@ def test_frozen_data_ages_on_the_latest_clock_and_turns_stale() -> None:
 
 def test_preflight_needs_an_override_only_for_a_failing_gate() -> None:
     snap = snapshot("rolled-back")
-    hold = GateResult("stable health", GateStatus.HOLD, None, None, "%", "no stable traffic measured yet")
-    passing = tuple(GateResult(n, GateStatus.PASS, None, None, "", "ok") for n in ("heartbeat", "not paused", "checkpoint"))
+    hold = GateResult("stable health", GateStatus.HOLD, None, None, "%", "no stable traffic measured yet", kind=GateKind.STABLE_HEALTH)
+    kinds = {"heartbeat": GateKind.HEARTBEAT, "not paused": GateKind.NOT_PAUSED, "checkpoint": GateKind.CHECKPOINT}
+    passing = tuple(GateResult(n, GateStatus.PASS, None, None, "", "ok", kind=k) for n, k in kinds.items())
     view = presenter.advance_view(replace(snap, gates=(*passing, hold), decision=Decision(DecisionKind.INCONCLUSIVE, "gathering data")))
     assert view is not None and view.preflight and not view.needs_override
-    missing = GateResult("checkpoint", GateStatus.FAIL, None, None, "", "no rollback checkpoint for v0.5.0")
+    missing = GateResult("checkpoint", GateStatus.FAIL, None, None, "", "no rollback checkpoint for v0.5.0", kind=GateKind.CHECKPOINT)
     view = presenter.advance_view(replace(snap, gates=(*passing[:2], missing)))
     assert view is not None and view.needs_override and view.missing_checkpoint_for == "v0.5.0"

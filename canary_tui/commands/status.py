@@ -41,6 +41,7 @@ STYLE = {Level.HEALTHY: "green", Level.WARNING: "yellow", Level.CRITICAL: "bold 
 DEFAULT_WINDOW_S = 10.0
 WINDOW_RANGE_S = (0.2, 600.0)
 LEGACY_INTERVAL_RANGE_S = (0.1, 10.0)
+MIN_RATE_INTERVAL_S = 0.5  # the controller's own default
 
 
 class StatusUnknown(Exception):
@@ -61,6 +62,7 @@ class StatusReport:
     decision: Decision | None = None  # the controller's decision (snapshot.decision)
     window_s: float | None = None
     polls: int = 0
+    last_poll_failed: bool = False  # the window's last heartbeat did not arrive (or was unusable)
 
     @property
     def exit_code(self) -> int:
@@ -167,7 +169,9 @@ def _check(args: argparse.Namespace) -> StatusReport:
         raise StatusUnknown(f"config: {exc}") from None
     with _unknown_on_exit("credentials"):
         client = client_for(env)
-    controller = build_controller(env, config, client=client, read_only=True, audit=False, auto_rollback=False)
+    # every poll of the window is an interval the controller judges (its default folds polls closer than 0.5 s)
+    controller = build_controller(env, config, client=client, read_only=True, audit=False, auto_rollback=False,
+                                  min_rate_interval_s=min(MIN_RATE_INTERVAL_S, poll_s / 2))
     snapshot, polls = asyncio.run(sample(controller, client, window_s, poll_s))
     report = judge(env.name, snapshot)
     report.window_s, report.polls = window_s, polls
@@ -205,7 +209,8 @@ def judge(target: str, snapshot: Snapshot) -> StatusReport:
     last_failed = snapshot.connection_error is not None and not untrusted
     if last_failed or (snapshot.heartbeat is None and not untrusted):
         why = snapshot.connection_error or "no heartbeat"
-        return StatusReport(target, Level.UNKNOWN, snapshot=snapshot, decision=decision, error=f"heartbeat {why}")
+        judged = decision if snapshot.heartbeat is not None else None  # no trusted data ever: no decision to report
+        return StatusReport(target, Level.UNKNOWN, snapshot=snapshot, decision=judged, error=f"heartbeat {why}", last_poll_failed=True)
     figs = figures(snapshot)
     extra = _heartbeat_levels(snapshot)
     if decision is not None and decision.kind is DecisionKind.ROLLBACK:
@@ -267,7 +272,7 @@ def summary_line(report: StatusReport) -> str:
     head = f"CANARY {LABEL[report.level]} - {report.target}"
     snap = report.snapshot
     hb = report.heartbeat
-    if snap is None or (hb is None and snap.connection is not ConnectionState.UNTRUSTED):
+    if snap is None or report.last_poll_failed or (hb is None and snap.connection is not ConnectionState.UNTRUSTED):
         return f"{head}: {report.error or 'no data'}"
     dep = snap.deployment or (hb.deployment if hb is not None else None)
     parts = [f"canary {dep.canary_percent}% ({dep.canary_version})"] if dep is not None else []
@@ -344,7 +349,7 @@ def to_json(report: StatusReport) -> dict[str, Any]:
         "decision": decision_to_json(report.decision),
     }
     snap = report.snapshot
-    if snap is None or (report.error or "").startswith("heartbeat"):
+    if snap is None or report.last_poll_failed:
         return out  # the last poll failed: nothing current to show
     if snap.connection is ConnectionState.UNTRUSTED:
         out.update(verified=False, signature_valid=False)

@@ -116,3 +116,13 @@ def test_sequential_flag_runs_the_seeds_loop(simulator, tmp_path):
     assert simulator.state.counters["health"] == 3
     done = canary_tui(["ramp", "staging", "10", "--yes", "--probe", "3", "--settle", "0", "--json"], env)
     assert json.loads(done.stdout)["probe"]["method"] == "open-loop"
+
+
+def test_help_documents_the_exit_codes(tmp_path):
+    env = cli_env(tmp_path, None)
+    ramp = canary_tui(["ramp", "--help"], env)
+    status = canary_tui(["status", "--help"], env)
+    assert ramp.returncode == 0 and status.returncode == 0
+    flat_ramp, flat_status = " ".join(ramp.stdout.split()), " ".join(status.stdout.split())
+    assert "exit codes: 0 set and the stage stands" in flat_ramp and "inconclusive with --strict" in flat_ramp and "--settle SECONDS" in flat_ramp
+    assert "exit codes: 0 OK, 1 WARNING, 2 CRITICAL" in flat_status and "3 UNKNOWN" in flat_status and "--window SECONDS" in flat_status

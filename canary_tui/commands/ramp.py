@@ -211,16 +211,18 @@ async def _ramp(args: argparse.Namespace) -> int:
             out.line("Canary disabled. All traffic to stable.", "yellow")
             return _final(args, out, doc, ctl, EXIT_OK)
         out.line(f"Checking metrics (watching for {args.settle:g} s through the controller)...", "yellow")
-        await _settle(ctl, args.settle, min(config.poll_interval_s, max(args.settle, 0.1)))
+        decisive = await _settle(ctl, args.settle, min(config.poll_interval_s, max(args.settle, 0.1)))
         _show_heartbeat(out, doc, ctl.snapshot)
+        if decisive is not None:  # the controller decided to roll back while settling: no probe needed
+            return await _act(args, out, doc, ctl, decisive)
         if args.probe:
             await _probe(args, out, doc, ctl)
         judged = await ctl.refresh()  # the last look: fresh counts, and the probe's gate in the decision
         return await _act(args, out, doc, ctl, judged)
 
 
-async def _settle(ctl: Any, settle_s: float, poll_s: float) -> None:
-    """Poll through the controller for settle_s; stop early once it decides to roll back or is rolling back."""
+async def _settle(ctl: Any, settle_s: float, poll_s: float) -> Snapshot | None:
+    """Poll through the controller for settle_s; the snapshot that decided a rollback stops it early (else None)."""
     loop = asyncio.get_running_loop()
     started = loop.time()
     polls = 0
@@ -229,7 +231,14 @@ async def _settle(ctl: Any, settle_s: float, poll_s: float) -> None:
         await asyncio.sleep(max(0.0, started + min(poll_s * polls, settle_s) - loop.time()))
         snap = await ctl.refresh()
         if ctl.action_in_flight == "rollback" or (snap.decision is not None and snap.decision.kind is DecisionKind.ROLLBACK):
-            return
+            return snap
+    return None
+
+
+def _controller_rolled_back(ctl: Any) -> bool:
+    """The controller's own auto-rollback is under way or done (ramp itself has not rolled back yet)."""
+    last = ctl.snapshot.extra.get("last_result")
+    return bool(ctl.action_in_flight == "rollback" or getattr(last, "action", None) == "rollback")
 
 
 def _failing_on_evidence(snap: Snapshot) -> list[GateResult]:
@@ -254,6 +263,8 @@ async def _act(args: argparse.Namespace, out: _Out, doc: dict[str, Any], ctl: An
         out.line(f"Decision: {decision.kind.value} — {decision.reason}", "red" if decision.kind is DecisionKind.ROLLBACK else "")
     rollback = decision is not None and decision.kind is DecisionKind.ROLLBACK
     reasons = ([decision.reason] if rollback and decision is not None else []) + [f"{g.name}: {g.reason}" for g in failing]
+    if not reasons and _controller_rolled_back(ctl):
+        reasons = ["the controller's auto-rollback fired (see `canary-tui audit`)"]
     doc["stage_check"] = {"ok": not reasons, "failures": reasons}
     if reasons:
         why = "; ".join(reasons)

@@ -115,3 +115,15 @@ def test_threshold_overrides_move_ramp_levels_and_gates(simulator_factory, tmp_p
     seed_gates = {g["name"]: g["status"] for g in seed["gates"]}
     lenient_gates = {g["name"]: g["status"] for g in lenient["gates"]}
     assert seed_gates["errors < 1%"] == "fail" and lenient_gates["errors < 20%"] == "pass"
+
+
+def test_the_controllers_own_rollback_while_settling_is_joined_not_repeated(simulator_factory, tmp_path):
+    sim = _sim(simulator_factory, 0.50, speed=50)
+    env = cli_env(tmp_path, write_config(tmp_path, sim.url))
+    done = canary_tui(["ramp", "staging", "10", "--yes", "--settle", "6", "--probe", "100", "--json"], env)
+    doc = json.loads(done.stdout)
+    assert done.returncode == 1 and doc["rolled_back"] is True and doc["decision"]["kind"] == "rollback", doc
+    assert "probe" not in doc  # decided while settling: no probe after a rollback decision
+    assert [c.percent for c in sim.state.history] == [10, 0]
+    oks = [r for r in audit_lines(tmp_path) if r["action"] == "rollback" and r["outcome"] == "ok"]
+    assert len(oks) == 1 and oks[0]["trigger"] == "auto"

@@ -117,7 +117,10 @@ def report(args: argparse.Namespace, environment: str, result: ActionResult, tex
     elif result.ok:
         sys.stdout.write(paint("✅ " + text_ok, "green") + "\n")
     if not result.ok:
-        sys.stderr.write(f"canary-tui: {result.action} {'refused' if result.conflict else 'failed'}: {_one_line(result.message)}\n")
+        message = _one_line(result.message)
+        # the controller's messages already name the action ("rollback failed: …"): never say it twice
+        prefix = "" if message.startswith(f"{result.action} ") else f"{result.action} {'refused' if result.conflict else 'failed'}: "
+        sys.stderr.write(f"canary-tui: {prefix}{message}\n")
     sys.stdout.flush()
     return code
 

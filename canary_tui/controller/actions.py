@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -144,7 +144,7 @@ class ActionRunner:
 
     # ---------------------------------------------------------------- one change at a time
 
-    async def run_exclusive(self, name: str, make: Callable[[], Awaitable[ActionResult]], target_percent: int | None = None) -> ActionResult:
+    async def run_exclusive(self, name: str, make: Callable[[], Coroutine[Any, Any, ActionResult]], target_percent: int | None = None) -> ActionResult:
         """Run one action as its own task, so a rollback can cancel it; report it as in flight meanwhile."""
         task = asyncio.get_running_loop().create_task(make())
         self.action = InFlight(name, task, target_percent)
@@ -331,7 +331,7 @@ class ActionRunner:
                     self.audit(action="rollback", trigger=trigger, outcome="failed", note=note, frm=frm, to=0, attempt=attempt, server=error)
                     self.host.emit(kind, f"rollback cannot succeed: {error}", EventLevel.ERROR)
                     return self.finish(ActionResult("rollback", False, f"rollback failed: {exc}", frm, 0))
-            except Exception as exc:  # noqa: BLE001 - a bug must not lose the rollback: log it and keep trying
+            except Exception as exc:  # a bug must not lose the rollback: log it and keep trying
                 log.exception("rollback attempt %d failed unexpectedly", attempt)
                 error = f"unexpected {type(exc).__name__}: {exc}"
             delay_s = self._backoff_s[min(attempt - 1, len(self._backoff_s) - 1)]

@@ -91,7 +91,7 @@ class RampController:
         self.journal = EventJournal(clock, actor, events_max)
         self.runner = ActionRunner(
             self, client=client, actuator=actuator, actor=actor, clock=clock,
-            audit=Auditor(audit, actor, lambda message: self.emit("audit", message, EventLevel.ERROR)),
+            audit=Auditor(audit, actor, self._audit_failed),
             sleep=sleep, backoff_s=rollback_backoff_s,
         )
         self._checkpoints: dict[str, str] | None = None  # canary version -> checkpoint id (loaded on first need)
@@ -327,7 +327,7 @@ class RampController:
                 return runner.refused("advance", "the ramp is paused: resume first (or override)", current, target)
         stage_no = self.plan.stages.index(nxt) + 1
         note = (note or f"stage {stage_no}: {current}% → {target}%") + (" (override)" if override else "")
-        extra: dict[str, object] = {}
+        extra: dict[str, Any] = {}
         if override:
             extra = {"override": True, "gates": [f"{g.name} {g.status.value}: {g.reason}" for g in unmet]}
         return await runner.run_exclusive(
@@ -639,6 +639,10 @@ class RampController:
             except Exception:  # noqa: BLE001 - one broken observer must not stop the others
                 self.journal.log_listener_failure("snapshot")
         return self._snapshot
+
+    def _audit_failed(self, message: str) -> None:
+        """The audit log could not be written: say so in the event log."""
+        self.emit("audit", message, EventLevel.ERROR)
 
     def emit(self, kind: str, message: str, level: EventLevel = EventLevel.INFO) -> Event:
         """One event for the log (repeats coalesced by the journal)."""

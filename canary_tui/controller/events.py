@@ -71,7 +71,7 @@ class EventJournal:
         for listener in list(self._listeners):
             try:
                 listener(event)
-            except Exception:  # noqa: BLE001 - one broken observer must not stop the others
+            except Exception:  # one broken observer must not stop the others
                 log.exception("event listener failed")
         return event
 

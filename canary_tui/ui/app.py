@@ -6,26 +6,28 @@ import asyncio
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import datetime, timezone
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from textual import on, work
 from textual.app import App, ComposeResult, ScreenStackError
 from textual.binding import Binding, BindingType
-from textual.css.query import NoMatches
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.widgets import Footer
 
-from canary_tui.controller.model import ActionResult, ConnectionState, Event, RampState, Snapshot, Trigger
+from canary_tui.controller.model import ActionResult, Event, RampState, Snapshot
 from canary_tui.core.actions import BY_ID, MUTATING_ACTIONS, resolve_keys
-from canary_tui.core.verdicts import DecisionKind, GateStatus
 from canary_tui.ui import presenter
-from canary_tui.ui.actions import app_bindings, check_keymap, help_rows, source_text
+from canary_tui.ui.actions import app_bindings, check_keymap, help_rows
+from canary_tui.ui.app_actions import DashboardActions
 from canary_tui.ui.commands_provider import CanaryCommands
 from canary_tui.ui.crash import crash_console
+from canary_tui.ui.screens.guard import GuardedDialog
 from canary_tui.ui.themes import DEFAULT_THEME, ThemeCatalog, default_directories, load_themes, next_theme
 from canary_tui.ui.widgets.error_rate_pane import ErrorRatePane
 from canary_tui.ui.widgets.events_log import EventsLog
@@ -34,9 +36,6 @@ from canary_tui.ui.widgets.header_bar import HeaderBar
 from canary_tui.ui.widgets.heartbeat_pane import HeartbeatPane
 from canary_tui.ui.widgets.latency_chart import LatencyChart
 from canary_tui.ui.widgets.latency_pane import LatencyPane
-
-if TYPE_CHECKING:
-    from canary_tui.ui.screens.confirm_advance import AdvanceRequest
 
 _LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
 
@@ -56,10 +55,6 @@ def _display_url(url: object) -> str:
         host = f"{host}:{parts.port}"
     scheme = "http://" if parts.scheme == "http" and parts.hostname not in _LOOPBACK else ""
     return f"{scheme}{host}{parts.path.rstrip('/')}"
-
-
-#: the badge and dimmed keys follow an action this much later, once its request is out (see _run_action)
-ACTION_FEEDBACK_DELAY_S = 0.02
 
 
 class SnapshotArrived(Message):
@@ -82,17 +77,7 @@ class EventArrived(Message):
         self.event = event
 
 
-class ActionFinished(Message):
-    """An action worker finished (result) or crashed (error text)."""
-
-    def __init__(self, action: str, result: ActionResult | None, error: str | None = None) -> None:
-        super().__init__()
-        self.action = action
-        self.result = result
-        self.error = error
-
-
-class CanaryApp(App[None]):
+class CanaryApp(DashboardActions):
     """Live canary dashboard; every mutation goes through the controller, never around it."""
 
     TITLE = "canary-tui"
@@ -116,6 +101,7 @@ class CanaryApp(App[None]):
         poll: bool = True,
         chart_interval_s: float = 5.0,
         first_poll: Awaitable[Any] | None = None,
+        tick_interval_s: float = 1.0,
     ) -> None:
         # themes first: App.__init__ already asks for the theme variable defaults
         self.catalog: ThemeCatalog = load_themes(theme_dirs if theme_dirs is not None else default_directories())
@@ -131,6 +117,7 @@ class CanaryApp(App[None]):
         self.clock = clock
         self.environment_label = environment_label
         self.poll_enabled = poll
+        self.tick_interval_s = tick_interval_s  # the data age re-published on the clock alone, whatever the poll is doing
         self._first_poll = first_poll  # a refresh started before the app (ui/launch.py): the poll loop awaits it first
         self.chart_interval_s = max(0.0, chart_interval_s)  # the history's slots are 5 s: faster shows nothing new
         self._chart_at = float("-inf")
@@ -155,6 +142,7 @@ class CanaryApp(App[None]):
         self._unsubscribe: Callable[[], None] | None = None
         self.crashed = False
         self._bindings_key: tuple[object, ...] | None = None
+        self._then: dict[str, Callable[[ActionResult | None], None]] = {}  # what to do when an action finishes, by name
 
     # ---- layout -------------------------------------------------------------------------
 
@@ -191,6 +179,9 @@ class CanaryApp(App[None]):
         for event in list(getattr(self.controller, "events", ()) or ()):
             self.post_message(EventArrived(event))
         self.post_message(EventArrived(self._watching_event()))
+        blocked = self.change_blocked_reason()
+        if blocked:
+            self.post_message(EventArrived(self._local_event(f"this dashboard cannot change the deployment: {blocked}", "blocked")))
         current = getattr(self.controller, "snapshot", None)
         if isinstance(current, Snapshot):
             self.post_message(SnapshotArrived(current))
@@ -198,6 +189,29 @@ class CanaryApp(App[None]):
             self.notify(message, severity=severity, timeout=10)  # type: ignore[arg-type]
         if self.poll_enabled:
             self._poll_loop()
+        if self.tick_interval_s > 0 and callable(getattr(self.controller, "tick", None)):
+            self.set_interval(self.tick_interval_s, self._tick, name="data-age tick")
+
+    def _tick(self) -> None:
+        """Re-publish on the clock alone: the data age ticks and LIVE turns STALE even while a poll hangs."""
+        try:
+            self.controller.tick()
+        except Exception as exc:  # noqa: BLE001 - a failed tick must not take the dashboard down
+            self.log.error(f"tick failed: {exc!r}")
+
+    def change_blocked_reason(self) -> str | None:
+        """Why this dashboard cannot change the deployment (no token, read-only), or None when it can."""
+        reason = getattr(self.controller, "blocked_reason", None)
+        if isinstance(reason, str) and reason:
+            return reason
+        return "read-only mode" if self.read_only else None
+
+    def _local_event(self, message: str, kind: str = "") -> Event:
+        """An event the dashboard itself writes to the log, stamped on the controller's clock."""
+        clock = self.clock or getattr(self.controller, "clock", None)
+        now_s = clock.now() if clock is not None and callable(getattr(clock, "now", None)) else time.time()
+        actor = str(getattr(self.controller, "actor", "") or "") or "canary-tui"
+        return Event(at=datetime.fromtimestamp(now_s, tz=UTC), actor=actor, kind=kind, message=message)
 
     def _watching_event(self) -> Event:
         """The log's first line: what is watched, from where, as whom, how often (so the log is never blank)."""
@@ -212,7 +226,7 @@ class CanaryApp(App[None]):
             parts.append(f"polling every {self.poll_interval_s:g} s")
         if self.read_only:
             parts.append("read-only")
-        return Event(at=datetime.fromtimestamp(now_s, tz=timezone.utc), actor=actor, kind="", message=" · ".join(parts))
+        return Event(at=datetime.fromtimestamp(now_s, tz=UTC), actor=actor, kind="", message=" · ".join(parts))
 
     def on_unmount(self) -> None:
         """Stop listening to the controller (quitting never touches the ramp)."""
@@ -289,7 +303,7 @@ class CanaryApp(App[None]):
 
     @on(SnapshotArrived)
     def _snapshot_arrived(self, message: SnapshotArrived) -> None:
-        """Keep every snapshot; draw it unless frozen."""
+        """Keep every snapshot; draw it unless frozen (the header's age still ticks); open dialogs follow it."""
         snapshot = message.snapshot
         if snapshot is self.snapshot:
             return
@@ -298,9 +312,23 @@ class CanaryApp(App[None]):
             self._last_rates = snapshot.rates
             if snapshot.rates.error_rate is not None:
                 self._error_history.append(snapshot.rates.error_rate)
-        if not self.frozen and self._panes_ready():
-            self.render_snapshot(snapshot)
+        if self._panes_ready():
+            if not self.frozen:
+                self.render_snapshot(snapshot)
+            else:
+                self._render_header(snapshot)
+        self._follow_dialogs(snapshot)
         self._refresh_bindings_if_changed()
+
+    def _follow_dialogs(self, snapshot: Snapshot) -> None:
+        """Hand every open confirm dialog the deployment as seen now (dialogs never ask the controller)."""
+        dialogs = [screen for screen in self.screen_stack if isinstance(screen, GuardedDialog)]
+        if not dialogs:
+            return
+        seen = presenter.seen_state(snapshot)
+        advance = presenter.advance_view(snapshot)
+        for dialog in dialogs:
+            dialog.follow(seen, advance)
 
     def _refresh_bindings_if_changed(self) -> None:
         """Re-check key availability only when it can have changed (the footer is costly to rebuild)."""
@@ -309,6 +337,7 @@ class CanaryApp(App[None]):
             self.snapshot.action_in_flight if self.snapshot else None,
             self._advance_target() is None,
             self.read_only,
+            self.change_blocked_reason(),
             self._ramp_paused(),
         )
         if key != self._bindings_key and self._panes_ready():
@@ -332,25 +361,22 @@ class CanaryApp(App[None]):
         self.query_one("#events", EventsLog).add(presenter.event_line(message.event))
 
     def _render_header(self, snapshot: Snapshot) -> None:
-        """Only the header; while frozen it keeps the frozen data and shows the freeze and in-flight badges."""
+        """Only the header; while frozen it keeps the frozen data, whose age still ticks, and shows the badges."""
         if self.frozen and self._frozen_snapshot is not None:
-            snapshot = self._frozen_snapshot
+            snapshot = presenter.frozen_snapshot(self._frozen_snapshot, snapshot)
         view = presenter.header_view(self._labelled(snapshot), frozen=self.frozen)
         if self.read_only and not view.read_only:
-            from dataclasses import replace
-
             view = replace(view, read_only=True)
+        blocked = self.change_blocked_reason()
+        if blocked and not view.blocked_reason:
+            view = replace(view, blocked_reason=blocked)
         if self.in_flight and not view.action_in_flight:
-            from dataclasses import replace
-
             view = replace(view, action_in_flight=", ".join(sorted(self.in_flight)))
         self.query_one("#header", HeaderBar).show(view)
 
     def _labelled(self, snapshot: Snapshot) -> Snapshot:
         """The snapshot with the environment label the command chose, if any."""
         if self.environment_label and snapshot.environment != self.environment_label:
-            from dataclasses import replace
-
             return replace(snapshot, environment=self.environment_label)
         return snapshot
 
@@ -410,14 +436,17 @@ class CanaryApp(App[None]):
     # ---- availability -------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Hidden in read-only mode, dimmed while another action is in flight; R is always live; P shows Pause or Resume."""
+        """Dimmed when nothing can be changed from here (read-only, no token) or while another action is in flight.
+
+        R is otherwise always live; P shows Pause or Resume.
+        """
         if action in MUTATING_ACTIONS:
-            if self.read_only:
-                return False
-            if action == "rollback":
-                return True
             if action == "toggle_pause" and parameters and (parameters[0] == "resume") != self._ramp_paused():
                 return False  # the other face of P is the one on show
+            if self.change_blocked_reason():
+                return None  # on show, dimmed: the header and the log say why
+            if action == "rollback":
+                return True
             if self.in_flight or (self.snapshot is not None and self.snapshot.action_in_flight):
                 return None
             if action == "advance" and not self._advance_target():
@@ -441,115 +470,6 @@ class CanaryApp(App[None]):
         current = snapshot.heartbeat.deployment.canary_percent
         nxt = snapshot.plan.next_stage(current)
         return None if nxt is None else (current, nxt.percent)
-
-    # ---- actions ------------------------------------------------------------------------
-
-    def action_rollback(self, source: str | None = None) -> None:
-        """Emergency rollback: at once, no dialog, whatever else is going on; the note names the key (or the palette)."""
-        note = f"emergency rollback ({source_text(source, self.action_keys)})"
-        outcome = self.controller.start_rollback(Trigger.KEY, note=note)  # the request leaves on the loop's next turn
-        self.in_flight.add("rollback")
-        # the worker that reports the outcome, the badge and the dimmed keys wait until that turn is over
-        asyncio.get_running_loop().call_soon(self._follow_action, "rollback", lambda: outcome)
-
-    def action_advance(self) -> None:
-        """Confirm with the gate evidence, then advance."""
-        from canary_tui.ui.screens.confirm_advance import ConfirmAdvance  # dialogs load when first opened, not at start-up
-
-        target = self._advance_target()
-        if target is None or self.snapshot is None:
-            self.notify("Nothing to advance to.", severity="warning")
-            return
-        snapshot = self.snapshot
-        from_percent, to_percent = target
-        gates = presenter.gates_view(snapshot)
-        decision = snapshot.decision
-        needs_override = (
-            not snapshot.gates
-            or any(g.status != GateStatus.PASS for g in snapshot.gates)
-            or (decision is not None and decision.kind != DecisionKind.PROMOTE_ELIGIBLE)
-            or snapshot.connection != ConnectionState.LIVE
-        )
-        screen = ConfirmAdvance(
-            environment=self.environment_label or snapshot.environment,
-            from_percent=from_percent,
-            to_percent=to_percent,
-            gates=gates.gates,
-            decision=gates.decision,
-            needs_override=needs_override,
-        )
-
-        def confirmed(request: AdvanceRequest | None) -> None:
-            if request is None:
-                self.notify("Advance cancelled.", timeout=3)
-                return
-            self._run_action("advance", lambda: self.controller.advance(Trigger.KEY, note=f"advance to {request.to_percent}% (A)", override=request.override))
-
-        self.push_screen(screen, confirmed)
-
-    def action_toggle_pause(self, face: str | None = None) -> None:
-        """Pause or resume the ramp (the controller toggles on the server's state, whichever face P showed)."""
-        self._run_action("pause", lambda: self.controller.toggle_pause(Trigger.KEY))
-
-    def action_checkpoint(self) -> None:
-        """Ask for a note, then create a rollback checkpoint."""
-        from canary_tui.ui.screens.checkpoint_note import CheckpointNote
-
-        def noted(note: str | None) -> None:
-            if note:
-                self._run_action("checkpoint", lambda: self.controller.checkpoint(note, Trigger.KEY))
-
-        self.push_screen(CheckpointNote(), noted)
-
-    def _run_action(self, name: str, call: Callable[[], Any]) -> None:
-        """Start the action in its own worker right away; the badge and dimmed keys follow; the result comes back as a message.
-
-        The redraws share the event loop with the request: asked for first, they run before it is written
-        (R to the server went from ~8 ms to ~3 ms, benchmarks/rollback.py). Keys are refused at once anyway
-        (check_action reads in_flight).
-        """
-        self.in_flight.add(name)
-        self._follow_action(name, call)
-
-    def _follow_action(self, name: str, call: Callable[[], Any]) -> None:
-        """The worker that awaits the action and reports it, then (shortly after) the in-flight badge and dimmed keys."""
-        self.run_worker(self._action_worker(name, call), group=f"action-{name}", name=f"action-{name}", exit_on_error=False)
-        self.set_timer(ACTION_FEEDBACK_DELAY_S, self._show_in_flight)
-
-    def _show_in_flight(self) -> None:
-        """The in-flight badge and dimmed keys (not once the dashboard is gone)."""
-        if self._panes_ready():
-            self.refresh_bindings()
-            if self.snapshot is not None:
-                self._render_header(self.snapshot)
-
-    async def _action_worker(self, name: str, call: Callable[[], Any]) -> None:
-        """Await the controller and post the outcome; never raises into the app."""
-        try:
-            result = await call()
-        except asyncio.CancelledError:
-            self.post_message(ActionFinished(name, None, "cancelled"))
-            raise
-        except Exception as exc:  # noqa: BLE001 - shown to the operator, never a traceback
-            self.post_message(ActionFinished(name, None, f"{type(exc).__name__}: {exc}"))
-        else:
-            self.post_message(ActionFinished(name, result if isinstance(result, ActionResult) else None))
-
-    @on(ActionFinished)
-    def _action_finished(self, message: ActionFinished) -> None:
-        """Tell the operator how it went and make the keys available again."""
-        self.in_flight.discard(message.action)
-        result = message.result
-        if result is None:
-            self.notify(f"{message.action} failed: {message.error or 'no result'}", severity="error", timeout=10)
-        elif result.ok:
-            self.notify(result.message or f"{message.action} done", timeout=5)
-        else:
-            self.notify(result.message or f"{message.action} refused", severity="warning" if result.conflict else "error", timeout=10)
-        self.refresh_bindings()
-        if self.snapshot is not None and self._panes_ready():
-            self._render_header(self.snapshot)
-        self._refresh_now.set()
 
     def action_freeze(self) -> None:
         """Freeze or unfreeze the view; polling goes on and nothing is lost."""

@@ -7,17 +7,19 @@ from typing import Any
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from canary_tui.core.actions import MUTATING_ACTIONS
 from canary_tui.ui.actions import PaletteEntry, palette_entries
 
 
 class CanaryCommands(Provider):
-    """Offers the dashboard actions that are available now (read-only hides the mutating ones)."""
+    """Offers the dashboard actions that are available now (read-only or no token hides the mutating ones)."""
 
     def _available(self) -> list[PaletteEntry]:
-        """Registry entries whose check_action does not hide them, with the app's current keys."""
+        """Registry entries whose check_action does not hide them, with the app's current keys (none that change anything when blocked)."""
         app: Any = self.app
         entries = palette_entries(app.action_keys, app.key_display)
-        return [entry for entry in entries if app.check_action(entry.check, ()) is not False]
+        blocked = bool(app.change_blocked_reason()) if callable(getattr(app, "change_blocked_reason", None)) else False
+        return [entry for entry in entries if app.check_action(entry.check, ()) is not False and not (blocked and entry.check in MUTATING_ACTIONS)]
 
     async def discover(self) -> Hits:
         """Every available action, for the empty query."""

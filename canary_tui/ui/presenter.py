@@ -4,38 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
-from datetime import UTC, datetime
 
-from canary_tui.controller.model import Event, RampState, Snapshot
+from canary_tui.controller.model import ConnectionState, Event, Snapshot
 from canary_tui.core.judgment import SEED_TRIP_ERROR_RATE, SEED_TRIP_P95_MS
 from canary_tui.core.levels import rate_level
+from canary_tui.core.preflight import CHECKPOINT_GATE, NOT_PAUSED_GATE
 from canary_tui.core.thresholds import Action, Level, Metric, ThresholdTable
 from canary_tui.core.verdicts import DecisionKind, GateResult, GateStatus
+from canary_tui.ui.deployment_presenter import clock_text, eta_text, frozen_snapshot, header_view, seen_state  # noqa: F401 - the app reads them here
 from canary_tui.ui.latency_presenter import canary_idle, chart_view, latency_view, level_badge  # noqa: F401 - the app reads the latency pane's views here too
 from canary_tui.ui.widgets.fmt import duration_text, ms_text
 from canary_tui.ui.widgets.view_models import (
+    AdvanceView,
     Badge,
     ErrorRateView,
     EventLine,
     GateLine,
     GatesView,
-    HeaderView,
     HeartbeatView,
+    SeenState,
 )
 
 _UNKNOWN = Badge("unknown", "?", "unknown")
-
-_RAMP_WORDS = {
-    RampState.UNKNOWN: "waiting",
-    RampState.IDLE: "idle at 0%",
-    RampState.BAKING: "baking",
-    RampState.PAUSED: "paused",
-    RampState.ELIGIBLE: "eligible to advance",
-    RampState.GATE_FAILING: "gate failing",
-    RampState.ROLLING_BACK: "rolling back",
-    RampState.ROLLED_BACK: "rolled back",
-    RampState.COMPLETE: "complete",
-}
 
 _DECISION_LEVEL = {
     DecisionKind.PROMOTE_ELIGIBLE: "healthy",
@@ -43,53 +33,6 @@ _DECISION_LEVEL = {
     DecisionKind.INCONCLUSIVE: "unknown",
     DecisionKind.ROLLBACK: "critical",
 }
-
-
-def clock_text(moment: datetime | None) -> str:
-    """HH:MM:SS in UTC (the dashboard shows UTC everywhere, marked with Z)."""
-    if moment is None:
-        return "—"
-    return moment.astimezone(UTC).strftime("%H:%M:%SZ")
-
-
-def header_view(snapshot: Snapshot, *, frozen: bool = False) -> HeaderView:
-    """The header line from a snapshot."""
-    hb = snapshot.heartbeat
-    deployment = hb.deployment if hb else None
-    stage = snapshot.stage
-    count = len(snapshot.plan.stages)
-    if stage is not None and stage.index is not None:
-        stage_text = f"stage {stage.index + 1}/{stage.count or count}"
-    elif deployment is not None and deployment.canary_percent == 0:
-        stage_text = f"stage 0/{count}"
-    elif deployment is not None:
-        stage_text = "off-plan"
-    else:
-        stage_text = f"stage ?/{count}"
-    bake_text = ""
-    eta_text = ""
-    if stage is not None and stage.bake_remaining_s is not None and stage.bake_s:
-        bake_text = f"bake {duration_text(stage.bake_remaining_s)} left" if stage.bake_remaining_s > 0 else "bake done"
-    if stage is not None and stage.next_percent is not None and stage.next_eta is not None:
-        eta_text = f"next {stage.next_percent}% ≈ {clock_text(stage.next_eta)}"
-    paused = bool(deployment.paused) if deployment else snapshot.ramp == RampState.PAUSED
-    return HeaderView(
-        environment=snapshot.environment,
-        stable_version=deployment.stable_version if deployment else "?",
-        canary_version=deployment.canary_version if deployment else "?",
-        stage_text=stage_text,
-        canary_percent=deployment.canary_percent if deployment else None,
-        ramp_word=_RAMP_WORDS.get(snapshot.ramp, str(snapshot.ramp)),
-        paused=paused,
-        bake_text=bake_text,
-        eta_text=eta_text,
-        data_age_s=snapshot.data_age_s,
-        connection=str(snapshot.connection),
-        connection_error=snapshot.connection_error,
-        read_only=snapshot.read_only,
-        frozen=frozen,
-        action_in_flight=snapshot.action_in_flight,
-    )
 
 
 def heartbeat_view(snapshot: Snapshot) -> HeartbeatView:
@@ -250,6 +193,18 @@ def ratio_text(gate: GateResult) -> str:
     return f"{value:.1f}×"
 
 
+def _only_figures(text: str) -> bool:
+    """True when `text` holds nothing but numbers, units and filler words ('bake 0.0 h of 0.0125 h')."""
+    for token in _tokens(text):
+        if token in _FILLER or token in ("h", "s", "m", "ms", "bake"):
+            continue
+        try:
+            float(token.rstrip("hms"))
+        except ValueError:
+            return False
+    return True
+
+
 def gate_line(gate: GateResult) -> GateLine:
     """One gate as text: figures, interval, evidence position, and the reason only where it adds something."""
     value = ratio_text(gate) if gate.unit == "×" else figure_text(gate.value, gate.unit)
@@ -259,6 +214,8 @@ def gate_line(gate: GateResult) -> GateLine:
         figure = f"{value} / {threshold}"  # the bake: progress towards its time
     interval = interval_text(gate.interval, gate.unit)
     informative = reason_adds(gate.reason, gate.name, figure, threshold, interval, "low data")
+    if gate.unit in _DURATION_UNITS and gate.value is not None and _only_figures(gate.reason):
+        informative = False  # "0.0 h of 0.0125 h" restates the figure ("0s / 45s") in worse units
     detail = f"{gate.status.value}: {gate.reason}" if informative and gate.status != GateStatus.PASS else ""
     return GateLine(
         name=gate.name,
@@ -291,6 +248,10 @@ def gates_view(snapshot: Snapshot) -> GatesView:
         gates = tuple(replace(g, status=GateStatus.HOLD.value, glyph=GateStatus.HOLD.glyph, reason="stale data", detail="") for g in gates)
     trigger = snapshot.auto_rollback
     label = trigger.label
+    seen = seen_state(snapshot)
+    if seen is not None and seen.percent == 0 and trigger.count and trigger.enabled and trigger.armed:
+        label = "armed"  # nothing left to roll back: a count from before the rollback says nothing now
+        trigger = replace(trigger, count=0)
     level = "unknown" if not trigger.enabled else ("warning" if trigger.count or not trigger.armed else "healthy")
     decision = snapshot.decision
     return GatesView(
@@ -298,9 +259,66 @@ def gates_view(snapshot: Snapshot) -> GatesView:
         gates=gates,
         auto_rollback=label,
         auto_rollback_level=level,
-        decision=f"{decision.kind.value}: {decision.reason}" if decision else None,
+        decision=_decision_text(snapshot, seen),
         decision_level=_DECISION_LEVEL.get(decision.kind, "unknown") if decision else "unknown",
         held_reason=held,
+    )
+
+
+def _decision_text(snapshot: Snapshot, seen: SeenState | None) -> str | None:
+    """The decision in words; at 100% there is nothing left to promote: the ramp is complete."""
+    decision = snapshot.decision
+    if decision is None:
+        return None
+    if seen is not None and seen.percent is not None and seen.percent >= 100 and decision.kind is DecisionKind.PROMOTE_ELIGIBLE:
+        return "complete: the canary serves 100%"
+    return f"{decision.kind.value}: {decision.reason}"
+
+
+def advance_view(snapshot: Snapshot) -> AdvanceView | None:
+    """The advance dialog's content: the next step from the percent as last seen, with the gates that judge it.
+
+    At 0% the gates are the pre-flight checklist, and only a FAILING one needs an override (HOLD is
+    "not known yet"); on a stage, anything short of all gates passing and a promote-eligible decision does.
+    Stale data always needs one (the controller refuses it otherwise).
+    """
+    seen = seen_state(snapshot)
+    if seen is None or seen.percent is None:
+        return None
+    nxt = snapshot.plan.next_stage(seen.percent)
+    if nxt is None:
+        return None
+    preflight = seen.percent == 0
+    gates = snapshot.gates
+    failing = [g for g in gates if g.status is GateStatus.FAIL]
+    unmet = failing if preflight else [g for g in gates if g.status is not GateStatus.PASS]
+    why = []  # names only: the evidence above the prompt gives each gate's figures and reason
+    for status in (GateStatus.FAIL, GateStatus.HOLD):
+        names = [g.name for g in unmet if g.status is status]
+        if names:
+            why.append(f"{'failing' if status is GateStatus.FAIL else 'holding'}: {', '.join(names)}")
+    decision = snapshot.decision
+    if not preflight:
+        if not gates:
+            why.append("no gate evidence")
+        if decision is not None and decision.kind is not DecisionKind.PROMOTE_ELIGIBLE:
+            why.append(f"decision {decision.kind.value}")
+    if snapshot.connection is not ConnectionState.LIVE:
+        why.append(f"data {snapshot.connection.value}")
+    if seen.paused and not any(g.name == NOT_PAUSED_GATE for g in unmet):
+        why.append("the ramp is paused")
+    missing = seen.canary_version if preflight and any(g.name == CHECKPOINT_GATE for g in failing) else None
+    pane = gates_view(snapshot)
+    return AdvanceView(
+        from_percent=seen.percent,
+        to_percent=nxt.percent,
+        gates=pane.gates,
+        decision=pane.decision,
+        needs_override=bool(why),
+        override_why="; ".join(why),
+        preflight=preflight,
+        missing_checkpoint_for=missing,
+        seen=seen,
     )
 
 

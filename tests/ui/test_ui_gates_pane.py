@@ -93,7 +93,8 @@ async def test_P_says_pause_while_running_and_resume_while_paused() -> None:
             if controller.calls:
                 break
             await pilot.pause(0.01)
-        assert [name for name, _ in controller.calls] == ["toggle_pause"]
+        assert [name for name, _ in controller.calls] == ["resume"]  # the face P showed, compare-and-set on what was seen
+        assert controller.calls[0][1]["seen_paused"] is True
 
 
 async def test_the_log_starts_with_what_is_watched_and_never_shows_user_info() -> None:

@@ -60,14 +60,14 @@ async def test_R_works_while_another_action_is_in_flight() -> None:
     controller.hang_actions = asyncio.Event()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("P")
-        await until(pilot, lambda: "toggle_pause" in names(controller))
+        await until(pilot, lambda: "pause" in names(controller))
         assert app.check_action("advance", ()) is None  # dimmed while in flight
         assert app.check_action("toggle_pause", ()) is None
         assert app.check_action("rollback", ()) is True
         await pilot.press("P")  # refused while in flight
         await pilot.press("R")
         await until(pilot, lambda: "rollback" in names(controller))
-        assert names(controller).count("toggle_pause") == 1
+        assert names(controller).count("pause") == 1
         controller.hang_actions.set()
         await until(pilot, lambda: not app.in_flight)
         assert app.check_action("toggle_pause", ()) is True
@@ -135,7 +135,7 @@ async def test_P_toggles_pause() -> None:
     app, controller = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("P")
-        await until(pilot, lambda: "toggle_pause" in names(controller))
+        await until(pilot, lambda: "pause" in names(controller))
 
 
 async def test_c_asks_for_a_note_then_checkpoints() -> None:
@@ -149,7 +149,7 @@ async def test_c_asks_for_a_note_then_checkpoints() -> None:
         assert controller.calls[-1][1]["note"] == "pre-v0.5.0"
 
 
-async def test_read_only_hides_and_refuses_every_mutating_key() -> None:
+async def test_read_only_dims_and_refuses_every_mutating_key() -> None:
     app, controller = make_app("eligible", read_only=True)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.snapshot is not None)
@@ -158,9 +158,10 @@ async def test_read_only_hides_and_refuses_every_mutating_key() -> None:
         await pilot.pause()
         assert controller.calls == []
         assert not isinstance(app.screen, (ConfirmAdvance, CheckpointNote))
-        shown = {parse_action(binding.action)[1] for _, binding, _, _ in app.screen.active_bindings.values()}
-        assert shown.isdisjoint({"advance", "toggle_pause", "rollback", "checkpoint"})
-        assert "freeze" in shown
+        shown = {parse_action(binding.action)[1]: enabled for _, binding, enabled, _ in app.screen.active_bindings.values()}
+        assert {name: shown.get(name) for name in ("advance", "toggle_pause", "rollback", "checkpoint")} == dict.fromkeys(
+            ("advance", "toggle_pause", "rollback", "checkpoint"), False)  # on show, dimmed: the header says why
+        assert shown["freeze"] is True
         await pilot.press("ctrl+p")
         await pilot.pause()
         await pilot.press(*"roll")

@@ -120,15 +120,15 @@ async def test_the_footer_shows_both_rollback_keys() -> None:
         assert texts[texts.index("R") : texts.index("R") + 3] == ["R", "^r", "ROLLBACK"]
 
 
-async def test_read_only_hides_and_refuses_the_always_working_key_too() -> None:
+async def test_read_only_dims_and_refuses_the_always_working_key_too() -> None:
     app, controller = make_app(read_only=True)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.snapshot is not None)
         await pilot.press("ctrl+r")
         await pilot.pause()
         assert controller.calls == []
-        shown = {binding.id for _, binding, _, _ in app.screen.active_bindings.values()}
-        assert "rollback_anywhere" not in shown and "rollback" not in shown
+        shown = {binding.id: enabled for _, binding, enabled, _ in app.screen.active_bindings.values()}
+        assert shown.get("rollback_anywhere") is False and shown.get("rollback") is False  # on show, dimmed
 
 
 async def test_help_lists_every_registry_entry_with_the_keys_in_force() -> None:

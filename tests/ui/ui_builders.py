@@ -320,14 +320,15 @@ class FakeController:
             await self.hang_actions.wait()
         return ActionResult(name, True, f"{name} done")
 
-    async def advance(self, trigger: Any, note: str | None = None, override: bool = False) -> ActionResult:
-        return await self._act("advance", trigger=trigger, note=note, override=override)
+    async def advance(self, trigger: Any, note: str | None = None, override: bool = False, *,
+                      from_percent: int | None = None, to_percent: int | None = None) -> ActionResult:
+        return await self._act("advance", trigger=trigger, note=note, override=override, from_percent=from_percent, to_percent=to_percent)
 
-    async def pause(self, trigger: Any) -> ActionResult:
-        return await self._act("pause", trigger=trigger)
+    async def pause(self, trigger: Any, note: str | None = None, *, expected_percent: int | None = None, seen_paused: bool | None = None) -> ActionResult:
+        return await self._act("pause", trigger=trigger, expected_percent=expected_percent, seen_paused=seen_paused)
 
-    async def resume(self, trigger: Any) -> ActionResult:
-        return await self._act("resume", trigger=trigger)
+    async def resume(self, trigger: Any, note: str | None = None, *, expected_percent: int | None = None, seen_paused: bool | None = None) -> ActionResult:
+        return await self._act("resume", trigger=trigger, expected_percent=expected_percent, seen_paused=seen_paused)
 
     async def toggle_pause(self, trigger: Any) -> ActionResult:
         return await self._act("toggle_pause", trigger=trigger)

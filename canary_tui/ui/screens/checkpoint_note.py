@@ -1,4 +1,4 @@
-"""Ask for a checkpoint note before creating a rollback checkpoint."""
+"""Ask for a checkpoint note before creating a rollback checkpoint (for the canary version on show when it opened)."""
 
 from __future__ import annotations
 
@@ -6,12 +6,16 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label
 
+from canary_tui.ui.screens.guard import GuardedDialog
+from canary_tui.ui.widgets.view_models import SeenState
 
-class CheckpointNote(ModalScreen[str | None]):
-    """A one-line note (Enter creates, Escape cancels)."""
+
+class CheckpointNote(GuardedDialog[str | None]):
+    """A one-line note (Enter creates, Escape cancels); a new canary version meanwhile makes it invalid."""
+
+    WATCHED = ("canary_version",)  # a checkpoint belongs to a canary version; percent and pause do not matter
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="checkpoint.cancel")]
 
@@ -22,14 +26,15 @@ class CheckpointNote(ModalScreen[str | None]):
     CheckpointNote Button { margin-left: 1; }
     """
 
-    def __init__(self, default_note: str = "") -> None:
-        super().__init__()
+    def __init__(self, default_note: str = "", seen: SeenState | None = None) -> None:
+        super().__init__(seen)
         self.default_note = default_note
 
     def compose(self) -> ComposeResult:
         """Prompt, note field, buttons."""
         with Vertical(id="dialog"):
-            yield Label("Create a rollback checkpoint. Note:")
+            version = f" for {self.seen.canary_version}" if self.seen is not None else ""
+            yield Label(f"Create a rollback checkpoint{version}. Note:", id="prompt")
             yield Input(value=self.default_note, placeholder="e.g. pre-v0.5.0-deployment", max_length=500, id="note")
             with Horizontal(id="buttons"):
                 yield Button("Cancel", id="cancel")
@@ -39,8 +44,17 @@ class CheckpointNote(ModalScreen[str | None]):
         """Type straight away."""
         self.query_one("#note", Input).focus()
 
+    def went_stale(self, reason: str) -> None:
+        """Say why, and create nothing from this dialog any more."""
+        super().went_stale(reason)
+        self.query_one("#create", Button).disabled = True
+        self.query_one("#prompt", Label).update(f"⚠ {reason}. Escape closes.")
+
     def _finish(self) -> None:
-        """Dismiss with the note, or stay when it is empty."""
+        """Dismiss with the note, or stay when it is empty (or when the canary version changed meanwhile)."""
+        if self.stale_reason is not None:
+            self.notify(self.stale_reason, severity="warning")
+            return
         note = self.query_one("#note", Input).value.strip()
         if not note:
             self.notify("A checkpoint needs a note.", severity="warning")

@@ -65,10 +65,12 @@ class ErrorRatePane(Static):
             extras = ([f"canary {canary}"] if view.canary_idle or view.canary_error_rate is not None else []) + [success]
         window = f"({duration_text(view.window_s)})" if view.window_s >= 1.5 else ""
         optional = [part for part in (view.interval_text, window) if part]
-        head_plain = f"Errors  {level.glyph} {level.word}  {figure}"
+        stale_mark = "⚠ stale " if view.stale else ""  # the headline is the last good data's, not now's
+        head_plain = f"Errors  {level.glyph} {level.word}  {stale_mark}{figure}"
         while optional and len(" ".join([head_plain, *optional])) > width:
             optional.pop(0)
-        line1 = f"Errors [reverse $status-{level.level}] {level.glyph} {escape(level.word)} [/] {escape(figure)}"
+        line1 = f"Errors [reverse $status-{level.level}] {level.glyph} {escape(level.word)} [/]"
+        line1 += f" [$status-warning]⚠ stale[/] {escape(figure)}" if view.stale else f" {escape(figure)}"
         line1 += "".join(f" [dim]{escape(part)}[/]" for part in optional)
         used = len(" ".join([head_plain, *optional]))
         while extras and used + 3 + len(extras[0]) <= width:

@@ -20,6 +20,11 @@ _CONNECTION_BADGE = {
 }
 
 
+def blocked_text(reason: str) -> str:
+    """Why nothing can be changed from here, short: 'no bearer token configured' (the how-to goes to the event log)."""
+    return reason.split(" (", 1)[0]
+
+
 class HeaderBar(Static):
     """Where the ramp stands, in one or two lines; re-renders only when the view changes."""
 
@@ -69,8 +74,10 @@ class HeaderBar(Static):
             parts[3] = f"[b]{percent}[/b]"
             line1 = " · ".join(parts)
         status = [f"[$status-{level}]{glyph} {word}[/]"]
-        if view.read_only:
-            status.append("[reverse $secondary] READ-ONLY [/]")
+        blocked = view.blocked_reason or ("read-only mode" if view.read_only else None)
+        if blocked:
+            # the deployment cannot be changed from here: said before any key is pressed, with the reason
+            status.append(f"[reverse $secondary] VIEW ONLY [/] [$secondary]{escape(blocked_text(blocked))}[/]")
         if view.frozen:
             status.append("[reverse $secondary] ❄ FROZEN [/]")
         if view.action_in_flight:

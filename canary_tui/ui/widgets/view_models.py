@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 #: level words the widgets know; each maps to a theme variable `status-<level>`
 LEVELS = ("healthy", "warning", "critical", "unknown")
@@ -36,6 +36,8 @@ class HeaderView:
     read_only: bool
     frozen: bool
     action_in_flight: str | None
+    blocked_reason: str | None = None  # why the deployment cannot be changed from here (no token, read-only), or None
+    stale_headline: bool = False  # the connection error describes data that is no longer fresh
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,3 +175,46 @@ class EventLine:
     kind: str
     message: str
     level: str  # "info", "warning", "error"
+
+
+@dataclass(frozen=True, slots=True)
+class SeenState:
+    """What a confirm dialog was opened on: when any compared field changes, what it would send is stale."""
+
+    percent: int | None
+    paused: bool
+    stable_version: str
+    canary_version: str
+    updated_by: str | None = field(default=None, compare=False)  # who changed it last (named, never compared)
+
+    def change_from(self, before: SeenState) -> str:
+        """What changed since `before`, in words: 'canary 10% → 0%', 'paused', 'canary version v1 → v2'."""
+        parts = []
+        if self.percent != before.percent:
+            parts.append(f"canary {_pct(before.percent)} → {_pct(self.percent)}")
+        if self.paused != before.paused:
+            parts.append("paused" if self.paused else "resumed")
+        if self.canary_version != before.canary_version:
+            parts.append(f"canary version {before.canary_version} → {self.canary_version}")
+        if self.stable_version != before.stable_version:
+            parts.append(f"stable version {before.stable_version} → {self.stable_version}")
+        return ", ".join(parts) or "unchanged"
+
+
+def _pct(percent: int | None) -> str:
+    return "?%" if percent is None else f"{percent}%"
+
+
+@dataclass(frozen=True, slots=True)
+class AdvanceView:
+    """What the advance dialog shows and confirms: the step, its evidence, and whether typing is required."""
+
+    from_percent: int
+    to_percent: int
+    gates: tuple[GateLine, ...]
+    decision: str | None
+    needs_override: bool
+    override_why: str  # why an override is needed ("" when not)
+    preflight: bool  # the step out of 0%: the gates are the pre-flight checklist
+    missing_checkpoint_for: str | None  # the canary version that has no rollback checkpoint (pre-flight only)
+    seen: SeenState

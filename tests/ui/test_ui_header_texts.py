@@ -1,0 +1,93 @@
+"""Header and gate texts say no more than the data supports (issue 12): ETA, pause, 100%, bake, rollback, environment."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+from canary_tui.controller.model import ConnectionState, RampState
+from canary_tui.core.samples import Deployment
+from canary_tui.core.verdicts import Decision, DecisionKind, GateResult, GateStatus, TriggerState
+from canary_tui.ui import presenter
+from canary_tui.ui.widgets.error_rate_pane import ErrorRatePane
+from canary_tui.ui.widgets.header_bar import HeaderBar
+from ui_builders import NOW, heartbeat, snapshot
+
+
+def _with_eta(seconds: float):
+    snap = snapshot("healthy")
+    return replace(snap, stage=replace(snap.stage, next_eta=NOW + timedelta(seconds=seconds)))
+
+
+def test_eta_shows_the_time_today_and_the_date_on_another_day() -> None:
+    assert presenter.header_view(_with_eta(600)).eta_text == "next 50% ≈ 12:10:00Z"
+    assert presenter.header_view(_with_eta(63720)).eta_text == "next 50% ≈ Nov 19 05:42:00Z"
+
+
+def test_paused_shows_no_eta_but_says_paused() -> None:
+    view = presenter.header_view(snapshot("paused"))
+    assert view.eta_text == "next 50%: paused" and "≈" not in view.eta_text
+
+
+def test_at_100_percent_the_ramp_is_complete_without_bake_or_promote() -> None:
+    snap = snapshot("eligible")
+    hb = heartbeat(percent=100)
+    snap = replace(snap, heartbeat=hb, deployment=hb.deployment, ramp=RampState.COMPLETE,
+                   stage=replace(snap.stage, index=len(snap.plan.stages) - 1, percent=100, next_percent=None, next_eta=None))
+    view = presenter.header_view(snap)
+    assert view.ramp_word == "complete" and view.bake_text == "" and view.eta_text == ""
+    decision = presenter.gates_view(snap).decision or ""
+    assert "promote" not in decision and decision.startswith("complete")
+
+
+def test_a_bake_in_hours_is_not_restated_as_fractions_of_an_hour() -> None:
+    line = presenter.gate_line(GateResult("bake", GateStatus.HOLD, 0.0, 0.0125, "h", "0.0 h of 0.0125 h"))
+    assert line.figure_text == "0s / 45s" and not line.reason_adds and line.detail == ""
+
+
+def test_after_the_rollback_the_header_follows_the_seen_deployment_and_the_count_is_gone() -> None:
+    # the last trusted heartbeat still says 10%, the deployment as seen since says 0%
+    snap = snapshot("critical")
+    seen = replace(snap.heartbeat.deployment, canary_percent=0, updated_by="oncall-2")
+    snap = replace(snap, deployment=seen, ramp=RampState.ROLLED_BACK, stage=replace(snap.stage, index=None, percent=0),
+                   auto_rollback=TriggerState(enabled=True, armed=True, count=3, needed=3))
+    view = presenter.header_view(snap)
+    assert (view.stage_text, view.canary_percent, view.bake_text, view.eta_text) == (f"stage 0/{len(snap.plan.stages)}", 0, "", "")
+    assert presenter.gates_view(snap).auto_rollback == "armed"
+
+
+def test_the_server_environment_name_is_shown() -> None:
+    snap = snapshot("healthy")
+    dep: Deployment = replace(snap.heartbeat.deployment, environment="prod-eu")
+    assert presenter.header_view(replace(snap, environment="mc.example.com", deployment=dep)).environment == "prod-eu"
+
+
+def test_no_token_is_in_the_header_with_its_reason() -> None:
+    snap = replace(snapshot("healthy"), blocked_reason="no bearer token configured (set OPS_TOKEN or the environment's token source)")
+    markup = HeaderBar.markup_for(presenter.header_view(snap), 80)
+    assert "VIEW ONLY" in markup and "no bearer token configured" in markup and "OPS_TOKEN" not in markup
+    assert "data age" in markup
+
+
+def test_the_error_headline_is_marked_stale_with_the_data() -> None:
+    stale = ErrorRatePane.markup_for(presenter.error_rate_view(snapshot("stale")), 100).splitlines()[0]
+    live = ErrorRatePane.markup_for(presenter.error_rate_view(snapshot("healthy")), 100).splitlines()[0]
+    assert "stale" in stale and "stale" not in live
+
+
+def test_frozen_data_ages_on_the_latest_clock_and_turns_stale() -> None:
+    frozen = snapshot("healthy")
+    later = replace(frozen, now=NOW + timedelta(seconds=6))
+    shown = presenter.frozen_snapshot(frozen, later)
+    assert shown.data_age_s == frozen.data_age_s + 6 and shown.connection is ConnectionState.STALE
+
+
+def test_preflight_needs_an_override_only_for_a_failing_gate() -> None:
+    snap = snapshot("rolled-back")
+    hold = GateResult("stable health", GateStatus.HOLD, None, None, "%", "no stable traffic measured yet")
+    passing = tuple(GateResult(n, GateStatus.PASS, None, None, "", "ok") for n in ("heartbeat", "not paused", "checkpoint"))
+    view = presenter.advance_view(replace(snap, gates=(*passing, hold), decision=Decision(DecisionKind.INCONCLUSIVE, "gathering data")))
+    assert view is not None and view.preflight and not view.needs_override
+    missing = GateResult("checkpoint", GateStatus.FAIL, None, None, "", "no rollback checkpoint for v0.5.0")
+    view = presenter.advance_view(replace(snap, gates=(*passing[:2], missing)))
+    assert view is not None and view.needs_override and view.missing_checkpoint_for == "v0.5.0"

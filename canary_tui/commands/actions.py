@@ -11,9 +11,12 @@ import asyncio
 import sys
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from canary_tui.controller.model import ActionResult, Trigger
+
+if TYPE_CHECKING:
+    from canary_tui.config import Config
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 DEFAULT_ROLLBACK_TIMEOUT_S = 600.0
@@ -54,8 +57,8 @@ def _non_negative(text: str) -> float:
 
 
 @asynccontextmanager
-async def controller_session(args: argparse.Namespace) -> AsyncIterator[Any]:
-    """Config → environment → client → controller (exit 2 on config or credential errors); closed after."""
+async def configured_session(args: argparse.Namespace) -> AsyncIterator[tuple[Config, Any]]:
+    """Config → environment → client → controller (exit 2 on config or credential errors), as (config, controller); closed after."""
     from canary_tui.commands.common import client_for, load_config_or_exit, resolve_target_or_exit
     from canary_tui.controller.factory import build_controller
 
@@ -65,10 +68,17 @@ async def controller_session(args: argparse.Namespace) -> AsyncIterator[Any]:
     auto_rollback = False if getattr(args, "no_auto_rollback", False) else None
     controller = build_controller(env, config, client=client, auto_rollback=auto_rollback)
     try:
-        yield controller
+        yield config, controller
         await controller.wait_idle()  # an automatic rollback the command set off is seen through
     finally:
         await client.aclose()
+
+
+@asynccontextmanager
+async def controller_session(args: argparse.Namespace) -> AsyncIterator[Any]:
+    """configured_session's controller alone."""
+    async with configured_session(args) as (_config, controller):
+        yield controller
 
 
 def guarded(body: Callable[[argparse.Namespace], Coroutine[Any, Any, int]]) -> Callable[[argparse.Namespace], int]:

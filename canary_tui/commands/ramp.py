@@ -1,9 +1,14 @@
-"""`canary-tui ramp TARGET PERCENT`: the seed's canary-ramp.sh on the shared controller.
+"""`canary-tui ramp TARGET PERCENT`: the seed's canary-ramp.sh, judged by the shared controller.
 
-Set the canary (confirmed on a TTY unless --yes; refused without --yes when stdin
-is not a TTY), check the heartbeat metrics, run the P95 test of N /api/health
-requests, and roll back when the stage check fails (unless --no-auto-rollback).
-PERCENT 0 is the emergency rollback. Exit 0 done, 1 refused or failed, 2 usage.
+Read the deployment, confirm (on a TTY unless --yes; refused without --yes when stdin
+is not a TTY), set PERCENT by compare-and-set on the percent read, follow the target
+through the controller for --settle seconds, run the P95 probe and hand it to the
+controller as a gate, then act on the controller's decision: roll back (until a
+read-back confirms 0%) when it says rollback or a stage gate fails on evidence;
+otherwise the stage stands. This module holds no rule: the decision, the gates and the
+levels are the controller's and core's. PERCENT 0 is the emergency rollback.
+Exit 0 set (passed, or inconclusive: evidence still accumulating), 1 refused, failed,
+rolled back, undecidable, or inconclusive with --strict; 2 usage or config error.
 """
 
 from __future__ import annotations
@@ -15,11 +20,12 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-from canary_tui.commands.actions import EXIT_FAILED, EXIT_OK, controller_session, guarded
-from canary_tui.controller.model import Trigger
-from canary_tui.core.seed import SEED_TRIP_ERROR_RATE as SEED_ERROR_LIMIT
+from canary_tui.commands.actions import EXIT_FAILED, EXIT_OK, configured_session, guarded
+from canary_tui.commands.figures import figures
+from canary_tui.controller.model import ConnectionState, Snapshot, Trigger
+from canary_tui.core.judgment import decision_to_json
 from canary_tui.core.stage_clock import format_duration
-from canary_tui.core.thresholds import Metric
+from canary_tui.core.verdicts import DecisionKind, GateResult, GateStatus
 from canary_tui.mission.errors import MissionError
 from canary_tui.mission.probe import run_probe_with
 
@@ -27,21 +33,29 @@ RULE = "================================"
 DEFAULT_PROBE_N = 100
 DEFAULT_PROBE_RATE = 20.0  # the open-loop P95 test's mean send rate
 PROBE_TIMEOUT_S = 10.0  # a request slower than this counts as an error at this latency
-SETTLE_S = 1.0  # the seed sleeps 5 s before checking; one poll interval is enough to get rates
+DEFAULT_SETTLE_S = 5.0  # the seed's script sleeps 5 s before checking
+EPILOG = ("exit codes: 0 set and the stage stands (passed, or inconclusive: evidence still accumulating); "
+          "1 refused (not confirmed, changed meanwhile: compare-and-set), failed, rolled back, undecidable "
+          "(no fresh data), or inconclusive with --strict; 2 usage or config error")
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> list[str]:
     """Register `ramp`."""
-    p = subparsers.add_parser("ramp", help="set the canary percent and check the stage (the seed's canary-ramp.sh)",
-                              description="Set the canary to PERCENT, check metrics and P95, roll back on a failed stage check.")
+    p = subparsers.add_parser("ramp", help="set the canary percent and judge the stage through the controller (the seed's canary-ramp.sh)",
+                              description="Set the canary to PERCENT (compare-and-set), watch it through the controller for a settle "
+                                          "window, run the P95 probe, and roll back when the controller's decision says so.",
+                              epilog=EPILOG)
     p.add_argument("target", metavar="TARGET", help="environment name from the config, or a URL")
     p.add_argument("percent", metavar="PERCENT", type=_percent, help="0..100 (0 = emergency rollback)")
     p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation (required when stdin is not a terminal)")
+    p.add_argument("--settle", type=_seconds, default=DEFAULT_SETTLE_S, metavar="SECONDS",
+                   help=f"seconds to watch through the controller before judging (default {DEFAULT_SETTLE_S:g})")
     p.add_argument("--probe", type=_count, default=DEFAULT_PROBE_N, metavar="N", help=f"requests in the P95 test (default {DEFAULT_PROBE_N}; 0 skips it)")
     p.add_argument("--rate", type=_rate, default=DEFAULT_PROBE_RATE, metavar="R",
                    help=f"open-loop probe rate, requests per second (default {DEFAULT_PROBE_RATE:g})")
     p.add_argument("--sequential", action="store_true", help="the seed's one-after-another loop instead (under-reports stalls)")
-    p.add_argument("--no-auto-rollback", action="store_true", help="report a failed stage check but do not roll back")
+    p.add_argument("--strict", action="store_true", help="exit 1 when the result is inconclusive (evidence still accumulating)")
+    p.add_argument("--no-auto-rollback", action="store_true", help="report a rollback decision but do not roll back")
     p.add_argument("--note", default=None, help="why (kept in the server's history and the audit log)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the seed's text")
     p.set_defaults(run=guarded(_ramp))
@@ -65,6 +79,16 @@ def _rate(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected requests per second, got {text!r}") from None
     if not 0.1 <= value <= 10_000:
         raise argparse.ArgumentTypeError("expected 0.1..10000 requests per second")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
+    if not 0 <= value <= 3600:
+        raise argparse.ArgumentTypeError("expected 0..3600 seconds")
     return value
 
 
@@ -134,13 +158,13 @@ class _Out:
         self.write((paint(text, style) if style else text) + "\n")
 
 
-def _confirm(args: argparse.Namespace, environment: str) -> str | None:
-    """None when confirmed; else the reason for refusing."""
+def _confirm(args: argparse.Namespace, environment: str, from_percent: int) -> str | None:
+    """None when confirmed; else the reason for refusing. The question names the percent the change is conditioned on."""
     if args.yes:
         return None
     if not sys.stdin.isatty():
         return "stdin is not a terminal: pass --yes to change the canary non-interactively"
-    sys.stderr.write(f"Set the canary of {environment} to {args.percent}%? [y/N] ")
+    sys.stderr.write(f"Set the canary of {environment} from {from_percent}% to {args.percent}%? [y/N] ")
     sys.stderr.flush()
     answer = sys.stdin.readline().strip().lower()
     return None if answer in ("y", "yes") else "not confirmed"
@@ -157,23 +181,26 @@ def _banner(plan: Any, percent: int) -> str:
 
 async def _ramp(args: argparse.Namespace) -> int:
     out = _Out(not args.json)
-    doc: dict[str, Any] = {"target_percent": args.percent, "updated": False, "rolled_back": False}
-    async with controller_session(args) as ctl:
+    doc: dict[str, Any] = {"target_percent": args.percent, "updated": False, "rolled_back": False, "decision": None}
+    async with configured_session(args) as (config, ctl):
         doc["environment"] = ctl.environment
-        refusal = _confirm(args, ctl.environment)
+        before = await ctl.refresh()
+        seen = before.deployment
+        if seen is None:
+            return _finish(args, doc, EXIT_FAILED, f"ramp failed: cannot read the current percent ({before.connection_error or 'no heartbeat'})")
+        doc["from_percent"] = seen.canary_percent
+        refusal = _confirm(args, ctl.environment, seen.canary_percent)
         if refusal:
             return _finish(args, doc, EXIT_FAILED, f"ramp refused: {refusal}")
         out.line("🚀 Ghost Recon Canary Ramp Controller", "green")
         out.line(RULE)
         out.line(_banner(ctl.plan, args.percent))
-        before = await ctl.refresh()
-        doc["from_percent"] = before.heartbeat.deployment.canary_percent if before.heartbeat else None
         out.line(f"Setting canary to {args.percent}% in {ctl.environment}...", "yellow")
         note = args.note or f"canary-tui ramp {args.percent}%"
         if args.percent == 0:
             result = await ctl.rollback(Trigger.CLI, note=note)
         else:
-            result = await ctl.set_percent(args.percent, Trigger.CLI, note=note)
+            result = await ctl.set_percent(args.percent, Trigger.CLI, note=note, expected_percent=seen.canary_percent)
         doc.update(message=result.message, conflict=result.conflict)
         if not result.ok:
             out.line("❌ Failed to update canary", "red")
@@ -183,81 +210,147 @@ async def _ramp(args: argparse.Namespace) -> int:
         if args.percent == 0:
             out.line("Canary disabled. All traffic to stable.", "yellow")
             return _final(args, out, doc, ctl, EXIT_OK)
-        failures = await _check_stage(args, out, doc, ctl)
-        doc["stage_check"] = {"ok": not failures, "failures": failures}
-        if failures is None:
-            return _final(args, out, doc, ctl, EXIT_FAILED, "could not check the stage (no rollback on missing data)")
-        if failures:
-            if args.no_auto_rollback:
-                return _final(args, out, doc, ctl, EXIT_FAILED, "stage check failed: " + "; ".join(failures) + " (not rolling back: --no-auto-rollback)")
-            out.line("Rolling back to 0%...", "red")
-            rolled = await ctl.rollback(Trigger.AUTO, note="ramp stage check failed: " + "; ".join(failures))
-            doc["rolled_back"] = rolled.ok
-            if rolled.ok:
-                out.line("🔄 Rolled back to 0% (confirmed by read-back)", "yellow")
-            return _final(args, out, doc, ctl, EXIT_FAILED, "stage check failed: " + "; ".join(failures) + ("; rolled back to 0%" if rolled.ok else f"; ROLLBACK FAILED: {rolled.message}"))
-        index = ctl.plan.index_of(args.percent)
-        if args.percent >= 100:
-            out.line(f"Stage {index + 1 if index is not None else ''} complete. Full canary rollout successful!".replace("Stage  ", "Stage "), "green")
-        elif index is not None:
-            out.line(f"Stage {index + 1} complete. Monitor for {format_duration(ctl.plan.stages[index].bake_s)} before proceeding.", "green")
+        out.line(f"Checking metrics (watching for {args.settle:g} s through the controller)...", "yellow")
+        decisive = await _settle(ctl, args.settle, min(config.poll_interval_s, max(args.settle, 0.1)))
+        _show_heartbeat(out, doc, ctl.snapshot)
+        if decisive is not None:  # the controller decided to roll back while settling: no probe needed
+            return await _act(args, out, doc, ctl, decisive)
+        if args.probe:
+            await _probe(args, out, doc, ctl)
+        judged = await ctl.refresh()  # the last look: fresh counts, and the probe's gate in the decision
+        return await _act(args, out, doc, ctl, judged)
+
+
+async def _settle(ctl: Any, settle_s: float, poll_s: float) -> Snapshot | None:
+    """Poll through the controller for settle_s; the snapshot that decided a rollback stops it early (else None)."""
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    polls = 0
+    while loop.time() - started < settle_s:
+        polls += 1
+        await asyncio.sleep(max(0.0, started + min(poll_s * polls, settle_s) - loop.time()))
+        snap = await ctl.refresh()
+        if ctl.action_in_flight == "rollback" or (snap.decision is not None and snap.decision.kind is DecisionKind.ROLLBACK):
+            return snap
+    return None
+
+
+def _controller_rolled_back(ctl: Any) -> bool:
+    """The controller's own auto-rollback is under way or done (ramp itself has not rolled back yet)."""
+    last = ctl.snapshot.extra.get("last_result")
+    return bool(ctl.action_in_flight == "rollback" or getattr(last, "action", None) == "rollback")
+
+
+def _failing_on_evidence(snap: Snapshot) -> list[GateResult]:
+    """The stage gates that fail (a low-data gate holds, it never fails)."""
+    return [g for g in snap.gates if g.status is GateStatus.FAIL and not g.low_data]
+
+
+async def _act(args: argparse.Namespace, out: _Out, doc: dict[str, Any], ctl: Any, snap: Snapshot) -> int:
+    """Carry out the controller's decision on the stage: roll back, let it stand, or say it could not judge."""
+    from canary_tui.commands.status import levels_json
+
+    decision = snap.decision
+    failing = _failing_on_evidence(snap)
+    figs = figures(snap)
+    doc.update(decision=decision_to_json(decision), levels=levels_json(figs, {}),
+               gates=[{"name": g.name, "status": g.status.value, "reason": g.reason, "low_data": g.low_data} for g in snap.gates])
+    for fig in figs:
+        out.line(f"  {fig.level.glyph} {fig.label}: {fig.text} {'low data' if fig.call.low_data else fig.level.value}")
+    for gate in snap.gates:
+        out.line(f"  {gate.status.glyph} gate {gate.name}: {gate.reason}")
+    if decision is not None:
+        out.line(f"Decision: {decision.kind.value} — {decision.reason}", "red" if decision.kind is DecisionKind.ROLLBACK else "")
+    rollback = decision is not None and decision.kind is DecisionKind.ROLLBACK
+    reasons = ([decision.reason] if rollback and decision is not None else []) + [f"{g.name}: {g.reason}" for g in failing]
+    if not reasons and _controller_rolled_back(ctl):
+        reasons = ["the controller's auto-rollback fired (see `canary-tui audit`)"]
+    doc["stage_check"] = {"ok": not reasons, "failures": reasons}
+    if reasons:
+        why = "; ".join(reasons)
+        if args.no_auto_rollback:
+            await ctl.wait_idle()
+            return _final(args, out, doc, ctl, EXIT_FAILED, f"stage check failed: {why} (not rolling back: --no-auto-rollback)")
+        out.line("Rolling back to 0%...", "red")
+        await ctl.wait_idle()  # the controller's own auto-rollback, if it already started, is seen through first
+        last = ctl.snapshot.extra.get("last_result")
+        done = getattr(last, "action", None) == "rollback" and getattr(last, "ok", False) and _percent_now(ctl) == 0
+        rolled = last if done else await ctl.rollback(Trigger.AUTO, note=f"ramp stage check failed: {why}"[:500])
+        doc["rolled_back"] = bool(rolled.ok)
+        if rolled.ok:
+            out.line("🔄 Rolled back to 0% (confirmed by read-back)", "yellow")
+        tail = "; rolled back to 0%" if rolled.ok else f"; ROLLBACK FAILED: {rolled.message}"
+        return _final(args, out, doc, ctl, EXIT_FAILED, f"stage check failed: {why}{tail}")
+    if snap.connection is not ConnectionState.LIVE or snap.heartbeat is None:
+        why = snap.connection_error or f"data {snap.connection.value}"
+        return _final(args, out, doc, ctl, EXIT_FAILED, f"could not judge the stage ({why}): not rolling back on missing data")
+    index = ctl.plan.index_of(args.percent)
+    if decision is not None and decision.kind is DecisionKind.PROMOTE_ELIGIBLE:
+        doc["outcome"] = "passed"
+        out.line(f"Stage {index + 1 if index is not None else args.percent} complete: {decision.reason}", "green")
         return _final(args, out, doc, ctl, EXIT_OK)
+    bake = format_duration(ctl.plan.stages[index].bake_s) if index is not None else None
+    message = f"set to {args.percent}%; evidence still accumulating — monitor for {bake}" if bake else \
+        f"set to {args.percent}%; evidence still accumulating — keep monitoring"
+    doc["outcome"] = "inconclusive"
+    out.line(message, "yellow")
+    if args.strict:
+        return _final(args, out, doc, ctl, EXIT_FAILED, f"{message} (--strict)")
+    return _final(args, out, doc, ctl, EXIT_OK)
 
 
-async def _check_stage(args: argparse.Namespace, out: _Out, doc: dict[str, Any], ctl: Any) -> list[str] | None:
-    """The seed's checks: heartbeat errors ≤ 5%, signature valid, probe P95 under the table's healthy bound."""
-    out.line("Checking metrics...", "yellow")
-    await asyncio.sleep(SETTLE_S)
-    snap = await ctl.refresh()
+def _percent_now(ctl: Any) -> int | None:
+    """The percent the server shows, as last seen."""
+    dep = ctl.snapshot.deployment
+    return dep.canary_percent if dep is not None else None
+
+
+def _show_heartbeat(out: _Out, doc: dict[str, Any], snap: Snapshot) -> None:
+    """The seed's heartbeat lines, from the controller's last trusted heartbeat."""
     hb = snap.heartbeat
-    if hb is None or snap.connection_error:
-        out.line("❌ Failed to get heartbeat", "red")
+    if hb is None or snap.connection is not ConnectionState.LIVE:
+        out.line(f"❌ Failed to get heartbeat ({snap.connection_error or snap.connection.value})", "red")
         doc["heartbeat_error"] = snap.connection_error
-        if snap.connection_error and "signature" in snap.connection_error:
-            return ["signature invalid"]
-        return None
+        return
     m = hb.metrics
-    failures: list[str] = []
     out.line(f"✅ Heartbeat OK - Response time: {hb.response_ms / 1000:.3f}s", "green")
-    rate = m.errors / m.requests if m.requests else None
-    out.line(f"  Errors: {m.errors}/{m.requests} ({rate:.2%})" if rate is not None else f"  Errors: {m.errors}/{m.requests}")
     out.line(f"  P50 Latency: {_ms(m.p50_ms)}")
     out.line(f"  P99 Latency: {_ms(m.p99_ms)}")
-    doc["heartbeat"] = {"status": str(hb.status), "response_ms": hb.response_ms, "requests": m.requests, "errors": m.errors,
-                        "error_rate": rate, "p50_ms": m.p50_ms, "p95_ms": m.p95_ms, "p99_ms": m.p99_ms, "verified": hb.verified}
-    if rate is not None and rate > SEED_ERROR_LIMIT:
-        out.line(f"⚠️  Warning: Error rate {rate:.2%} exceeds {SEED_ERROR_LIMIT:.0%} threshold", "red")
-        failures.append(f"error rate {rate:.2%} > {SEED_ERROR_LIMIT:.0%}")
-    if args.probe:
-        limit_ms = ctl.thresholds.threshold(Metric.P95_MS).warning_from
-        p95, probe_doc = await _probe(args, out, ctl)
-        doc["probe"] = {**probe_doc, "limit_ms": limit_ms}
-        if p95 is None:
-            out.line("❌ P95 test failed: no request answered", "red")
-            return None
-        out.line(f"P95 Latency: {p95:.3f}ms", "green" if p95 <= limit_ms else "red")
-        if p95 > limit_ms:
-            out.line(f"⚠️  Warning: P95 latency {p95:.3f}ms exceeds {limit_ms:g}ms threshold", "red")
-            failures.append(f"P95 {p95:.1f} ms > {limit_ms:g} ms")
-    return failures
+    window = snap.window
+    doc["heartbeat"] = {"status": str(hb.status), "response_ms": hb.response_ms, "p50_ms": m.p50_ms, "p95_ms": m.p95_ms,
+                        "p99_ms": m.p99_ms, "verified": hb.verified,
+                        "window_requests": window.requests if window else None, "window_errors": window.errors if window else None,
+                        "window_canary_requests": window.canary_requests if window else None,
+                        "window_canary_errors": window.canary_errors if window else None}
 
 
-async def _probe(args: argparse.Namespace, out: _Out, ctl: Any) -> tuple[float | None, dict[str, Any]]:
-    """The P95 test: open-loop at --rate (latency from each scheduled send), or the seed's loop with --sequential."""
+async def _probe(args: argparse.Namespace, out: _Out, doc: dict[str, Any], ctl: Any) -> None:
+    """The P95 test (open-loop at --rate, or the seed's loop with --sequential), handed to the controller as a gate."""
+    timeout_ms = PROBE_TIMEOUT_S * 1000.0
     if args.sequential:
         out.line(f"Running P95 latency test ({args.probe} requests)...", "yellow")
         seq = await sequential_probe(ctl.client, args.probe, out)
-        return seq.p95_ms, {"n": seq.n, "answered": len(seq.latencies_ms), "errors": seq.errors, "p95_ms": seq.p95_ms, "method": "sequential"}
-    out.line(f"Running P95 latency test ({args.probe} requests, open-loop at {args.rate:g}/s)...", "yellow")
-    result = await run_probe_with(ctl.client.health, n=args.probe, rate_per_s=args.rate, timeout_s=PROBE_TIMEOUT_S,
-                                  seed=0, expected_percent=ctl.snapshot.stage.percent if ctl.snapshot.stage else args.percent)
-    if result.errors:
-        out.line(f"  {result.errors} of {result.n} requests failed ({result.timeouts} timed out, counted at {PROBE_TIMEOUT_S:g} s)")
-    p95 = result.p95_ms if result.errors < result.n else None  # nothing answered: no measurement
-    doc = {"n": result.n, "answered": result.n - result.errors, "errors": result.errors, "timeouts": result.timeouts, "p95_ms": p95,
-           "p95_ci_ms": list(result.p95_ci_ms) if result.p95_ci_ms else None, "low_data": result.low_data,
-           "canary_share": result.canary_share, "method": "open-loop", "rate_per_s": args.rate}
-    return p95, doc
+        latencies = seq.latencies_ms + [timeout_ms] * seq.errors
+        doc["probe"] = {"n": seq.n, "answered": len(seq.latencies_ms), "errors": seq.errors, "p95_ms": seq.p95_ms, "method": "sequential"}
+        p95 = seq.p95_ms
+    else:
+        out.line(f"Running P95 latency test ({args.probe} requests, open-loop at {args.rate:g}/s)...", "yellow")
+        result = await run_probe_with(ctl.client.health, n=args.probe, rate_per_s=args.rate, timeout_s=PROBE_TIMEOUT_S,
+                                      seed=0, expected_percent=args.percent)
+        if result.errors:
+            out.line(f"  {result.errors} of {result.n} requests failed ({result.timeouts} timed out, counted at {PROBE_TIMEOUT_S:g} s)")
+        p95 = result.p95_ms if result.errors < result.n else None  # nothing answered: no measurement
+        latencies = [s.latency_ms for s in result.samples] if result.errors < result.n else []
+        doc["probe"] = {"n": result.n, "answered": result.n - result.errors, "errors": result.errors, "timeouts": result.timeouts,
+                        "p95_ms": p95, "p95_ci_ms": list(result.p95_ci_ms) if result.p95_ci_ms else None, "low_data": result.low_data,
+                        "canary_share": result.canary_share, "method": "open-loop", "rate_per_s": args.rate}
+    gate = ctl.observe_probe(latencies, args.percent)
+    doc["probe"]["gate"] = {"name": gate.name, "status": gate.status.value, "reason": gate.reason}
+    if p95 is None:
+        out.line("❌ P95 test failed: no request answered", "red")
+    else:
+        out.line(f"P95 Latency: {p95:.3f}ms", "green" if gate.status is GateStatus.PASS else "red")
+    out.line(f"  {gate.status.glyph} {gate.name}: {gate.reason}")
 
 
 def _ms(value: float | None) -> str:
@@ -266,8 +359,7 @@ def _ms(value: float | None) -> str:
 
 def _final(args: argparse.Namespace, out: _Out, doc: dict[str, Any], ctl: Any, code: int, error: str | None = None) -> int:
     """The seed's closing lines, then the exit code (and the JSON document)."""
-    snap = ctl.snapshot
-    current = snap.stage.percent if snap.stage else None
+    current = _percent_now(ctl)
     doc["current_percent"] = current
     out.line()
     out.line(RULE)

@@ -1,14 +1,18 @@
-"""`canary-tui status TARGET [--json]`: a one-shot health check with monitoring-plugin exit codes.
+"""`canary-tui status TARGET [--json]`: a health check with monitoring-plugin exit codes, read from the controller.
 
-Two heartbeats `--interval-s` apart give the error rate over the interval; the
-latency percentiles come from the second heartbeat. Every metric is judged with
-the seed's threshold table (config overrides applied), the whole service and,
-when the server splits them, the canary alone. The check's level is the worst
-known level; a heartbeat status `degraded` is at least WARNING, `down` or a
-failed signature check CRITICAL; nothing measurable at all is UNKNOWN.
-Exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (unreachable, invalid data, config
-or usage errors — including argparse errors after `status`; an error in the
-global options before `status` is still the CLI's usage exit 2).
+It follows the target through the same controller as the dashboard for `--window`
+seconds (polling at the configured interval), then reports what the controller
+holds: each figure with its level on evidence over that window (core/levels:
+Wilson intervals on error and slow counts, the canary on its own figures when
+the heartbeat splits traffic), and the controller's decision. A figure whose
+interval cannot tell is "low data" (UNKNOWN) and is never guessed from a point.
+
+Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN. The level is the worst
+level known on evidence; the decision `rollback`, a heartbeat `down` or a failed
+signature is CRITICAL, `degraded` at least WARNING. UNKNOWN when no figure can be
+judged (low data, no traffic), when the last poll failed (unreachable, invalid
+data), and for config or usage errors (including argparse errors after `status`;
+an error in the global options before `status` is still the CLI's usage exit 2).
 """
 
 from __future__ import annotations
@@ -22,30 +26,26 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
-from canary_tui.core.rates import Rates, compute_rates
+from canary_tui.commands.figures import Figure, figures
+from canary_tui.controller.model import ConnectionState, Snapshot
+from canary_tui.core.judgment import decision_to_json
 from canary_tui.core.samples import Heartbeat, HeartbeatStatus
-from canary_tui.core.judgment import decision_between, decision_to_json
-from canary_tui.core.thresholds import Classification, Level, Metric, ThresholdTable
-from canary_tui.core.verdicts import Decision
+from canary_tui.core.thresholds import Level, Metric, ThresholdTable
+from canary_tui.core.verdicts import Decision, DecisionKind
 
 EXIT_BY_LEVEL = {Level.HEALTHY: 0, Level.WARNING: 1, Level.CRITICAL: 2, Level.UNKNOWN: 3}
 JSON_LEVEL = {Level.HEALTHY: "ok", Level.WARNING: "warning", Level.CRITICAL: "critical", Level.UNKNOWN: "unknown"}
 LABEL = {Level.HEALTHY: "OK", Level.WARNING: "WARNING", Level.CRITICAL: "CRITICAL", Level.UNKNOWN: "UNKNOWN"}
 EXIT_UNKNOWN = 3
 STYLE = {Level.HEALTHY: "green", Level.WARNING: "yellow", Level.CRITICAL: "bold red", Level.UNKNOWN: "magenta"}
+DEFAULT_WINDOW_S = 10.0
+WINDOW_RANGE_S = (0.2, 600.0)
+LEGACY_INTERVAL_RANGE_S = (0.1, 10.0)
+MIN_RATE_INTERVAL_S = 0.5  # the controller's own default
 
 
 class StatusUnknown(Exception):
     """The check cannot judge: carries the one-line reason."""
-
-
-@dataclass(frozen=True, slots=True)
-class Check:
-    """One judged line of the 'Checking metrics' block."""
-
-    label: str
-    text: str
-    classification: Classification
 
 
 @dataclass
@@ -54,28 +54,42 @@ class StatusReport:
 
     target: str
     level: Level
-    checks: list[Check] = field(default_factory=list)
-    heartbeat: Heartbeat | None = None
-    rates: Rates | None = None
+    figures: list[Figure] = field(default_factory=list)
+    snapshot: Snapshot | None = None
     extra_levels: dict[str, Level] = field(default_factory=dict)
     error: str | None = None
     perfdata: str = ""
-    decision: Decision | None = None  # the judgment on the interval (judgment.md), for --json
+    decision: Decision | None = None  # the controller's decision (snapshot.decision)
+    window_s: float | None = None
+    polls: int = 0
+    last_poll_failed: bool = False  # the window's last heartbeat did not arrive (or was unusable)
 
     @property
     def exit_code(self) -> int:
         """Monitoring-plugin exit code of the level."""
         return EXIT_BY_LEVEL[self.level]
 
+    @property
+    def heartbeat(self) -> Heartbeat | None:
+        """The last trusted heartbeat the controller holds."""
+        return self.snapshot.heartbeat if self.snapshot is not None else None
+
 
 def add_parser(subparsers: argparse._SubParsersAction) -> list[str]:
     """Register `status`; its usage errors exit 3 (UNKNOWN), as a monitoring check must."""
-    parser = subparsers.add_parser("status", help="one-shot health check (exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)",
-                                   description="Take two heartbeats and judge them against the threshold table.")
+    parser = subparsers.add_parser(
+        "status", help="health check over a window (exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)",
+        description="Follow the target through the controller for a window, then report each figure's level on "
+                    "evidence and the controller's decision.",
+        epilog="exit codes: 0 OK, 1 WARNING, 2 CRITICAL (also: decision rollback, heartbeat down, signature failed), "
+               "3 UNKNOWN (low data on every figure, last poll failed, config or usage error)",
+    )
     parser.add_argument("target", metavar="TARGET", help="environment name from the config, or a URL")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
-    parser.add_argument("--interval-s", type=float, default=1.0, metavar="S",
-                        help="seconds between the two heartbeats (0.1..10, default 1)")
+    parser.add_argument("--window", type=float, default=None, metavar="SECONDS",
+                        help=f"seconds to sample through the controller ({WINDOW_RANGE_S[0]:g}..{WINDOW_RANGE_S[1]:g}, "
+                             f"default {DEFAULT_WINDOW_S:g}); fewer requests than a level needs is UNKNOWN, not a guess")
+    parser.add_argument("--interval-s", type=float, default=None, metavar="S", help=argparse.SUPPRESS)  # old: two polls S apart
     parser.set_defaults(run=run)
     _usage_errors_exit_unknown(parser)
     return ["status"]
@@ -97,7 +111,7 @@ def _usage_errors_exit_unknown(parser: argparse.ArgumentParser) -> None:
         return parsed, []
 
     parser.error = error  # type: ignore[method-assign]
-    parser.parse_known_args = strict_parse_known_args  # type: ignore[method-assign]
+    parser.parse_known_args = strict_parse_known_args  # type: ignore[method-assign, assignment]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -126,88 +140,95 @@ def _unknown_on_exit(what: str) -> Iterator[None]:
         raise StatusUnknown(f"{what} error (details on stderr)") from None
 
 
-def _check(args: argparse.Namespace) -> StatusReport:
-    """Resolve the target, take two heartbeats, judge them."""
-    from canary_tui.commands.common import client_for, load_config_or_exit, resolve_target_or_exit
-    from canary_tui.mission.errors import MissionError
+def _window_and_poll(args: argparse.Namespace, poll_interval_s: float) -> tuple[float, float]:
+    """(window, seconds between polls): --window polls at the configured interval; the old --interval-s S polls twice, S apart."""
+    if args.interval_s is not None and args.window is None:
+        low, high = LEGACY_INTERVAL_RANGE_S
+        if not low <= args.interval_s <= high:
+            raise StatusUnknown(f"usage: --interval-s must lie within {low:g}..{high:g}")
+        return args.interval_s, args.interval_s
+    window_s = DEFAULT_WINDOW_S if args.window is None else args.window
+    low, high = WINDOW_RANGE_S
+    if not low <= window_s <= high:
+        raise StatusUnknown(f"usage: --window must lie within {low:g}..{high:g} seconds")
+    return window_s, min(poll_interval_s, window_s / 2)
 
-    if not 0.1 <= args.interval_s <= 10:
-        raise StatusUnknown("usage: --interval-s must lie within 0.1..10")
+
+def _check(args: argparse.Namespace) -> StatusReport:
+    """Resolve the target, follow it through a read-only controller for the window, report what it holds."""
+    from canary_tui.commands.common import client_for, load_config_or_exit, resolve_target_or_exit
+    from canary_tui.controller.factory import build_controller
+
     with _unknown_on_exit("config"):
         config = load_config_or_exit(args)
         env = resolve_target_or_exit(config, args.target)
+    window_s, poll_s = _window_and_poll(args, config.poll_interval_s)
     try:
-        table = ThresholdTable.seed().with_overrides(config.threshold_overrides)
+        ThresholdTable.seed().with_overrides(config.threshold_overrides)
     except ValueError as exc:
         raise StatusUnknown(f"config: {exc}") from None
-    try:
-        with _unknown_on_exit("credentials"):
-            client = client_for(env)
-        first, second = asyncio.run(_two_heartbeats(client, args.interval_s))
-    except MissionError as exc:
-        raise StatusUnknown(f"heartbeat {exc.kind}: {exc}") from None
-    report = judge(env.name, first, second, table)
-    try:
-        report.decision = decision_between(first, second, env.plan)
-    except Exception:  # noqa: BLE001 - the judgment is extra: it never turns a check into UNKNOWN
-        report.decision = None
+    with _unknown_on_exit("credentials"):
+        client = client_for(env)
+    # every poll of the window is an interval the controller judges (its default folds polls closer than 0.5 s)
+    controller = build_controller(env, config, client=client, read_only=True, audit=False, auto_rollback=False,
+                                  min_rate_interval_s=min(MIN_RATE_INTERVAL_S, poll_s / 2))
+    snapshot, polls = asyncio.run(sample(controller, client, window_s, poll_s))
+    report = judge(env.name, snapshot)
+    report.window_s, report.polls = window_s, polls
     return report
 
 
-async def _two_heartbeats(client: Any, interval_s: float) -> tuple[Heartbeat, Heartbeat]:
-    """Two heartbeats interval_s apart over one connection pool."""
+async def sample(controller: Any, client: Any, window_s: float, poll_s: float) -> tuple[Snapshot, int]:
+    """Poll through the controller from now until `window_s` has passed; the snapshot after the last poll."""
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    polls = 0
     async with client:
-        first = await client.heartbeat()
-        await asyncio.sleep(interval_s)
-        second = await client.heartbeat()
-    return first, second
+        while True:
+            snapshot = await controller.refresh()
+            polls += 1
+            if loop.time() - started >= window_s - 1e-3:
+                return snapshot, polls
+            await asyncio.sleep(max(0.0, started + min(poll_s * polls, window_s) - loop.time()))
 
 
-def _rate_text(errors: int | None, requests: int | None) -> str:
-    """'errors n/N (x.xx%)', or a no-traffic note."""
-    if errors is None or requests is None:
-        return "not reported"
-    if requests == 0:
-        return "0/0 (no traffic in the interval)"
-    return f"{errors}/{requests} ({errors / requests:.2%})"
+def _heartbeat_levels(snapshot: Snapshot) -> dict[str, Level]:
+    """The heartbeat's own status word and the signature, as levels."""
+    hb = snapshot.heartbeat
+    untrusted = snapshot.connection is ConnectionState.UNTRUSTED
+    levels = {"signature": Level.CRITICAL if untrusted or (hb is not None and not hb.signature_ok) else Level.HEALTHY}
+    if hb is not None:
+        levels["heartbeat"] = {HeartbeatStatus.OK: Level.HEALTHY, HeartbeatStatus.DEGRADED: Level.WARNING}.get(hb.status, Level.CRITICAL)
+    return levels
 
 
-def _ms(value: float | None) -> str:
-    """A latency for display."""
-    return "n/a" if value is None else f"{value:.1f} ms"
+def judge(target: str, snapshot: Snapshot) -> StatusReport:
+    """The report of a controller snapshot: worst level known on evidence, CRITICAL on a rollback decision."""
+    decision = snapshot.decision
+    untrusted = snapshot.connection is ConnectionState.UNTRUSTED
+    last_failed = snapshot.connection_error is not None and not untrusted
+    if last_failed or (snapshot.heartbeat is None and not untrusted):
+        why = snapshot.connection_error or "no heartbeat"
+        judged = decision if snapshot.heartbeat is not None else None  # no trusted data ever: no decision to report
+        return StatusReport(target, Level.UNKNOWN, snapshot=snapshot, decision=judged, error=f"heartbeat {why}", last_poll_failed=True)
+    figs = figures(snapshot)
+    extra = _heartbeat_levels(snapshot)
+    if decision is not None and decision.kind is DecisionKind.ROLLBACK:
+        extra["decision"] = Level.CRITICAL
+    known = [f.level for f in figs if f.level is not Level.UNKNOWN]
+    perfdata = _perfdata(snapshot, figs)
+    if not known and "decision" not in extra and not untrusted:
+        return StatusReport(target, Level.UNKNOWN, figs, snapshot, extra, "low data: no figure can be judged over the window "
+                            "(too few requests; try a longer --window)", perfdata, decision)
+    level = max(known + list(extra.values()), key=lambda lv: lv.severity)
+    return StatusReport(target, level, figs, snapshot, extra, None, perfdata, decision)
 
 
-def judge(target: str, first: Heartbeat, second: Heartbeat, table: ThresholdTable) -> StatusReport:
-    """Classify the interval's error rate and the latest percentiles, overall and for the canary."""
-    rates = compute_rates(first, second)
-    metrics = second.metrics
-    checks = [
-        Check("Errors", _rate_text(rates.errors, rates.requests), table.classify(Metric.ERROR_RATE, rates.error_rate)),
-        Check("P50", _ms(metrics.p50_ms), table.classify(Metric.P50_MS, metrics.p50_ms)),
-        Check("P95", _ms(metrics.p95_ms), table.classify(Metric.P95_MS, metrics.p95_ms)),
-        Check("P99", _ms(metrics.p99_ms), table.classify(Metric.P99_MS, metrics.p99_ms)),
-    ]
-    canary = metrics.canary
-    if canary is not None and rates.canary_requests is not None:
-        canary_rate = rates.canary_errors / rates.canary_requests if rates.canary_requests else None
-        checks.append(Check("Canary errors", _rate_text(rates.canary_errors, rates.canary_requests),
-                            table.classify(Metric.ERROR_RATE, canary_rate)))
-        checks.append(Check("Canary P95", _ms(canary.p95_ms), table.classify(Metric.P95_MS, canary.p95_ms)))
-    extra = {
-        "heartbeat": {HeartbeatStatus.OK: Level.HEALTHY, HeartbeatStatus.DEGRADED: Level.WARNING}.get(second.status, Level.CRITICAL),
-        "signature": Level.HEALTHY if first.signature_ok and second.signature_ok else Level.CRITICAL,
-    }
-    known = [c.classification.level for c in checks if c.classification.level is not Level.UNKNOWN]
-    if not known:
-        return StatusReport(target, Level.UNKNOWN, checks, second, rates, extra, error="no measurable metric (no traffic?)")
-    levels = known + list(extra.values())
-    level = max(levels, key=lambda lv: lv.severity)
-    return StatusReport(target, level, checks, second, rates, extra, perfdata=_perfdata(second, rates, table))
-
-
-def _perfdata(hb: Heartbeat, rates: Rates, table: ThresholdTable) -> str:
+def _perfdata(snapshot: Snapshot, figs: list[Figure]) -> str:
     """Monitoring-plugin performance data: 'label'=value[UOM];warn;crit for each known figure."""
+    table: ThresholdTable = snapshot.thresholds
     items: list[str] = []
+    by_key = {f.key: f for f in figs}
 
     def add(label: str, value: float | None, unit: str, metric: Metric | None, scale: float = 1.0) -> None:
         if value is None:
@@ -218,17 +239,22 @@ def _perfdata(hb: Heartbeat, rates: Rates, table: ThresholdTable) -> str:
             bounds = f";{t.warning_from * scale:g};{t.critical_beyond * scale:g}"
         items.append(f"{label}={value * scale:.6g}{unit}{bounds}")
 
-    add("error_rate", rates.error_rate, "%", Metric.ERROR_RATE, 100.0)
-    add("p50", hb.metrics.p50_ms, "ms", Metric.P50_MS)
-    add("p95", hb.metrics.p95_ms, "ms", Metric.P95_MS)
-    add("p99", hb.metrics.p99_ms, "ms", Metric.P99_MS)
-    add("heartbeat", hb.response_ms, "ms", None)
-    add("canary_percent", float(hb.deployment.canary_percent), "%", None)
+    errors = by_key.get("errors")
+    add("error_rate", errors.call.point if errors else None, "%", Metric.ERROR_RATE, 100.0)
+    hb = snapshot.heartbeat
+    if hb is not None:
+        add("p50", hb.metrics.p50_ms, "ms", Metric.P50_MS)
+        add("p95", hb.metrics.p95_ms, "ms", Metric.P95_MS)
+        add("p99", hb.metrics.p99_ms, "ms", Metric.P99_MS)
+        add("heartbeat", hb.response_ms, "ms", None)
+        add("canary_percent", float(hb.deployment.canary_percent), "%", None)
     return " ".join(items)
 
 
-def _signature_word(hb: Heartbeat) -> str:
+def _signature_word(hb: Heartbeat | None, untrusted: bool) -> str:
     """How the heartbeat's authenticity stands."""
+    if untrusted or hb is None:
+        return "signature INVALID (confirmed by re-fetch)"
     if not hb.verified:
         return "server says NOT verified"
     if hb.signature_valid is None:
@@ -236,38 +262,60 @@ def _signature_word(hb: Heartbeat) -> str:
     return "signature verified" if hb.signature_valid else "signature INVALID"
 
 
+def _ms(value: float | None) -> str:
+    """A latency for display."""
+    return "n/a" if value is None else f"{value:.1f} ms"
+
+
 def summary_line(report: StatusReport) -> str:
     """The first line: 'CANARY <LEVEL> - target: key figures'."""
     head = f"CANARY {LABEL[report.level]} - {report.target}"
-    hb, rates = report.heartbeat, report.rates
-    if hb is None or rates is None:
+    snap = report.snapshot
+    hb = report.heartbeat
+    if snap is None or report.last_poll_failed or (hb is None and snap.connection is not ConnectionState.UNTRUSTED):
         return f"{head}: {report.error or 'no data'}"
-    rate = "n/a" if rates.error_rate is None else f"{rates.error_rate:.2%}"
-    parts = [f"canary {hb.deployment.canary_percent}% ({hb.deployment.canary_version})",
-             f"errors {rate}", f"P95 {_ms(hb.metrics.p95_ms)}", f"heartbeat {hb.response_ms:.0f} ms"]
+    dep = snap.deployment or (hb.deployment if hb is not None else None)
+    parts = [f"canary {dep.canary_percent}% ({dep.canary_version})"] if dep is not None else []
+    errors = next((f for f in report.figures if f.key == "errors"), None)
+    if errors is not None and errors.call.point is not None:
+        parts.append(f"errors {errors.call.point:.2%}")
+    if hb is not None:
+        parts += [f"P95 {_ms(hb.metrics.p95_ms)}", f"heartbeat {hb.response_ms:.0f} ms"]
     if report.extra_levels.get("signature") is Level.CRITICAL:
         parts.append("SIGNATURE FAILED")
+    if report.decision is not None:
+        parts.append(f"decision {report.decision.kind.value}")
     if report.error:
         parts.append(report.error)
     return f"{head}: " + ", ".join(parts)
 
 
 def render_text(report: StatusReport) -> str:
-    """The summary line, the seed's 'Checking metrics' block and the deployment block."""
+    """The summary line, the 'Checking metrics' block, the decision and the deployment block."""
     from canary_tui.commands.common import paint
 
     lines = [summary_line(report) + (f" | {report.perfdata}" if report.perfdata else "")]
-    hb = report.heartbeat
-    if hb is None:
+    snap = report.snapshot
+    if snap is None or not report.extra_levels:
         return "\n".join(lines) + "\n"
-    hb_level = max(report.extra_levels.values(), key=lambda lv: lv.severity)
+    hb = snap.heartbeat
+    untrusted = snap.connection is ConnectionState.UNTRUSTED
+    hb_level = max((report.extra_levels.get(k, Level.HEALTHY) for k in ("heartbeat", "signature")), key=lambda lv: lv.severity)
     lines.append("Checking metrics")
-    lines.append(f"  {paint(hb_level.glyph, STYLE[hb_level])} Heartbeat {'OK' if hb_level is Level.HEALTHY else hb.status.value.upper()}"
-                 f": {hb.response_ms:.0f} ms, status {hb.status.value}, {_signature_word(hb)}")
-    for check in report.checks:
-        c = check.classification
-        lines.append(f"  {paint(c.glyph, STYLE[c.level])} {check.label}: {check.text} {paint(c.word, STYLE[c.level])}")
-    dep = hb.deployment
+    status_word = hb.status.value if hb is not None else "untrusted"
+    rt = f"{hb.response_ms:.0f} ms, " if hb is not None else ""
+    lines.append(f"  {paint(hb_level.glyph, STYLE[hb_level])} Heartbeat {'OK' if hb_level is Level.HEALTHY else status_word.upper()}"
+                 f": {rt}status {status_word}, {_signature_word(hb, untrusted)}")
+    for fig in report.figures:
+        word = "low data" if fig.call.low_data else fig.level.value
+        lines.append(f"  {paint(fig.level.glyph, STYLE[fig.level])} {fig.label}: {fig.text} {paint(word, STYLE[fig.level])}")
+    if report.window_s is not None:
+        lines.append(f"  Window: {report.window_s:g} s, {report.polls} polls")
+    if report.decision is not None:
+        lines.append(f"Decision: {report.decision.kind.value} — {report.decision.reason}")
+    dep = snap.deployment or (hb.deployment if hb is not None else None)
+    if dep is None:
+        return "\n".join(lines) + "\n"
     when = dep.updated_at.strftime("%Y-%m-%d %H:%M:%SZ") if dep.updated_at else None
     updated = "never" if when is None and dep.updated_by is None else f"{when or 'unknown time'} by {dep.updated_by or 'unknown'}"
     lines += [
@@ -280,32 +328,42 @@ def render_text(report: StatusReport) -> str:
     return "\n".join(lines) + "\n"
 
 
+def levels_json(report_figures: list[Figure], extra: dict[str, Level]) -> dict[str, str]:
+    """{figure key: level word} for --json (status and ramp share it)."""
+    return {f.key: JSON_LEVEL[f.level] for f in report_figures} | {k: JSON_LEVEL[v] for k, v in extra.items()}
+
+
 def to_json(report: StatusReport) -> dict[str, Any]:
-    """The --json object: level, figures, deployment and, when unknown, the error."""
-    hb, rates = report.heartbeat, report.rates
+    """The --json object: level, figures and their levels, the decision, the deployment and, when unknown, the error."""
     out: dict[str, Any] = {
         "target": report.target,
         "level": JSON_LEVEL[report.level],
         "exit_code": report.exit_code,
         "summary": summary_line(report),
         "error": report.error if report.level is Level.UNKNOWN or report.error else None,
+        "window_s": report.window_s, "polls": report.polls,
         "canary_percent": None, "paused": None, "error_rate": None, "errors": None, "requests": None,
         "p50_ms": None, "p95_ms": None, "p99_ms": None, "heartbeat_ms": None, "verified": None,
         "signature_valid": None, "server_verified": None, "status": None, "stable_version": None, "canary_version": None,
-        "updated_by": None, "updated_at": None, "levels": {},
+        "updated_by": None, "updated_at": None, "levels": levels_json(report.figures, report.extra_levels),
         "decision": decision_to_json(report.decision),
     }
-    if hb is None or rates is None:
+    snap = report.snapshot
+    if snap is None or report.last_poll_failed:
+        return out  # the last poll failed: nothing current to show
+    if snap.connection is ConnectionState.UNTRUSTED:
+        out.update(verified=False, signature_valid=False)
+    dep = snap.deployment
+    if dep is not None:
+        out.update(canary_percent=dep.canary_percent, paused=dep.paused, stable_version=dep.stable_version,
+                   canary_version=dep.canary_version, updated_by=dep.updated_by,
+                   updated_at=dep.updated_at.isoformat().replace("+00:00", "Z") if dep.updated_at else None)
+    hb, window = snap.heartbeat, snap.window
+    if hb is None:
         return out
-    dep, metrics = hb.deployment, hb.metrics
-    out.update(
-        canary_percent=dep.canary_percent, paused=dep.paused, error_rate=rates.error_rate,
-        errors=rates.errors, requests=rates.requests, p50_ms=metrics.p50_ms, p95_ms=metrics.p95_ms,
-        p99_ms=metrics.p99_ms, heartbeat_ms=round(hb.response_ms, 3), verified=hb.signature_ok, server_verified=hb.verified,
-        signature_valid=hb.signature_valid, status=hb.status.value, stable_version=dep.stable_version,
-        canary_version=dep.canary_version, updated_by=dep.updated_by,
-        updated_at=dep.updated_at.isoformat().replace("+00:00", "Z") if dep.updated_at else None,
-        levels={c.label.lower().replace(" ", "_"): JSON_LEVEL[c.classification.level] for c in report.checks}
-        | {k: JSON_LEVEL[v] for k, v in report.extra_levels.items()},
-    )
+    metrics = hb.metrics
+    out.update(p50_ms=metrics.p50_ms, p95_ms=metrics.p95_ms, p99_ms=metrics.p99_ms, heartbeat_ms=round(hb.response_ms, 3),
+               verified=hb.signature_ok, server_verified=hb.verified, signature_valid=hb.signature_valid, status=hb.status.value)
+    if window is not None:
+        out.update(error_rate=window.error_rate, errors=window.errors, requests=window.requests)
     return out

@@ -36,7 +36,7 @@ def _run(args: argparse.Namespace) -> int:
     async def close() -> None:
         client = holder.get("client")
         if client is not None and hasattr(client, "aclose"):
-            await client.aclose()  # type: ignore[attr-defined]
+            await client.aclose()
 
     async def main() -> int:
         try:

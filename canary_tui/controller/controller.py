@@ -29,8 +29,9 @@ from canary_tui.core.plans import RampPlan
 from canary_tui.core.preflight import PreflightFacts, preflight_gates
 from canary_tui.core.rules import Observation, Rule, SeedRollbackRule
 from canary_tui.core.samples import Heartbeat
-from canary_tui.core.thresholds import ThresholdTable
-from canary_tui.core.verdicts import GateResult, GateStatus
+from canary_tui.core.stats import Z_95, wilson_interval
+from canary_tui.core.thresholds import Metric, ThresholdTable
+from canary_tui.core.verdicts import Decision, DecisionKind, GateResult, GateStatus
 from canary_tui.mission.actuators import Actuator
 from canary_tui.mission.errors import MissionError, SignatureError
 
@@ -95,6 +96,7 @@ class RampController:
             sleep=sleep, backoff_s=rollback_backoff_s,
         )
         self._checkpoints: dict[str, str] | None = None  # canary version -> checkpoint id (loaded on first need)
+        self._probe_gate: tuple[int, GateResult] | None = None  # (stage percent, gate) of the last P95 probe
         self._snapshot_listeners: list[SnapshotListener] = []
         self._stale_shown = True
         self._snapshot = self._build_snapshot()
@@ -166,6 +168,30 @@ class RampController:
         """Wait until no action, rollback or automatic action is running (for the CLI and tests)."""
         while tasks := self.runner.running_tasks():
             await asyncio.wait(tasks)
+
+    def observe_probe(self, latencies_ms: Sequence[float], percent: int) -> GateResult:
+        """Take a P95 probe of the stage at `percent` (every request's latency, failures at their timeout) as a gate.
+
+        "P95 < bound" is "fewer than 5% slower than bound": FAIL when the Wilson lower bound of the slow
+        fraction is above 5%, PASS when its upper bound is below, else HOLD (low data). The gate joins the
+        stage's gates, and a failing one holds the decision, until the percent moves.
+        """
+        bound_ms = self.thresholds.threshold(Metric.P95_MS).warning_from
+        n = len(latencies_ms)
+        slow = sum(1 for ms in latencies_ms if ms > bound_ms)
+        name = f"probe P95 < {bound_ms:g} ms"
+        tail = 1.0 - 0.95
+        if n == 0:
+            gate = GateResult(name, GateStatus.HOLD, None, bound_ms, "ms", "no probe request answered", low_data=True)
+        else:
+            low, high = wilson_interval(slow, n, Z_95)
+            status = GateStatus.FAIL if low > tail else GateStatus.PASS if high < tail else GateStatus.HOLD
+            reason = f"{slow}/{n} probe requests slower than {bound_ms:g} ms (95% CI {low:.1%}..{high:.1%} vs 5%)"
+            gate = GateResult(name, status, slow / n, tail, "fraction", reason, (low, high), low_data=status is GateStatus.HOLD)
+        self._probe_gate = (percent, gate)
+        self._evaluate_gates()
+        self.publish()
+        return gate
 
     # ------------------------------------------------------------------ polling
 
@@ -434,6 +460,7 @@ class RampController:
             return
         if change.percent_changed:
             self.judge.new_stage()
+            self._probe_gate = None  # a probe speaks for the stage it measured
             by = change.new.updated_by or "someone"
             self.history.add_mark(self.clock.now(), f"{change.old.canary_percent}%→{change.new.canary_percent}% {by}")
             if change.new.canary_percent == 0:
@@ -472,6 +499,8 @@ class RampController:
         seen = self.view.seen
         if seen is not None and seen.canary_percent == 0 and self.view.last is not None:
             self.judge.gates = preflight_gates(self._preflight_facts(), self.thresholds)
+        elif self._probe_gate is not None and seen is not None and self._probe_gate[0] == seen.canary_percent:
+            self.judge.gates += (self._probe_gate[1],)
 
     def _preflight_facts(self) -> PreflightFacts:
         """What the pre-flight gates judge."""
@@ -580,7 +609,10 @@ class RampController:
             gates=judge.gates,
             auto_rollback=derive.trigger_state(self.auto_rollback and not self.read_only, judge.verdicts, judge.trip_reason, view.signature_bad),
             decision=(
-                derive.decision(judge.verdicts, trip_reason=judge.trip_reason, stale_reason=stale_reason, gates=judge.gates, ramp=ramp)
+                _with_failing_gates(
+                    derive.decision(judge.verdicts, trip_reason=judge.trip_reason, stale_reason=stale_reason, gates=judge.gates, ramp=ramp),
+                    [g for g in judge.gates if self._probe_gate is not None and g is self._probe_gate[1]],
+                )
                 if view.seen is not None or error is not None else None
             ),
             action_in_flight=self.action_in_flight,
@@ -617,6 +649,15 @@ class RampController:
     def emit(self, kind: str, message: str, level: EventLevel = EventLevel.INFO) -> Event:
         """One event for the log (repeats coalesced by the journal)."""
         return self.journal.emit(kind, message, level)
+
+
+def _with_failing_gates(decision: Decision, gates: Sequence[GateResult]) -> Decision:
+    """A decision that is neither a rollback nor already holding is held by a gate (the probe's) failing on evidence."""
+    failing = [g for g in gates if g.status is GateStatus.FAIL]
+    if not failing or decision.kind in (DecisionKind.ROLLBACK, DecisionKind.HOLD):
+        return decision
+    reason = "gate failing: " + "; ".join(f"{g.name} ({g.reason})" if g.reason else g.name for g in failing)
+    return Decision(DecisionKind.HOLD, reason, decision.evidence, decision.fallback)
 
 
 def _unsigned_why(heartbeat: Heartbeat) -> str:

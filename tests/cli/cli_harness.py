@@ -60,3 +60,23 @@ def assert_clean(done: subprocess.CompletedProcess[str]) -> None:
     """No traceback and no colour codes (stdout is a pipe)."""
     assert "Traceback" not in done.stderr and "Traceback" not in done.stdout
     assert ANSI not in done.stdout and ANSI not in done.stderr
+
+
+def fixed_rates(server: Any, *, canary_error_rate: float, stable_error_rate: float = 0.0005) -> None:
+    """Make a started simulator's canary and stable fail at fixed rates, forever (its healthy latency kept).
+
+    Set before the first heartbeat: the scenario is a test's, the traffic stays seeded.
+    """
+    from canary_tui.simulator.scenarios import BASELINE, Scenario
+    from canary_tui.simulator.traffic import VariantProfile
+
+    stable = VariantProfile(stable_error_rate, BASELINE.median_ms, BASELINE.sigma)
+    canary = VariantProfile(canary_error_rate, BASELINE.median_ms, BASELINE.sigma)
+
+    class FixedRates(Scenario):
+        name = "fixed-rates"
+
+        def profiles(self, second: int, anchors: Any) -> tuple[VariantProfile, VariantProfile]:
+            return stable, canary
+
+    server.state.scenario = FixedRates(server.options.seed)

@@ -19,8 +19,9 @@ SECRET_VALUE = "hb-STATUSCHECK-9e07"
 CLI = [sys.executable, "-m", "canary_tui"]
 #: thresholds under which the simulator's healthy baseline (p50 ≈ 120 ms, 0.5% errors) is OK
 LENIENT = "[thresholds]\np50_ms = [150, 300]\nerror_rate_pct = [2, 5]\n"
-#: a tight P95 band: the simulator's healthy P95 (~104 ms) sits in its warning range
-P95_TIGHT = "[thresholds]\np95_ms = [80, 750]\n"
+#: a tight P95 band: the simulator's healthy P95 (~104 ms) sits in its warning range (bounds on the
+#: heartbeat's histogram edges, where the slow counts that judge a P95 are known)
+P95_TIGHT = "[thresholds]\np95_ms = [50, 750]\n"
 
 
 def _run(tmp_path: Path, url: str, *args: str, config: str = "", secret: str | None = SECRET_VALUE) -> subprocess.CompletedProcess[str]:
@@ -97,7 +98,7 @@ def test_p95_in_the_warning_band_is_a_warning_exit_1(simulator_factory, tmp_path
     doc = _json(result := _run(tmp_path, sim.url, "sim", "--json", config=P95_TIGHT, secret=None))
     assert result.returncode == 1, doc
     assert doc["level"] == "warning" and doc["levels"]["p95"] == "warning"
-    assert 80 <= doc["p95_ms"] <= 750
+    assert 50 <= doc["p95_ms"] <= 750
     assert doc["signature_valid"] is None and doc["verified"] is True
 
 

@@ -1,83 +1,98 @@
-"""The status judgement on fixed heartbeats: worst known level, heartbeat status and signature rules."""
+"""The status report of a controller snapshot: levels on evidence over the window, heartbeat status and signature rules.
+
+Heartbeats are handed to a real controller (injected clock, no HTTP); `judge` reads its snapshot.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from canary_tui.commands.status import judge, render_text, to_json
+from canary_tui.controller.controller import RampController
+from canary_tui.core.clock import ManualClock
+from canary_tui.core.plans import FAST_TRACK
 from canary_tui.core.thresholds import Level, ThresholdTable
+from canary_tui.mission.actuators import ApiActuator
 from canary_tui.mission.parse import parse_heartbeat
 from mission_wire import encode, heartbeat_doc, set_path
 
-TABLE = ThresholdTable.seed()
+FIRST = {"heartbeat__metrics__requests": 100_000, "heartbeat__metrics__errors": 100, "heartbeat__metrics__canary": None,
+         "heartbeat__metrics__stable": None, "heartbeat__metrics__latency_buckets": None}
 
 
-def _hb(fetched_at_s: float, signature_valid: bool | None = None, **paths: Any):
-    """A parsed heartbeat from the contract example with dotted-path overrides (`__` for `.`)."""
+def _hb(clock: ManualClock, signature_valid: bool | None = None, **paths: Any):
+    """A parsed heartbeat from the contract example with dotted-path overrides (`__` for `.`), fetched now."""
     doc = heartbeat_doc()
     for path, value in paths.items():
         set_path(doc, path.replace("__", "."), value)
-    return parse_heartbeat(encode(doc), fetched_at_s=fetched_at_s, response_ms=5.0, signature_valid=signature_valid)
+    return parse_heartbeat(encode(doc), fetched_at_s=clock.now(), response_ms=5.0, signature_valid=signature_valid)
 
 
-def _pair(**second: Any):
-    """Two heartbeats 1 s apart: 1000 more requests, errors and latencies as given."""
-    first = _hb(0.0)
-    defaults = {"heartbeat__metrics__requests": 2000, "heartbeat__metrics__errors": 5, "heartbeat__metrics__p50": 20.0,
-                "heartbeat__metrics__p95": 200.0, "heartbeat__metrics__p99": 400.0, "heartbeat__metrics__canary": None,
-                "heartbeat__metrics__latency_buckets": None}
-    return first, _hb(1.0, **{**defaults, **second})
+def _snapshot(*later: dict[str, Any], signature_valid: bool | None = None):
+    """A controller's snapshot after the FIRST heartbeat and then each of `later`, one second apart."""
+    clock = ManualClock()
+    controller = RampController(environment="t", plan=FAST_TRACK, client=None, actuator=ApiActuator(None), actor="test",
+                                clock=clock, audit=None, thresholds=ThresholdTable.seed())
+    snapshot = controller.observe(_hb(clock, **FIRST))
+    for paths in later:
+        clock.advance(1.0)
+        snapshot = controller.observe(_hb(clock, signature_valid, **{**FIRST, **paths}))
+    return snapshot
+
+
+def _after(requests: int, errors: int, **paths: Any) -> dict[str, Any]:
+    """The second heartbeat: `requests` and `errors` more than FIRST."""
+    return {"heartbeat__metrics__requests": 100_000 + requests, "heartbeat__metrics__errors": 100 + errors, **paths}
 
 
 def test_all_green_is_ok() -> None:
-    report = judge("t", *_pair(), TABLE)
+    report = judge("t", _snapshot(_after(100_000, 20)))
     assert report.level is Level.HEALTHY and report.exit_code == 0
-    assert report.rates is not None and (report.rates.requests, report.rates.errors) == (1000, 0)
+    assert to_json(report)["requests"] == 100_000 and to_json(report)["errors"] == 20
 
 
-def test_worst_metric_decides() -> None:
-    assert judge("t", *_pair(heartbeat__metrics__errors=10), TABLE).level is Level.WARNING  # 5/1000 = 0.5%
-    assert judge("t", *_pair(heartbeat__metrics__errors=25), TABLE).level is Level.CRITICAL  # 2%
-    assert judge("t", *_pair(heartbeat__metrics__p95=750.0), TABLE).level is Level.WARNING  # boundary is warning
-    assert judge("t", *_pair(heartbeat__metrics__p99=1500.01), TABLE).level is Level.CRITICAL
+def test_worst_level_known_on_evidence_decides() -> None:
+    assert judge("t", _snapshot(_after(100_000, 500))).level is Level.WARNING  # 0.5%, interval inside 0.1..1%
+    assert judge("t", _snapshot(_after(100_000, 2_000))).level is Level.CRITICAL  # 2%
+    few = judge("t", _snapshot(_after(1_000, 5)))  # 0.5% of 1000: the interval straddles 1%: low data, not a guess
+    assert few.level is Level.UNKNOWN and few.exit_code == 3 and "low data" in (few.error or "")
+    assert to_json(few)["levels"]["errors"] == "unknown"
 
 
 def test_heartbeat_status_and_signature_raise_the_level() -> None:
-    assert judge("t", *_pair(heartbeat__status="degraded"), TABLE).level is Level.WARNING
-    assert judge("t", *_pair(heartbeat__status="down"), TABLE).level is Level.CRITICAL
-    assert judge("t", *_pair(verified=False), TABLE).level is Level.CRITICAL
-    first, second = _pair()
-    forged = _hb(1.0, signature_valid=False, heartbeat__metrics__requests=2000, heartbeat__metrics__errors=5,
-                 heartbeat__metrics__p50=20.0, heartbeat__metrics__p95=200.0, heartbeat__metrics__p99=400.0)
-    report = judge("t", first, forged, TABLE)
-    assert report.level is Level.CRITICAL and "SIGNATURE FAILED" in render_text(report).splitlines()[0]
+    assert judge("t", _snapshot(_after(100_000, 20, heartbeat__status="degraded"))).level is Level.WARNING
+    assert judge("t", _snapshot(_after(100_000, 20, heartbeat__status="down"))).level is Level.CRITICAL
+    unverified = _after(100_000, 20, verified=False)
+    report = judge("t", _snapshot(unverified, _after(200_000, 40, verified=False)))  # confirmed by the second
+    assert report.level is Level.CRITICAL and to_json(report)["levels"]["signature"] == "critical"
+    forged = judge("t", _snapshot(_after(100_000, 20), _after(200_000, 40), signature_valid=False))
+    assert forged.level is Level.CRITICAL and "SIGNATURE FAILED" in render_text(forged).splitlines()[0]
 
 
 def test_nothing_measurable_is_unknown() -> None:
-    first, second = _pair(heartbeat__metrics__requests=1000, heartbeat__metrics__errors=5, heartbeat__metrics__p50=None,
-                          heartbeat__metrics__p95=None, heartbeat__metrics__p99=None)
-    report = judge("t", first, second, TABLE)
+    report = judge("t", _snapshot(_after(0, 0, heartbeat__metrics__p50=None, heartbeat__metrics__p95=None, heartbeat__metrics__p99=None)))
     assert report.level is Level.UNKNOWN and report.exit_code == 3
     doc = to_json(report)
-    assert doc["level"] == "unknown" and "no measurable metric" in doc["error"] and doc["requests"] == 0
+    assert doc["level"] == "unknown" and "low data" in doc["error"] and doc["requests"] == 0
 
 
 def test_counter_reset_between_polls_is_not_negative() -> None:
-    first = _hb(0.0)
-    second = _hb(1.0, heartbeat__metrics__requests=300, heartbeat__metrics__errors=0, heartbeat__metrics__canary=None,
-                 heartbeat__metrics__latency_buckets=None, heartbeat__metrics__p50=20.0, heartbeat__metrics__p99=400.0)
-    report = judge("t", first, second, TABLE)
-    assert report.rates is not None and report.rates.reset and report.rates.requests == 300
+    report = judge("t", _snapshot({"heartbeat__metrics__requests": 30_000, "heartbeat__metrics__errors": 0}))
+    assert report.snapshot is not None and report.snapshot.window is not None and report.snapshot.window.reset
+    assert to_json(report)["requests"] == 30_000 and to_json(report)["errors"] == 0
     assert report.level is Level.HEALTHY
 
 
 def test_canary_split_is_judged_on_its_own() -> None:
-    first = _hb(0.0)
-    second = _hb(1.0, heartbeat__metrics__requests=2000, heartbeat__metrics__errors=8, heartbeat__metrics__p50=20.0,
-                 heartbeat__metrics__p99=400.0, heartbeat__metrics__latency_buckets=None,
-                 heartbeat__metrics__canary={"requests": 200, "errors": 7, "p95": 300.0},
-                 heartbeat__metrics__stable={"requests": 1800, "errors": 1})
-    report = judge("t", first, second, TABLE)
+    first_split = {"heartbeat__metrics__canary": {"requests": 10_000, "errors": 10}, "heartbeat__metrics__stable": {"requests": 90_000, "errors": 90}}
+    second = _after(200_000, 710, heartbeat__metrics__canary={"requests": 30_000, "errors": 710},
+                    heartbeat__metrics__stable={"requests": 270_000, "errors": 100})
+    clock = ManualClock()
+    controller = RampController(environment="t", plan=FAST_TRACK, client=None, actuator=ApiActuator(None), actor="test",
+                                clock=clock, audit=None, thresholds=ThresholdTable.seed())
+    controller.observe(_hb(clock, **{**FIRST, **first_split}))
+    clock.advance(1.0)
+    report = judge("t", controller.observe(_hb(clock, **{**FIRST, **second})))
     levels = to_json(report)["levels"]
-    assert levels["errors"] == "warning" and levels["canary_errors"] == "critical"  # 3/1000 vs 5/100
+    assert levels["errors"] == "warning" and levels["canary_errors"] == "critical" and levels["stable_errors"] == "ok"
     assert report.level is Level.CRITICAL

@@ -14,7 +14,7 @@ import stat
 import string
 import subprocess
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -602,6 +602,22 @@ def resolve_target(config: Config, target: str) -> EnvironmentConfig:
     hint = f" Did you mean '{close[0]}'?" if close else ""
     listing = ", ".join(known) if known else "none configured"
     raise ConfigError([f"target: unknown environment {target!r}.{hint} Known environments: {listing}; or give an https URL"], config.path)
+
+
+def resolve_targets(config: Config, names: Sequence[str], *, all_targets: bool = False) -> list[EnvironmentConfig]:
+    """The targets a command line names, in order, each once: every configured one with `all_targets`.
+
+    A target is an `EnvironmentConfig` whose `name` is the target's name; unknown names raise ConfigError.
+    """
+    if all_targets:
+        if not config.environments:
+            raise ConfigError(["target: --all, but no environments are configured"], config.path)
+        return list(config.environments.values())
+    targets: dict[str, EnvironmentConfig] = {}
+    for name in names:
+        env = resolve_target(config, name)
+        targets.setdefault(env.name, env)
+    return list(targets.values())
 
 
 def credential_warnings(source: CredentialSource) -> list[str]:

@@ -663,3 +663,16 @@ def test_docs_document_every_key() -> None:
     assert not missing, missing
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     assert "## Configuration" in readme and "docs/config.md" in readme
+
+
+def test_resolve_targets_keeps_order_drops_repeats_and_all_lists_every_environment() -> None:
+    from canary_tui.config import ConfigError, config_from_dict, resolve_targets
+
+    config = config_from_dict({"environments": {
+        "staging": {"url": "https://staging.example.com"}, "production": {"url": "https://prod.example.com"}}})
+    assert [t.name for t in resolve_targets(config, ["production", "staging", "production"])] == ["production", "staging"]
+    assert [t.name for t in resolve_targets(config, [], all_targets=True)] == ["staging", "production"]
+    with pytest.raises(ConfigError, match="unknown environment 'prod'"):
+        resolve_targets(config, ["prod"])
+    with pytest.raises(ConfigError, match="no environments are configured"):
+        resolve_targets(config_from_dict({}), [], all_targets=True)

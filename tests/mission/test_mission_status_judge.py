@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from mission_wire import encode, heartbeat_doc, set_path
+
 from canary_tui.commands.status import judge, render_text, to_json
 from canary_tui.core.thresholds import Level, ThresholdTable
 from canary_tui.mission.parse import parse_heartbeat
-from mission_wire import encode, heartbeat_doc, set_path
 
 TABLE = ThresholdTable.seed()
 

@@ -81,11 +81,21 @@ async def _measure(trials: int, warmup: int, step_s: int, home: str) -> tuple[di
             load_history(controller, HISTORY_S, step_s, time.time())
             app = CanaryApp(controller, poll_interval_s=1.0, theme_dirs=[THEMES])
 
+            async def control(method: str, path: str, **kwargs: Any) -> Any:
+                """A harness call to the simulator (idempotent): once more on a fresh connection if a kept-alive one
+                was closed by the server just as it was reused (stock httpx does not retry that itself)."""
+                try:
+                    answer = await bench.request(method, path, **kwargs)
+                except httpx.TransportError:
+                    answer = await bench.request(method, path, **kwargs)
+                answer.raise_for_status()
+                return answer.json()
+
             async def reset() -> None:
-                (await bench.post("/_bench/reset")).raise_for_status()
+                await control("POST", "/_bench/reset")
 
             async def arrivals() -> list[float]:
-                return [float(t) for t in (await bench.get("/_bench/arrivals")).json()["arrivals"]]
+                return [float(t) for t in (await control("GET", "/_bench/arrivals"))["arrivals"]]
 
             async def arrival() -> float:
                 got = await arrivals()
@@ -124,17 +134,17 @@ async def _measure(trials: int, warmup: int, step_s: int, home: str) -> tuple[di
 
                 async def heartbeat_hung() -> float:
                     await ready()
-                    fired = len((await bench.get("/_control/state")).json()["faults_fired"])
-                    (await bench.post("/_control/faults", json={"fault": "hang", "paths": [HEARTBEAT_PATH]})).raise_for_status()
+                    fired = len((await control("GET", "/_control/state"))["faults_fired"])
+                    await control("POST", "/_control/faults", json={"fault": "hang", "paths": [HEARTBEAT_PATH]})
                     app.action_refresh()  # the poll goes out and hangs
-                    while len((await bench.get("/_control/state")).json()["faults_fired"]) == fired:
+                    while len((await control("GET", "/_control/state"))["faults_fired"]) == fired:
                         await pilot.pause(0.005)
                     started = await press_r()
                     loop = asyncio.get_running_loop()
                     deadline = loop.time() + ARRIVAL_TIMEOUT_S
                     while not await arrivals() and loop.time() < deadline:
                         await pilot.pause(0.01)
-                    (await bench.post("/_control/faults/clear")).raise_for_status()  # release the hung poll
+                    await control("POST", "/_control/faults/clear")  # release the hung poll
                     await _until(pilot, settled)
                     return await arrival() - started
 
@@ -230,7 +240,7 @@ def figures(latencies: dict[str, list[float]], trials: int, seed_label: str,
 def run(quick: bool) -> list[Figure]:
     from benchmarks import rollback_terminal
 
-    trials, warmup, step_s = (8, 1, 5) if quick else (200, 10, 1)
+    trials, warmup, step_s = (8, 1, 5) if quick else (100, 5, 1)
     with tempfile.TemporaryDirectory(prefix="canary-bench-audit-") as home:
         latencies, seed_label = asyncio.run(_measure(trials, warmup, step_s, home))
     terminal = rollback_terminal.measure(quick)

@@ -48,7 +48,7 @@ def _arrival(url: str, started: float) -> float:
 def measure(quick: bool) -> tuple[dict[str, list[float]], int]:
     """Seconds from typing R to the POST's arrival, {"idle": [...], "stalled": [...]}, and the fewest output bytes
     left unread when R was typed in a stalled trial (evidence that the terminal was not being read)."""
-    trials = 2 if quick else 20
+    trials = 2 if quick else 15
     out: dict[str, list[float]] = {"idle": [], "stalled": []}
     unread: list[int] = []
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))

@@ -154,7 +154,7 @@ class CommandActuator:
         reader = asyncio.get_running_loop().create_task(pump())
         try:
             await asyncio.wait_for(proc.wait(), timeout=self.timeout_s)
-        except (asyncio.TimeoutError, asyncio.CancelledError) as exc:
+        except (TimeoutError, asyncio.CancelledError) as exc:
             _kill_group(proc)
             await _settle(proc, reader)
             if isinstance(exc, asyncio.CancelledError):
@@ -170,7 +170,7 @@ async def _settle(proc: asyncio.subprocess.Process, reader: asyncio.Task[None]) 
     try:
         await asyncio.wait_for(asyncio.shield(proc.wait()), timeout=5.0)
         await asyncio.wait_for(asyncio.shield(reader), timeout=2.0)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         reader.cancel()
 
 

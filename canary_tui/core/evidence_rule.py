@@ -79,7 +79,7 @@ class EvidenceRule:
         if hold and not reason.startswith("hold"):
             reason = f"hold: {decision.reason}"
         return RuleVerdict(self.name, trip, reason, min(count, needed), needed, hold=hold, decision=decision,
-                           evidence=dict(decision.evidence), trips=decision.trips)
+                           evidence=dict(decision.evidence), trips=decision.trips, gates=self.gates)
 
     def reset(self) -> None:
         """Forget all evidence (the ramp starts over)."""

@@ -18,7 +18,7 @@ from canary_tui.core.seed import SEED_DEBOUNCE_N
 from canary_tui.core.seed_triggers import SeedTriggers
 from canary_tui.core.thresholds import ThresholdTable
 from canary_tui.core.trips import Trip, TripKind, describe_trips
-from canary_tui.core.verdicts import Decision
+from canary_tui.core.verdicts import Decision, GateResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,11 +55,15 @@ class RuleVerdict:
     decision: Decision | None = None  # evidence-based rules may offer the full decision
     evidence: dict[str, float | int | str | None] = field(default_factory=dict)
     trips: tuple[Trip, ...] = ()  # the structured conditions behind `reason` when it trips
+    gates: tuple[GateResult, ...] = ()  # gates the rule offers for the stage (with intervals and evidence bars)
 
 
 @runtime_checkable
 class Rule(Protocol):
-    """An auto-rollback rule: stateful across observations, reset when a ramp starts over."""
+    """An auto-rollback rule: stateful across observations, reset when a ramp starts over.
+
+    Everything a rule tells the controller travels in its `RuleVerdict` (trip, count, decision, gates).
+    """
 
     name: str
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from canary_tui.controller.follow import ServerView
 from canary_tui.core.gates import evaluate_stage_gates
@@ -46,10 +46,13 @@ class Judge:
         verdicts = []
         for rule in self.rules:
             try:
-                verdicts.append(rule.observe(obs))
+                verdict = rule.observe(obs)
             except Exception as exc:  # a broken rule must never stop the controller
                 log.exception("rule %s failed", rule.name)
-                verdicts.append(RuleVerdict(rule.name, False, f"rule error: {exc}", hold=True))
+                verdict = RuleVerdict(rule.name, False, f"rule error: {exc}", hold=True)
+            verdicts.append(verdict)
+            if verdict.seed is not None:  # the seed triggers ran once: the rules after this one read their state
+                obs = replace(obs, seed=verdict.seed)
         self.verdicts = tuple(verdicts)
         if any(v.count for v in verdicts):
             self.stage_clean = False

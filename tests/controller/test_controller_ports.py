@@ -16,8 +16,8 @@ from canary_tui.mission.client import MissionClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ui"))
 
-from controller_harness import make_client, make_controller  # noqa: E402
-from ui_builders import FakeController, snapshot  # noqa: E402
+from controller_harness import make_client, make_controller
+from ui_builders import FakeController, snapshot
 
 
 def test_the_dashboards_fake_controller_is_a_dashboard_controller() -> None:

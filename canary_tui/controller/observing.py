@@ -24,7 +24,7 @@ from canary_tui.core.rules import Observation
 from canary_tui.core.samples import Heartbeat, VariantMetrics
 from canary_tui.core.stats import Z_95, wilson_interval
 from canary_tui.core.thresholds import Metric, ThresholdTable
-from canary_tui.core.verdicts import GateResult, GateStatus
+from canary_tui.core.verdicts import GateResult, GateStatus, Unit
 from canary_tui.mission.errors import MissionError, SignatureError
 
 
@@ -122,12 +122,12 @@ class Observer:
         name = f"probe P95 < {bound_ms:g} ms"
         tail = 1.0 - 0.95
         if n == 0:
-            gate = GateResult(name, GateStatus.HOLD, None, bound_ms, "ms", "no probe request answered", low_data=True)
+            gate = GateResult(name, GateStatus.HOLD, None, bound_ms, Unit.MS, "no probe request answered", low_data=True)
         else:
             low, high = wilson_interval(slow, n, Z_95)
             status = GateStatus.FAIL if low > tail else GateStatus.PASS if high < tail else GateStatus.HOLD
             reason = f"{slow}/{n} probe requests slower than {bound_ms:g} ms (95% CI {low:.1%}..{high:.1%} vs 5%)"
-            gate = GateResult(name, status, slow / n, tail, "fraction", reason, (low, high), low_data=status is GateStatus.HOLD)
+            gate = GateResult(name, status, slow / n, tail, Unit.FRACTION, reason, (low, high), low_data=status is GateStatus.HOLD)
         self.probe = (percent, gate)
         self.evaluate_gates()
         self.host.publish()

@@ -44,6 +44,7 @@ class Actuator(Protocol):
 
     name: str
     compare_and_set: bool
+    accepts_on_attempt: bool  # set_percent/set_paused take on_attempt=hook(attempt, error) for per-HTTP-attempt audit
 
     @property
     def blocked_reason(self) -> str | None:
@@ -104,6 +105,7 @@ class CommandActuator:
 
     name = "command"
     compare_and_set = False
+    accepts_on_attempt = False
     blocked_reason: str | None = None  # the command carries its own credentials
 
     def __init__(self, template: tuple[str, ...], environment: str, timeout_s: float = 120.0, *, cwd: str | None = None) -> None:

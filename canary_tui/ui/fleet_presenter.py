@@ -1,0 +1,135 @@
+"""Fleet overview texts: each target's snapshot as one plain row, worst first, and the summary line."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from canary_tui.controller.model import Snapshot
+from canary_tui.controller.target_verdict import Standing, TargetVerdict, canary_percent, standing
+from canary_tui.ui.widgets.fmt import age_text, duration_text, ms_text, percent_text
+
+#: eight heights of a one-line sparkline
+_BARS = "▁▂▃▄▅▆▇█"
+#: cells of a bake progress bar
+BAKE_BAR_CELLS = 8
+
+
+@dataclass(frozen=True, slots=True)
+class TargetTrend:
+    """Recent canary P95 (ms) and error rates (fractions) of one target, oldest first."""
+
+    p95_ms: tuple[float, ...] = ()
+    error_rate: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FleetRow:
+    """One target as the overview shows it; every field is plain text or a plain value."""
+
+    name: str
+    verdict: TargetVerdict
+    reason: str
+    release: str  # "v0.4.1 → v0.5.0"
+    percent: str  # "10%"
+    stage: str  # "1/3"
+    bake_bar: str  # "███▍    " (empty when not baking)
+    eta: str  # "6h18m" to the next stage, "" when none
+    canary_errors: str
+    stable_errors: str
+    p95: str
+    age: str
+    p95_trend: str
+    error_trend: str
+    note: str = ""  # an action on this target: "rolling back…", "✔ rolled back (confirmed)", "✖ …"
+    above_zero: bool = field(default=False)  # canary above 0% (or unknown): what rollback-all takes
+
+
+def sparkline(values: Sequence[float], width: int = 8) -> str:
+    """The last `width` values as bar heights between their own min and max (flat data is a low line)."""
+    tail = [v for v in values if v is not None][-width:]
+    if not tail:
+        return ""
+    low, high = min(tail), max(tail)
+    if high - low <= 1e-12:
+        return _BARS[0] * len(tail)
+    scale = (len(_BARS) - 1) / (high - low)
+    return "".join(_BARS[int(round((v - low) * scale))] for v in tail)
+
+
+def bake_bar(fraction: float | None, cells: int = BAKE_BAR_CELLS) -> str:
+    """A progress bar of `cells` with eighth blocks; empty when unknown."""
+    if fraction is None:
+        return ""
+    eighths = int(round(max(0.0, min(1.0, fraction)) * cells * 8))
+    full, part = divmod(eighths, 8)
+    return ("█" * full + (" ▏▎▍▌▋▊▉"[part] if part else "")).ljust(cells)
+
+
+def _release(snapshot: Snapshot) -> str:
+    """'stable → canary' as the server shows it now."""
+    deployment = snapshot.deployment or (snapshot.heartbeat.deployment if snapshot.heartbeat else None)
+    if deployment is None:
+        return "—"
+    return f"{deployment.stable_version} → {deployment.canary_version}"
+
+
+def target_row(name: str, snapshot: Snapshot | None, trend: TargetTrend = TargetTrend(), note: str = "") -> FleetRow:
+    """One row from a target's latest snapshot (a target not heard from yet is a 'connecting' hold)."""
+    if snapshot is None:
+        return FleetRow(name, TargetVerdict.HOLD, "connecting", "—", "—", "—", "", "", "—", "—", "—", "no data", "", "", note, True)
+    stand: Standing = standing(snapshot)
+    percent = canary_percent(snapshot)
+    stage = snapshot.stage
+    stage_text = "—"
+    bar = ""
+    eta = ""
+    if stage is not None and stage.index is not None:
+        stage_text = f"{stage.index + 1}/{stage.count}"
+        if stage.bake_s and stage.bake_elapsed_s is not None:
+            bar = bake_bar(stage.bake_elapsed_s / stage.bake_s)
+        if stage.next_percent is not None and stage.bake_remaining_s is not None:
+            eta = duration_text(stage.bake_remaining_s)
+    elif stage is not None and percent:
+        stage_text = "off-plan"
+    window = snapshot.window
+    hb = snapshot.heartbeat
+    canary_p95 = hb.metrics.canary.p95_ms if hb is not None and hb.metrics.canary is not None else None
+    return FleetRow(
+        name=name,
+        verdict=stand.verdict,
+        reason=stand.reason,
+        release=_release(snapshot),
+        percent="—" if percent is None else f"{percent}%",
+        stage=stage_text,
+        bake_bar=bar,
+        eta=eta,
+        canary_errors=percent_text(window.canary_error_rate if window else None),
+        stable_errors=percent_text(window.stable_error_rate if window else None),
+        p95=ms_text(canary_p95),
+        age=age_text(snapshot.data_age_s),
+        p95_trend=sparkline(trend.p95_ms),
+        error_trend=sparkline(trend.error_rate),
+        note=note,
+        above_zero=percent is None or percent > 0,
+    )
+
+
+def worst_first(rows: Iterable[FleetRow]) -> list[FleetRow]:
+    """Most severe verdict first; equal verdicts keep the order they were given in (the config's)."""
+    return sorted(rows, key=lambda row: -row.verdict.severity)
+
+
+def summary_line(rows: Sequence[FleetRow]) -> str:
+    """'5 targets: 1 critical, 1 stale, 3 healthy' (worst first; every verdict present, none absent)."""
+    counts: dict[TargetVerdict, int] = {}
+    for row in rows:
+        counts[row.verdict] = counts.get(row.verdict, 0) + 1
+    parts = [f"{count} {verdict.value}" for verdict, count in sorted(counts.items(), key=lambda item: -item[0].severity)]
+    noun = "target" if len(rows) == 1 else "targets"
+    return f"{len(rows)} {noun}: " + ", ".join(parts) if parts else f"0 {noun}"
+
+
+def rollback_all_lines(rows: Sequence[FleetRow]) -> list[str]:
+    """What rollback-all would take, one line per target above 0% (or of unknown percent): name, percent, release."""
+    return [f"{row.name}: {row.percent} ({row.release})" for row in rows if row.above_zero]

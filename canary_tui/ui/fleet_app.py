@@ -109,7 +109,9 @@ class FleetApp(FleetActions):
         """Summary line, the table, the fleet's event log, the footer."""
         yield Static("", id="fleet-summary")
         yield FleetTable(id="fleet-table")
-        yield EventsLog(id="fleet-events")
+        events = EventsLog(id="fleet-events")
+        events.can_focus = False  # ↑/↓ select targets, they never scroll the log
+        yield events
         yield Footer()
 
     def on_mount(self) -> None:
@@ -120,9 +122,7 @@ class FleetApp(FleetActions):
                 self.notify(f"{problem} (that key stays as it was)", severity="warning", timeout=10)
             self.action_keys = resolve_keys(checked.keymap)
             self.set_keymap(checked.keymap)
-        events = self.query_one("#fleet-events", EventsLog)
-        events.border_title = "Events · all targets"
-        events.can_focus = False  # ↑/↓ select targets, they never scroll the log
+        self.query_one("#fleet-events", EventsLog).border_title = "Events · all targets"
         for state in self.targets.values():
             subscribe = getattr(state.controller, "subscribe", None)
             if callable(subscribe):

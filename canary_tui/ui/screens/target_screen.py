@@ -90,7 +90,7 @@ class TargetScreen(Screen[None]):
     def show(self, snapshot: Snapshot, error_history: Iterable[float], *, blocked: str | None, in_flight: Iterable[str]) -> None:
         """Draw every pane from `snapshot`; the chart at most once per CHART_INTERVAL_S."""
         self.snapshot = snapshot
-        view = presenter.header_view(replace(snapshot, environment=self.target))
+        view = replace(presenter.header_view(snapshot), environment=self.target)  # the target's name says which region
         if blocked and not view.blocked_reason:
             view = replace(view, blocked_reason=blocked)
         flying = ", ".join(sorted(in_flight))

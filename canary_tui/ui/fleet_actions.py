@@ -254,11 +254,15 @@ class FleetActions(App[None]):
             state.note = f"✖ {message.action} failed: {message.error or 'no result'}"
             self.notify(f"{state.name}: {message.action} failed: {message.error or 'no result'}", severity="error", timeout=10)
         elif result.ok:
-            state.note = f"✔ {result.message or message.action + ' done'}"
-            self.notify(f"{state.name}: {result.message or message.action + ' done'}", timeout=5)
+            state.note = f"✔ {result.message or message.action + ' done'}"  # row, summary and log say it: no toast over the table
         else:
             state.note = f"✖ {result.message or message.action + ' refused'}"
             self.notify(f"{state.name}: {result.message or message.action + ' refused'}", severity="warning" if result.conflict else "error", timeout=10)
+        self.log_outcome(state, message.action, state.note, "info" if result is not None and result.ok else "warning")
         state.refresh_now.set()
         self.refresh_bindings()
         self.render_fleet()
+
+    def log_outcome(self, state: TargetState, kind: str, message: str, level: str) -> None:
+        """An outcome in the fleet log, stamped on the target's clock (FleetApp draws it)."""
+        raise NotImplementedError

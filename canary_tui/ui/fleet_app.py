@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
 from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
+from textual.markup import escape
 from textual.message import Message
 from textual.widgets import Footer, Static
 
-from canary_tui.controller.model import Event, Snapshot
+from canary_tui.controller.model import Event, EventLevel, Snapshot
 from canary_tui.controller.target_verdict import is_paused
 from canary_tui.core.actions import BY_ID, FLEET_MUTATING_ACTIONS, resolve_keys
 from canary_tui.ui import presenter
@@ -21,7 +24,7 @@ from canary_tui.ui.actions import app_bindings, check_keymap, help_rows
 from canary_tui.ui.commands_provider import CanaryCommands
 from canary_tui.ui.crash import crash_console
 from canary_tui.ui.fleet_actions import FleetActions, TargetState
-from canary_tui.ui.fleet_presenter import FleetRow, TargetTrend, summary_line, target_row, worst_first
+from canary_tui.ui.fleet_presenter import FleetRow, TargetTrend, actions_line, summary_line, target_row, worst_first
 from canary_tui.ui.screens.target_screen import TargetScreen
 from canary_tui.ui.themes import DEFAULT_THEME, ThemeCatalog, default_directories, load_themes, next_theme
 from canary_tui.ui.widgets.events_log import EventsLog
@@ -227,6 +230,14 @@ class FleetApp(FleetActions):
             if isinstance(screen, TargetScreen) and screen.target == message.target:
                 screen.add_event(event)
 
+    def log_outcome(self, state: TargetState, kind: str, message: str, level: str) -> None:
+        """An action's outcome on one target as a log line, stamped on that target's clock."""
+        clock = getattr(state.controller, "clock", None)
+        now_s = clock.now() if clock is not None and callable(getattr(clock, "now", None)) else time.time()
+        actor = str(getattr(state.controller, "actor", "") or "") or "canary-tui"
+        event = Event(datetime.fromtimestamp(now_s, tz=UTC), actor, kind, message, EventLevel(level))
+        self.post_message(TargetEvent(state.name, event))
+
     # ---- rendering and selection ----------------------------------------------------------
 
     def render_fleet(self) -> None:
@@ -249,8 +260,11 @@ class FleetApp(FleetActions):
         index = names.index(self.selected) if self.selected in names else 0
         table.show(self.rows, index)
         blocked = self._blocked_everywhere()
-        extra = f" · [reverse $secondary] VIEW ONLY [/] [$secondary]{blocked}[/]" if blocked else ""
-        summary.update(f"[b]{summary_line(self.rows)}[/]{extra}")
+        extra = f" · [reverse $secondary] VIEW ONLY [/] [$secondary]{escape(blocked)}[/]" if blocked else ""
+        actions = actions_line((state.name, state.in_flight, state.note) for state in self.targets.values())
+        if actions:
+            extra += f" · [reverse $accent] {escape(actions)} [/]"
+        summary.update(f"[b]{escape(summary_line(self.rows))}[/]{extra}")
 
     def _blocked_everywhere(self) -> str | None:
         """The reason no target can be changed from here (read-only), if it holds for all."""

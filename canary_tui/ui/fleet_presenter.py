@@ -106,7 +106,7 @@ def target_row(name: str, snapshot: Snapshot | None, trend: TargetTrend = Target
         eta=eta,
         canary_errors=percent_text(window.canary_error_rate if window else None),
         stable_errors=percent_text(window.stable_error_rate if window else None),
-        p95=ms_text(canary_p95),
+        p95=ms_text(canary_p95 if percent else None),  # no canary traffic at 0%: its last P95 is history
         age=age_text(snapshot.data_age_s),
         p95_trend=sparkline(trend.p95_ms),
         error_trend=sparkline(trend.error_rate),
@@ -128,6 +128,18 @@ def summary_line(rows: Sequence[FleetRow]) -> str:
     parts = [f"{count} {verdict.value}" for verdict, count in sorted(counts.items(), key=lambda item: -item[0].severity)]
     noun = "target" if len(rows) == 1 else "targets"
     return f"{len(rows)} {noun}: " + ", ".join(parts) if parts else f"0 {noun}"
+
+
+def actions_line(states: Iterable[tuple[str, set[str], str]]) -> str:
+    """Actions under way across the fleet, for the summary: '↺ rolling back 2 · ✔ 1 done' (empty when none)."""
+    items = list(states)
+    rolling = sum(1 for _, in_flight, _ in items if "rollback" in in_flight)
+    other = sum(1 for _, in_flight, _ in items if in_flight - {"rollback"})
+    done = sum(1 for _, in_flight, note in items if not in_flight and note.startswith("✔"))
+    failed = sum(1 for _, in_flight, note in items if not in_flight and note.startswith("✖"))
+    parts = [f"↺ rolling back {rolling}" if rolling else "", f"{other} action{'s' if other != 1 else ''} in flight" if other else "",
+             f"✔ {done} done" if done else "", f"✖ {failed} failed" if failed else ""]
+    return " · ".join(part for part in parts if part)
 
 
 def rollback_all_lines(rows: Sequence[FleetRow]) -> list[str]:

@@ -7,9 +7,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from ui_builders import FakeController, snapshot
+
 from canary_tui.controller.model import ActionResult, RampState, Snapshot
 from canary_tui.ui.fleet_app import FleetApp
-from ui_builders import FakeController, snapshot
 
 BUNDLED = Path(__file__).resolve().parents[2] / "themes"
 NAMES = ("staging", "production/us-east-1", "production/eu-west-1", "production/ap-southeast-1")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from fleet_builders import NAMES, fleet, named
+from ui_builders import snapshot, until
 
 from canary_tui.controller.model import ConnectionState, Trigger
 from canary_tui.controller.target_verdict import TargetVerdict, standing
@@ -15,8 +17,6 @@ from canary_tui.ui.screens.confirm_rollback_all import ConfirmRollbackAll
 from canary_tui.ui.screens.target_screen import TargetScreen
 from canary_tui.ui.widgets.fleet_table import FleetTable, layout
 from canary_tui.ui.widgets.header_bar import HeaderBar
-from fleet_builders import NAMES, fleet, named
-from ui_builders import snapshot, until
 
 EXPECTED = {
     "healthy": TargetVerdict.HEALTHY, "warning": TargetVerdict.WARNING, "critical": TargetVerdict.CRITICAL,

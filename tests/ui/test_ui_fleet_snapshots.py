@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-
-from canary_tui.controller.target_verdict import TargetVerdict
 from fleet_builders import fleet
 from ui_builders import until
+
+from canary_tui.controller.target_verdict import TargetVerdict
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((160, 48), id="160x48")]
 STATES = {

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from canary_tui.controller.model import Snapshot
 from canary_tui.controller.target_verdict import Standing, TargetVerdict, canary_percent, standing
 from canary_tui.ui.widgets.fmt import age_text, duration_text, ms_text, percent_text
+from canary_tui.ui.widgets.view_models import FleetRow
 
 #: eight heights of a one-line sparkline
 _BARS = "▁▂▃▄▅▆▇█"
@@ -21,28 +22,6 @@ class TargetTrend:
 
     p95_ms: tuple[float, ...] = ()
     error_rate: tuple[float, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class FleetRow:
-    """One target as the overview shows it; every field is plain text or a plain value."""
-
-    name: str
-    verdict: TargetVerdict
-    reason: str
-    release: str  # "v0.4.1 → v0.5.0"
-    percent: str  # "10%"
-    stage: str  # "1/3"
-    bake_bar: str  # "███▍    " (empty when not baking)
-    eta: str  # "6h18m" to the next stage, "" when none
-    canary_errors: str
-    stable_errors: str
-    p95: str
-    age: str
-    p95_trend: str
-    error_trend: str
-    note: str = ""  # an action on this target: "rolling back…", "✔ rolled back (confirmed)", "✖ …"
-    above_zero: bool = field(default=False)  # canary above 0% (or unknown): what rollback-all takes
 
 
 def sparkline(values: Sequence[float], width: int = 8) -> str:
@@ -77,7 +56,8 @@ def _release(snapshot: Snapshot) -> str:
 def target_row(name: str, snapshot: Snapshot | None, trend: TargetTrend = TargetTrend(), note: str = "") -> FleetRow:
     """One row from a target's latest snapshot (a target not heard from yet is a 'connecting' hold)."""
     if snapshot is None:
-        return FleetRow(name, TargetVerdict.HOLD, "connecting", "—", "—", "—", "", "", "—", "—", "—", "no data", "", "", note, True)
+        hold = TargetVerdict.HOLD
+        return FleetRow(name, hold, hold.glyph, hold.level.value, hold.severity, "connecting", "—", "—", "—", "", "", "—", "—", "—", "no data", "", "", note, True)
     stand: Standing = standing(snapshot)
     percent = canary_percent(snapshot)
     stage = snapshot.stage
@@ -98,6 +78,9 @@ def target_row(name: str, snapshot: Snapshot | None, trend: TargetTrend = Target
     return FleetRow(
         name=name,
         verdict=stand.verdict,
+        glyph=stand.verdict.glyph,
+        level=stand.verdict.level.value,
+        severity=stand.verdict.severity,
         reason=stand.reason,
         release=_release(snapshot),
         percent="—" if percent is None else f"{percent}%",
@@ -117,15 +100,17 @@ def target_row(name: str, snapshot: Snapshot | None, trend: TargetTrend = Target
 
 def worst_first(rows: Iterable[FleetRow]) -> list[FleetRow]:
     """Most severe verdict first; equal verdicts keep the order they were given in (the config's)."""
-    return sorted(rows, key=lambda row: -row.verdict.severity)
+    return sorted(rows, key=lambda row: -row.severity)
 
 
 def summary_line(rows: Sequence[FleetRow]) -> str:
     """'5 targets: 1 critical, 1 stale, 3 healthy' (worst first; every verdict present, none absent)."""
-    counts: dict[TargetVerdict, int] = {}
+    counts: dict[str, int] = {}
+    severity: dict[str, int] = {}
     for row in rows:
         counts[row.verdict] = counts.get(row.verdict, 0) + 1
-    parts = [f"{count} {verdict.value}" for verdict, count in sorted(counts.items(), key=lambda item: -item[0].severity)]
+        severity[row.verdict] = row.severity
+    parts = [f"{count} {verdict}" for verdict, count in sorted(counts.items(), key=lambda item: -severity[item[0]])]
     noun = "target" if len(rows) == 1 else "targets"
     return f"{len(rows)} {noun}: " + ", ".join(parts) if parts else f"0 {noun}"
 

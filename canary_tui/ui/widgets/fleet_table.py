@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from textual.markup import escape
 from textual.widgets import Static
 
-from canary_tui.ui.fleet_presenter import FleetRow
 from canary_tui.ui.widgets.markup_lines import content_of
+from canary_tui.ui.widgets.view_models import FleetRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +24,7 @@ class Column:
 
 
 def _badge(row: FleetRow) -> str:
-    return f"{row.verdict.glyph} {row.verdict.value.upper()}"
+    return f"{row.glyph} {row.verdict.upper()}"
 
 
 COLUMNS: tuple[Column, ...] = (
@@ -111,7 +111,7 @@ class FleetTable(Static):
             for column, w in columns:
                 text = escape(_cell(column.cell(row), w, column.right))
                 if column.header == "verdict":
-                    text = f"[$status-{row.verdict.level.value}]{text}[/]"
+                    text = f"[$status-{row.level}]{text}[/]"
                 elif column.header == "target" and index == selected:
                     text = f"[reverse]{text}[/]"
                 cells.append(text)

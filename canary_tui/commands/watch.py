@@ -15,7 +15,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> list[str]:
         "watch", help="open the dashboard on an environment (several: the fleet overview)",
         description="Open the live dashboard on a configured environment (by name) or a Mission Control URL. "
         "Several targets (or --all) open the fleet overview: one row per target, Enter opens one.")
-    parser.add_argument("targets", metavar="TARGET", nargs="*", help="environment name from the config, or an https URL")
+    parser.add_argument("target", metavar="TARGET", nargs="?", help="environment name from the config, or an https URL")
+    parser.add_argument("more_targets", metavar="TARGET", nargs="*", help="more targets: the fleet overview")
     parser.add_argument("--all", dest="all_targets", action="store_true", help="every configured environment")
     parser.add_argument("--read-only", action="store_true", help="show everything, accept no key that changes the deployment")
     parser.set_defaults(run=_run)
@@ -29,12 +30,13 @@ def _run(args: argparse.Namespace) -> int:
     from canary_tui.ui.launch import run_blocking, run_dashboard
 
     config = load_config_or_exit(args)
-    if not args.targets and not args.all_targets:
+    names = [name for name in (args.target, *args.more_targets) if name]
+    if not names and not args.all_targets:
         sys.stderr.write("canary-tui: error: watch needs a TARGET (or several, or --all)\n")
         return 2
-    if args.all_targets or len(args.targets) > 1:
+    if args.all_targets or len(names) > 1:
         try:
-            envs = resolve_targets(config, args.targets, all_targets=args.all_targets)
+            envs = resolve_targets(config, names, all_targets=args.all_targets)
         except ConfigError as exc:
             report_config_error(exc)
             return 2
@@ -42,7 +44,7 @@ def _run(args: argparse.Namespace) -> int:
             return _run_fleet(args, config, envs)
         env = envs[0]
     else:
-        env = resolve_target_or_exit(config, args.targets[0])
+        env = resolve_target_or_exit(config, names[0])
     holder: dict[str, object] = {}
 
     def make_controller() -> object:

@@ -88,8 +88,6 @@ def help_rows(
     rows: list[tuple[str, str, str]] = []
     where: dict[tuple[str, str], int] = {}
     for spec in ACTIONS:
-        if spec.fleet_only and not fleet:
-            continue
         shown = [display(key) for key in keys[spec.id]]
         index = where.get((spec.action, spec.description))
         if index is not None:
@@ -98,6 +96,8 @@ def help_rows(
             continue
         state = availability(spec.action)
         word = "hidden: read-only" if state is False else ("unavailable now" if state is None else "")
+        if spec.fleet_only and not fleet:
+            word = "fleet overview only"  # listed, so the single view's help still shows every key
         where[(spec.action, spec.description)] = len(rows)
         rows.append((", ".join(shown), spec.description, word))
     return rows

@@ -60,7 +60,14 @@ class Judge:
         if not tripped:
             self.trip_reason = None
             return None
-        reason = "; ".join(f"{v.rule}: {v.reason}" for v in tripped)
+        said: list[str] = []  # two rules tripping on the same evidence: it is said once, by the first
+        pieces: list[str] = []
+        for v in tripped:
+            new = [part for part in v.reason.split("; ") if part not in said]
+            said += new
+            if new:
+                pieces.append(f"{v.rule}: {'; '.join(new)}")
+        reason = "; ".join(pieces)
         new = self.trip_reason is None
         self.trip_reason = reason
         return RollbackIntent(reason, new)

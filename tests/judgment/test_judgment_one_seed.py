@@ -49,6 +49,7 @@ def test_behind_the_judge_the_evidence_rule_reads_the_seed_rules_cusum_and_keeps
         if intent is not None and tripped_at is None:
             tripped_at = i
             assert TripKind.SEED_ERRORS in {t.kind for t in evidence_verdict.trips}
+            assert intent.reason.count(seed_verdict.reason) == 1, intent.reason  # the same trigger is said once
     assert tripped_at is not None and tripped_at <= 10
     assert evidence.evidence.own_seed is None  # one state: nothing fed inside the evidence
 

@@ -152,21 +152,33 @@ def audit_files(directory: Path | None = None) -> list[Path]:
 
 
 class CheckpointBook:
-    """Checkpoints per canary version: ours, and those in this environment's audit log (read once, on first need)."""
+    """Checkpoints per canary version: ours, and those in this environment's audit log.
+
+    The log is read again whenever it changed, so a checkpoint another dashboard or a CLI
+    command on this machine created counts at once.
+    """
 
     def __init__(self, audit: AuditLog | None) -> None:
         self._audit = audit
-        self._known: dict[str, str] | None = None
+        self._ours: dict[str, str] = {}
+        self._logged: dict[str, str] = {}
+        self._read_stamp: tuple[int, int] | None = None  # (size, mtime_ns) of the log when last read
 
     def _all(self) -> dict[str, str]:
-        if self._known is None:
-            self._known = {}
-            if self._audit is not None:
+        if self._audit is not None:
+            try:
+                stat = self._audit.path.stat()
+                stamp: tuple[int, int] | None = (stat.st_size, stat.st_mtime_ns)
+            except OSError:
+                stamp = None
+            if stamp != self._read_stamp:
+                self._read_stamp = stamp
+                self._logged = {}
                 for record in read_audit(self._audit.path).records:
                     version, ckpt = record.get("canary_version"), record.get("checkpoint_id")
                     if record.get("action") == "checkpoint" and record.get("outcome") == "ok" and isinstance(version, str) and isinstance(ckpt, str):
-                        self._known[version] = ckpt
-        return self._known
+                        self._logged[version] = ckpt
+        return {**self._logged, **self._ours}
 
     def get(self, version: str | None) -> str | None:
         """The checkpoint known for this canary version, or None."""
@@ -174,4 +186,4 @@ class CheckpointBook:
 
     def remember(self, version: str, checkpoint_id: str) -> None:
         """A checkpoint we just created for this version."""
-        self._all()[version] = checkpoint_id
+        self._ours[version] = checkpoint_id

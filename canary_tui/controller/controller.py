@@ -37,6 +37,8 @@ from canary_tui.mission.errors import MissionError, SignatureError
 
 SnapshotListener = Callable[[Snapshot], None]
 EventListener = Callable[[Event], None]
+#: the promotion pipeline hook: (canary version, from %, to %) -> why raising the canary is refused, or None
+AdvanceGuard = Callable[[str | None, int, int], Awaitable[str | None]]
 
 EVENTS_MAX = 500
 #: chart history slot: 12 series × 72 h at 5 s is ~17 MB (at 1 s it would be ~85 MB)
@@ -70,6 +72,7 @@ class RampController:
         sleep: Sleep = asyncio.sleep,
         rollback_backoff_s: Sequence[float] = ROLLBACK_BACKOFF_S,
         events_max: int = EVENTS_MAX,
+        advance_guard: AdvanceGuard | None = None,
     ) -> None:
         self.environment = environment
         self.plan = plan
@@ -85,6 +88,7 @@ class RampController:
         # for compressed ramps (the demo) whose stages are too short to accumulate it
         self.advance_on_seed_gates = advance_on_seed_gates
         self.read_only = read_only
+        self.advance_guard = advance_guard  # the promotion pipeline (core/pipeline.py), given by the fleet or the CLI
         self.history_fields = tuple(history_fields)
         self.history = History(self.history_fields, history_max_age_s, history_resolution_s)
         self.view = ServerView(clock, stale_after_s=stale_after_s, min_rate_interval_s=min_rate_interval_s)
@@ -296,6 +300,7 @@ class RampController:
         *,
         from_percent: int | None = None,
         to_percent: int | None = None,
+        override_pipeline: bool = False,
     ) -> ActionResult:
         """Move to the next stage's percent; without an override, refused for the reasons core/advance_rule.py gives.
 
@@ -327,11 +332,13 @@ class RampController:
             )
             if why:
                 return runner.refused("advance", f"needs an override: {'; '.join(why)}", current, target)
+        refusal, extra = await self._pipeline_gate("advance", current, target, override_pipeline)
+        if refusal:
+            return refusal
         stage_no = self.plan.stages.index(nxt) + 1
-        note = (note or f"stage {stage_no}: {current}% → {target}%") + (" (override)" if override else "")
-        extra: dict[str, Any] = {}
+        note = (note or f"stage {stage_no}: {current}% → {target}%") + (" (override)" if override or extra else "")
         if override:
-            extra = {"override": True, "gates": [f"{g.name} {g.status.value}: {g.reason}" for g in unmet]}
+            extra.update(override=True, gates=[f"{g.name} {g.status.value}: {g.reason}" for g in unmet])
         return await runner.run_exclusive(
             "advance", lambda: runner.mutate("advance", trigger, note, percent=target, expected=current, **extra), target
         )
@@ -340,7 +347,23 @@ class RampController:
         """The gates of the step ahead that are failing or holding now (pre-flight gates at 0%)."""
         return [g for g in self.judge.gates if g.status is not GateStatus.PASS]
 
-    async def set_percent(self, percent: int, trigger: Trigger, note: str | None = None, *, expected_percent: int | None = None) -> ActionResult:
+    async def _pipeline_gate(self, name: str, current: int, target: int, override_pipeline: bool) -> tuple[ActionResult | None, dict[str, Any]]:
+        """Consult the promotion pipeline guard before raising the canary: a refusal, or the audit fields of an override."""
+        if self.advance_guard is None or target <= current:
+            return None, {}
+        version = self.view.seen.canary_version if self.view.seen is not None else None
+        reason = await self.advance_guard(version, current, target)
+        again = self._refuse_mutation(name)  # something may have started while the guard looked upstream
+        if again or reason is None:
+            return again, {}
+        if not override_pipeline:
+            return self.runner.refused(name, f"promotion pipeline: {reason}", current, target), {}
+        self.emit(name, f"{self.actor} overrides the promotion pipeline: {reason}", EventLevel.WARNING)
+        return None, {"override": True, "pipeline_override": reason}
+
+    async def set_percent(
+        self, percent: int, trigger: Trigger, note: str | None = None, *, expected_percent: int | None = None, override_pipeline: bool = False,
+    ) -> ActionResult:
         """Set any percent 0..100 (compare-and-set against `expected_percent`, else the observed one); 0 is a rollback."""
         runner = self.runner
         if not isinstance(percent, int) or isinstance(percent, bool) or not 0 <= percent <= 100:
@@ -354,7 +377,11 @@ class RampController:
         if current is None:
             return runner.refused("set-percent", "no heartbeat yet: the current percent is unknown", None, percent)
         expected = current if expected_percent is None else expected_percent
-        return await runner.run_exclusive("set-percent", lambda: runner.mutate("set-percent", trigger, note, percent=percent, expected=expected), percent)
+        refusal, extra = await self._pipeline_gate("set-percent", expected, percent, override_pipeline)
+        if refusal:
+            return refusal
+        note = f"{note} (override)" if extra and note else note
+        return await runner.run_exclusive("set-percent", lambda: runner.mutate("set-percent", trigger, note, percent=percent, expected=expected, **extra), percent)
 
     async def pause(self, trigger: Trigger, note: str | None = None, *, expected_percent: int | None = None, seen_paused: bool | None = None) -> ActionResult:
         """Put the ramp on hold (compare-and-set on the percent the operator saw, else the observed one).

@@ -1,15 +1,25 @@
 """Fleet helpers: act on several targets' controllers at once; no judgment of their own, each controller decides.
 
-Used by the fleet overview (rollback-all) and the CLI (`rollback ENV`, `rollback --all`).
+Used by the fleet overview (rollback-all) and the CLI (`rollback ENV`, `rollback --all`). The promotion pipeline's
+guard is wired here too: the rule is core/pipeline.py's; this reads the upstream targets' states for it, from their
+controllers' snapshots when they run in this process (a fleet), else by fetching one heartbeat each (the CLI).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 from canary_tui.controller.model import ActionResult, Snapshot, Trigger
+from canary_tui.core.pipeline import TargetState, promotion_refusal, state_of
+from canary_tui.core.stage_clock import server_skew_s
+from canary_tui.mission.errors import MissionError
+
+if TYPE_CHECKING:
+    from canary_tui.config import Config, EnvironmentConfig
+    from canary_tui.controller.controller import AdvanceGuard
+    from canary_tui.core.clock import Clock
 
 
 class FleetMember(Protocol):
@@ -74,4 +84,82 @@ def all_ok(results: Mapping[str, ActionResult]) -> bool:
     return bool(results) and all(r.ok for r in results.values())
 
 
-__all__ = ["FleetMember", "ResultListener", "all_ok", "percent_of", "rollback_each", "targets_above_zero"]
+
+# ---------------------------------------------------------------- the promotion pipeline's inputs
+
+#: reads the states of the named targets (all of them, each once)
+StateReader = Callable[[Sequence[str]], Awaitable[dict[str, TargetState]]]
+
+
+def pipeline_guard(target: EnvironmentConfig, config: Config, read_states: StateReader) -> AdvanceGuard | None:
+    """The controller hook for `target`'s place in the pipeline (`after`, `waves`), or None when it has none."""
+    upstream = [t.name for t in config.targets_of(target.after)] if target.after else []
+    previous = target.previous_region if target.waves else None
+    if not upstream and previous is None:
+        return None
+
+    async def guard(version: str | None, from_percent: int, to_percent: int) -> str | None:
+        if to_percent <= from_percent:
+            return None
+        states = await read_states([*upstream, *([previous] if previous else [])])
+        return promotion_refusal(
+            version=version, from_percent=from_percent, to_percent=to_percent, after=target.after,
+            upstream=[states[name] for name in upstream], previous_region=states[previous] if previous else None,
+        )
+
+    return guard
+
+
+def snapshot_state(target: str, snapshot: Snapshot) -> TargetState:
+    """A target's pipeline state from its controller's snapshot: unknown while its data is degraded."""
+    heartbeat = snapshot.heartbeat
+    if heartbeat is None or snapshot.connection.degraded:
+        return TargetState(target, problem=snapshot.connection_error or snapshot.connection.value)
+    stage = snapshot.stage
+    dep = heartbeat.deployment
+    return TargetState(target, dep.canary_version, dep.canary_percent, stage.bake_remaining_s if stage is not None else None)
+
+
+def states_from_controllers(controllers: Mapping[str, Any]) -> StateReader:
+    """Read states from the controllers of a fleet running in this process (no request is made)."""
+
+    async def read(names: Sequence[str]) -> dict[str, TargetState]:
+        out: dict[str, TargetState] = {}
+        for name in names:
+            controller = controllers.get(name)
+            out[name] = snapshot_state(name, controller.snapshot) if controller is not None else TargetState(name, problem="not watched")
+        return out
+
+    return read
+
+
+def states_from_clients(config: Config, make_client: Callable[[EnvironmentConfig], Any], clock: Clock) -> StateReader:
+    """Read states by fetching one heartbeat of each target in parallel (the CLI, where no controller watches them)."""
+
+    async def one(name: str) -> TargetState:
+        env = config.targets.get(name)
+        if env is None:
+            return TargetState(name, problem="not configured")
+        client = make_client(env)
+        try:
+            heartbeat = await client.heartbeat()
+        except MissionError as exc:
+            return TargetState(name, problem=f"{exc.kind}: {exc}")
+        finally:
+            await client.aclose()
+        if not heartbeat.signature_ok:
+            return TargetState(name, problem="heartbeat signature invalid")
+        dep = heartbeat.deployment
+        return state_of(name, env.plan, dep.canary_version, dep.canary_percent, dep.updated_at, clock.now(), server_skew_s(heartbeat))
+
+    async def read(names: Sequence[str]) -> dict[str, TargetState]:
+        unique = list(dict.fromkeys(names))
+        return dict(zip(unique, await asyncio.gather(*(one(n) for n in unique)), strict=True))
+
+    return read
+
+
+__all__ = [
+    "FleetMember", "ResultListener", "StateReader", "all_ok", "percent_of", "pipeline_guard", "rollback_each",
+    "snapshot_state", "states_from_clients", "states_from_controllers", "targets_above_zero",
+]

@@ -10,7 +10,7 @@ import json
 import sys
 from typing import Any
 
-from canary_tui.controller.audit import audit_files, read_audit
+from canary_tui.controller.audit import audit_files, audit_path, read_audit
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 OUTCOME_STYLE = {"ok": "green", "attempt": "dim", "sent": "dim", "conflict": "yellow", "refused": "yellow",
@@ -60,7 +60,9 @@ def run(args: argparse.Namespace) -> int:
         name = _environment_name(args) if args.target else None
         records: list[dict[str, Any]] = []
         skipped = 0
-        for path in audit_files():
+        # the target's own file first (it may not exist yet), then every other: an ENV's regions have files of their own
+        paths = audit_files() if name is None else list(dict.fromkeys([audit_path(name), *audit_files()]))
+        for path in paths:
             read = read_audit(path)
             records.extend(r for r in read.records if name is None or matches(r, name))
             skipped += read.skipped

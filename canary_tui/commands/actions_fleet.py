@@ -1,7 +1,8 @@
-"""`rollback` of several targets (`rollback production`, `rollback a b`, `rollback --all`): all in parallel.
+"""Commands on several targets. `rollback production` (or `rollback a b`, `rollback --all`): all in parallel.
 
 Each target has its own controller, which retries until a trusted read-back shows 0%; a line is printed per target
 as its result lands; exit 0 only when every target is confirmed at 0%, else 1 (2 usage or config error).
+`ramp production 10`: each region in list (wave) order, stopping at the first whose ramp fails.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from canary_tui.controller.model import ActionResult, Snapshot, Trigger
@@ -37,6 +39,27 @@ def several_targets(args: argparse.Namespace) -> tuple[Config, list[EnvironmentC
             args.target = names[0]
             return None
     return config, resolve_targets_or_exit(config, names, all_targets=all_targets)
+
+
+async def each_in_order(
+    args: argparse.Namespace, config: Config, targets: list[EnvironmentConfig],
+    run_one: Callable[[argparse.Namespace, Config, EnvironmentConfig], Awaitable[int]],
+) -> int:
+    """Run a one-target command on each target in order, stopping at the first that does not exit 0; --json: one list."""
+    from canary_tui.commands.common import print_json
+
+    args.collected = []  # each run adds its JSON document here instead of printing it
+    code = EXIT_OK
+    for index, env in enumerate(targets):
+        code = await run_one(args, config, env)
+        if code != EXIT_OK:
+            skipped = [t.name for t in targets[index + 1:]]
+            if skipped:
+                sys.stderr.write(f"canary-tui: {args.command} stopped at {env.name}; not ramped: {', '.join(skipped)}\n")
+            break
+    if args.json:
+        print_json(args.collected)
+    return code
 
 
 class _Timed:

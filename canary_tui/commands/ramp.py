@@ -185,26 +185,13 @@ def _banner(plan: Any, percent: int) -> str:
 
 async def _ramp(args: argparse.Namespace) -> int:
     """One target; or each region of an environment in list (wave) order, stopping at the first whose ramp fails."""
-    from canary_tui.commands.actions_fleet import several_targets
-    from canary_tui.commands.common import print_json
+    from canary_tui.commands.actions_fleet import each_in_order, several_targets
 
     args.targets, args.all_targets = [args.target], False
     several = several_targets(args)
     if several is None:
         return await _ramp_one(args)
-    config, targets = several
-    args.collected = []
-    code = EXIT_OK
-    for env in targets:
-        code = await _ramp_one(args, config, env)
-        if code != EXIT_OK:
-            skipped = [t.name for t in targets[targets.index(env) + 1:]]
-            if skipped:
-                sys.stderr.write(f"canary-tui: ramp stopped at {env.name}; not ramped: {', '.join(skipped)}\n")
-            break
-    if args.json:
-        print_json(args.collected)
-    return code
+    return await each_in_order(args, *several, _ramp_one)
 
 
 async def _ramp_one(args: argparse.Namespace, config: Any = None, env: Any = None) -> int:

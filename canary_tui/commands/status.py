@@ -190,11 +190,11 @@ def _check(args: argparse.Namespace, names: list[str]) -> tuple[list[StatusRepor
 
 
 async def _check_each(config: Config, targets: list[EnvironmentConfig], window_s: float, poll_s: float) -> list[StatusReport]:
-    """Every target's report, sampled in parallel (a broken credential is that target's UNKNOWN only)."""
     return list(await asyncio.gather(*(_check_one(config, env, window_s, poll_s) for env in targets)))
 
 
 async def _check_one(config: Config, env: EnvironmentConfig, window_s: float, poll_s: float) -> StatusReport:
+    """One target's report (sampled alongside the others; a broken credential is this target's UNKNOWN only)."""
     from canary_tui.commands.common import client_for
     from canary_tui.controller.factory import build_controller
 

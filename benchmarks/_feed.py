@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import random
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from canary_tui.config import Config, EnvironmentConfig
@@ -29,7 +29,7 @@ class SyntheticFeed:
         self.errors = [0, 0]
         self.deployment = Deployment(
             id="dep-bench", environment="staging", stable_version="v0.4.1", canary_version="v0.5.0",
-            canary_percent=percent, updated_at=datetime.fromtimestamp(clock.now(), tz=timezone.utc), updated_by="bench",
+            canary_percent=percent, updated_at=datetime.fromtimestamp(clock.now(), tz=UTC), updated_by="bench",
         )
 
     def next(self, step_s: float) -> Heartbeat:
@@ -51,7 +51,7 @@ class SyntheticFeed:
         now = self.clock.now()
         metrics = Metrics(requests, errors, 60.0, 28.0, 104.0, 180.0, canary, stable,
                           LatencyBuckets(LE_MS, tuple(int(requests * w) for w in _WITHIN)))
-        return Heartbeat(timestamp=datetime.fromtimestamp(now, tz=timezone.utc), status=HeartbeatStatus.OK,
+        return Heartbeat(timestamp=datetime.fromtimestamp(now, tz=UTC), status=HeartbeatStatus.OK,
                          deployment=self.deployment, metrics=metrics, verified=True, signature_valid=None,
                          fetched_at_s=now, response_ms=3.0)
 

@@ -99,6 +99,8 @@ class PtyApp:
         self.output_bytes = 0
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
+        self.reading = threading.Event()  # cleared: the output is left unread, as by a stalled ssh session
+        self.reading.set()
         master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
         self._master = master
@@ -112,6 +114,7 @@ class PtyApp:
     def _drain(self) -> None:
         keep = max((len(m) for m in self.markers), default=1)
         while True:
+            self.reading.wait()
             try:
                 chunk = os.read(self._master, 65536)
             except OSError:
@@ -140,9 +143,18 @@ class PtyApp:
                 self._changed.wait(min(left, 0.05))
             return self.seen[marker]
 
+    def write(self, data: bytes) -> None:
+        """Type `data` at the terminal."""
+        os.write(self._master, data)
+
+    def unread_bytes(self) -> int:
+        """Bytes the app wrote that nobody has read yet (FIONREAD on the master side)."""
+        return struct.unpack("i", fcntl.ioctl(self._master, termios.FIONREAD, b"\0\0\0\0"))[0]
+
     def stop(self) -> None:
         """SIGTERM the app's own process group (it was started in a new session), then SIGKILL if needed."""
         proc = self.proc
+        self.reading.set()
         if proc.poll() is None:
             try:
                 os.killpg(proc.pid, signal.SIGTERM)

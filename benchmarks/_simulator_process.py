@@ -54,7 +54,7 @@ async def _json(send: Any, payload: dict[str, Any]) -> None:
 def main() -> int:
     options = SimulatorOptions(**json.loads(sys.argv[1]))
     server = SimulatorServer(options)
-    server.app = ArrivalRecorder(server.app, server.state)  # start() hands self.app to uvicorn
+    server.app = ArrivalRecorder(server.app, server.state)  # type: ignore[assignment]  # start() hands any ASGI app in self.app to uvicorn
     url = server.start()
     print(json.dumps({"url": url, "start_s": server.state.start_s}), flush=True)
     try:

@@ -9,6 +9,17 @@ import pytest
 
 from canary_tui.simulator import SimulatorOptions, SimulatorServer
 
+#: the variables through which httpx (trust_env) would route a request through a proxy, in both cases
+PROXY_ENV_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
+
+
+@pytest.fixture(autouse=True)
+def _no_proxy_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test starts without proxy variables: a CI machine's proxy must not route loopback test traffic."""
+    for name in PROXY_ENV_VARS:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+
 
 @pytest.fixture
 def simulator_factory() -> Iterator[Callable[..., SimulatorServer]]:

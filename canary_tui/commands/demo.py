@@ -30,6 +30,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> list[str]:
     parser.add_argument("--speed", type=float, default=1.0, help="simulated seconds per real second (default 1)")
     parser.add_argument("--seed", type=int, default=7, help="traffic seed (default 7)")
     parser.add_argument("--read-only", action="store_true", help="show everything, accept no key that changes the deployment")
+    parser.add_argument("--fleet", action="store_true",
+                        help="the fleet overview on staging plus production in 3 regions, one simulator each (eu-west-1 regresses)")
     parser.set_defaults(run=_run)
     return ["demo"]
 
@@ -46,6 +48,8 @@ def _run(args: argparse.Namespace) -> int:
     from canary_tui.simulator import SimulatorOptions, SimulatorServer
     from canary_tui.ui.launch import run_blocking, run_dashboard
 
+    if args.fleet:
+        return _run_fleet(args)
     token, secret = secrets.token_hex(16), secrets.token_hex(16)
     server = SimulatorServer(SimulatorOptions(scenario=args.scenario, speed=args.speed, seed=args.seed, token=token, secret=secret, initial_percent=10, requests_per_s=1000.0))
     try:
@@ -86,3 +90,48 @@ def _run(args: argparse.Namespace) -> int:
         )
     finally:
         server.stop()
+
+
+def _run_fleet(args: argparse.Namespace) -> int:
+    """Start the simulated fleet, run the overview on it, stop every simulator whatever happens."""
+    from canary_tui.config import Config, EnvironmentConfig
+    from canary_tui.controller.factory import build_controller
+    from canary_tui.mission.client import MissionClient
+    from canary_tui.mission.credentials import Secret
+    from canary_tui.simulator import SimulatorOptions
+    from canary_tui.simulator.fleet import SimulatorFleet
+    from canary_tui.ui.launch import run_blocking, run_fleet
+
+    token, secret = secrets.token_hex(16), secrets.token_hex(16)
+    fleet = SimulatorFleet(SimulatorOptions(speed=args.speed, seed=args.seed, token=token, secret=secret, requests_per_s=1000.0))
+    try:
+        urls = fleet.start()
+    except Exception as exc:  # noqa: BLE001 - one line, never a traceback
+        sys.stderr.write(f"canary-tui: error: cannot start the simulated fleet: {exc}\n")
+        return 1
+    try:
+        try:
+            from canary_tui.commands.common import load_config_or_exit
+
+            config = load_config_or_exit(args)
+        except SystemExit:
+            config = Config()
+        clients: list[MissionClient] = []
+
+        def make_controllers() -> list[tuple[str, object]]:
+            out: list[tuple[str, object]] = []
+            for name, url in urls.items():
+                env = EnvironmentConfig(name=name, url=url, plan=demo_plan(args.speed), auto_advance=True, auto_rollback=True)
+                client = MissionClient(url, token=Secret(token), secret=Secret(secret))
+                clients.append(client)
+                out.append((name, build_controller(env, config, client=client, read_only=args.read_only, audit=False, advance_on_seed_gates=True)))
+            return out
+
+        async def close() -> None:
+            for client in clients:
+                await client.aclose()
+
+        return run_blocking(run_fleet(make_controllers, close=close, read_only=args.read_only, theme=config.theme,
+                                      keymap=config.keymap, poll_interval_s=min(config.poll_interval_s, 1.0)))
+    finally:
+        fleet.stop()

@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 import threading
+from typing import Any
 
 from canary_tui.simulator import SCENARIOS
 
@@ -26,6 +27,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> list[str]:
     parser.add_argument("--secret", default=os.environ.get("HEARTBEAT_SECRET"),
                         help="heartbeat signing secret (default $HEARTBEAT_SECRET; none: unsigned)")
     parser.add_argument("--faults", action="store_true", help="enable the /_control fault-injection endpoints")
+    parser.add_argument("--fleet", action="store_true",
+                        help="staging plus production in 3 regions, one server each on --port and the next ports "
+                        "(0: free ones), each with its own scenario (--scenario is ignored)")
     parser.set_defaults(run=_run)
     return ["simulator"]
 
@@ -39,15 +43,26 @@ def _run(args: argparse.Namespace) -> int:
 
     options = SimulatorOptions(scenario=args.scenario, speed=args.speed, seed=args.seed, token=args.token,
                                secret=args.secret, faults=args.faults, host=args.host, port=args.port)
-    server = SimulatorServer(options)
+    server: Any
+    if args.fleet:
+        from canary_tui.simulator.fleet import SimulatorFleet
+
+        server = SimulatorFleet(options)
+    else:
+        server = SimulatorServer(options)
     try:
-        url = server.start()
+        started = server.start()
     except (OSError, RuntimeError) as exc:
         sys.stderr.write(f"canary-tui: error: cannot start the simulator on {args.host}:{args.port}: {exc}\n")
         return 1
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
-    print(f"Mission Control simulator ({args.scenario}, speed {args.speed:g}, seed {args.seed}) at {url}", flush=True)
+    if args.fleet:
+        print(f"Mission Control simulated fleet (speed {args.speed:g}, seed {args.seed}):", flush=True)
+        for member in server.members:
+            print(f"  {member.name:<26} {member.scenario:<12} at {started[member.name]}", flush=True)
+    else:
+        print(f"Mission Control simulator ({args.scenario}, speed {args.speed:g}, seed {args.seed}) at {started}", flush=True)
     print("Press Ctrl+C to stop.", flush=True)
     try:
         while not stop.wait(0.5) and server.running:

@@ -1,8 +1,10 @@
-"""`canary-tui watch TARGET [--read-only]`: the dashboard on a configured environment or a URL."""
+"""`canary-tui watch TARGET... | --all [--read-only]`: the dashboard on one target, the fleet overview on several."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from typing import Any
 
 from canary_tui.commands.common import load_config_or_exit, report_config_error, resolve_target_or_exit
 
@@ -10,22 +12,39 @@ from canary_tui.commands.common import load_config_or_exit, report_config_error,
 def add_parser(subparsers: argparse._SubParsersAction) -> list[str]:
     """Register `watch`."""
     parser = subparsers.add_parser(
-        "watch", help="open the dashboard on an environment",
-        description="Open the live dashboard on a configured environment (by name) or a Mission Control URL.")
-    parser.add_argument("target", metavar="TARGET", help="environment name from the config, or an https URL")
+        "watch", help="open the dashboard on an environment (several: the fleet overview)",
+        description="Open the live dashboard on a configured environment (by name) or a Mission Control URL. "
+        "Several targets (or --all) open the fleet overview: one row per target, Enter opens one.")
+    parser.add_argument("target", metavar="TARGET", nargs="?", help="environment name from the config, or an https URL")
+    parser.add_argument("more_targets", metavar="TARGET", nargs="*", help="more targets: the fleet overview")
+    parser.add_argument("--all", dest="all_targets", action="store_true", help="every configured environment")
     parser.add_argument("--read-only", action="store_true", help="show everything, accept no key that changes the deployment")
     parser.set_defaults(run=_run)
     return ["watch"]
 
 
 def _run(args: argparse.Namespace) -> int:
-    """Load config, resolve the target, run the dashboard; config problems exit 2, never a traceback."""
-    from canary_tui.config import ConfigError
+    """Load config, resolve the targets, run the dashboard or the overview; config problems exit 2, never a traceback."""
+    from canary_tui.config import ConfigError, resolve_targets
     from canary_tui.controller.factory import build_controller
     from canary_tui.ui.launch import run_blocking, run_dashboard
 
     config = load_config_or_exit(args)
-    env = resolve_target_or_exit(config, args.target)
+    names = [name for name in (args.target, *args.more_targets) if name]
+    if not names and not args.all_targets:
+        sys.stderr.write("canary-tui: error: watch needs a TARGET (or several, or --all)\n")
+        return 2
+    if args.all_targets or len(names) > 1:
+        try:
+            envs = resolve_targets(config, names, all_targets=args.all_targets)
+        except ConfigError as exc:
+            report_config_error(exc)
+            return 2
+        if len(envs) > 1:
+            return _run_fleet(args, config, envs)
+        env = envs[0]
+    else:
+        env = resolve_target_or_exit(config, names[0])
     holder: dict[str, object] = {}
 
     def make_controller() -> object:
@@ -49,6 +68,38 @@ def _run(args: argparse.Namespace) -> int:
                 poll_interval_s=config.poll_interval_s,
                 environment_label=env.name,
             )
+        except ConfigError as exc:
+            report_config_error(exc)
+            return 2
+
+    return run_blocking(main())
+
+
+def _run_fleet(args: argparse.Namespace, config: Any, envs: list[Any]) -> int:
+    """The fleet overview: one controller per target, each polled on its own."""
+    from canary_tui.config import ConfigError
+    from canary_tui.controller.factory import build_controller
+    from canary_tui.ui.launch import run_blocking, run_fleet
+
+    clients: list[Any] = []
+
+    def make_controllers() -> list[tuple[str, Any]]:
+        out = []
+        for env in envs:
+            controller = build_controller(env, config, read_only=args.read_only)
+            clients.append(controller.client)
+            out.append((env.name, controller))
+        return out
+
+    async def close() -> None:
+        for client in clients:
+            if hasattr(client, "aclose"):
+                await client.aclose()
+
+    async def main() -> int:
+        try:
+            return await run_fleet(make_controllers, close=close, read_only=args.read_only, theme=config.theme,
+                                   keymap=config.keymap, poll_interval_s=config.poll_interval_s)
         except ConfigError as exc:
             report_config_error(exc)
             return 2

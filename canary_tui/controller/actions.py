@@ -16,9 +16,10 @@ from typing import Any, Protocol
 from canary_tui.controller.audit import AuditLog
 from canary_tui.controller.follow import ServerView
 from canary_tui.controller.model import ActionResult, Event, EventLevel, Snapshot, Trigger
+from canary_tui.controller.ports import HeartbeatSource
 from canary_tui.core.clock import Clock
 from canary_tui.core.samples import Heartbeat
-from canary_tui.mission.actuators import Actuator, ActuatorOutcome
+from canary_tui.mission.actuators import Actuator, ActuatorError, ActuatorOutcome
 from canary_tui.mission.errors import ConflictError, MissionError, SignatureError
 
 log = logging.getLogger(__name__)
@@ -89,7 +90,7 @@ class ActionRunner:
         self,
         host: Host,
         *,
-        client: Any,
+        client: HeartbeatSource,
         actuator: Actuator,
         actor: str,
         clock: Clock,
@@ -219,7 +220,7 @@ class ActionRunner:
             return self.finish(ActionResult(name, False, message, expected, to, conflict=True))
         except MissionError as exc:
             view.own_target = None
-            output = getattr(exc, "output", "")
+            output = exc.output if isinstance(exc, ActuatorError) else ""
             if output:
                 self.host.emit(f"{name}-output", output.strip()[-500:], EventLevel.INFO)
             self.audit(outcome="failed", server=f"{exc.kind}: {exc}", **fields)
@@ -323,7 +324,7 @@ class ActionRunner:
                     return self.finish(ActionResult("rollback", True, f"rolled back to 0% (confirmed, attempt {attempt})", frm, 0))
                 error = f"sent, unconfirmed: {seen}"
             except MissionError as exc:
-                output = getattr(exc, "output", "")
+                output = exc.output if isinstance(exc, ActuatorError) else ""
                 if output:
                     self.host.emit("rollback-output", output.strip()[-500:])
                 error = f"{exc.kind}: {exc}"
@@ -341,7 +342,7 @@ class ActionRunner:
 
     def _hook_kwargs(self, trigger: Trigger, note: str, frm: int | None, attempt: int) -> dict[str, Any]:
         """An on_attempt hook for actuators that retry inside (the API client): audit each HTTP attempt."""
-        if not getattr(self.actuator, "accepts_on_attempt", False):
+        if not self.actuator.accepts_on_attempt:
             return {}
 
         def on_attempt(http_attempt: int, error: MissionError | None) -> None:

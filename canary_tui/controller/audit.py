@@ -152,3 +152,29 @@ def audit_files(directory: Path | None = None) -> list[Path]:
     if not base.is_dir():
         return []
     return sorted(p for p in base.iterdir() if p.suffix == AUDIT_SUFFIX and p.is_file())
+
+
+class CheckpointBook:
+    """Checkpoints per canary version: ours, and those in this environment's audit log (read once, on first need)."""
+
+    def __init__(self, audit: AuditLog | None) -> None:
+        self._audit = audit
+        self._known: dict[str, str] | None = None
+
+    def _all(self) -> dict[str, str]:
+        if self._known is None:
+            self._known = {}
+            if self._audit is not None:
+                for record in read_audit(self._audit.path).records:
+                    version, ckpt = record.get("canary_version"), record.get("checkpoint_id")
+                    if record.get("action") == "checkpoint" and record.get("outcome") == "ok" and isinstance(version, str) and isinstance(ckpt, str):
+                        self._known[version] = ckpt
+        return self._known
+
+    def get(self, version: str | None) -> str | None:
+        """The checkpoint known for this canary version, or None."""
+        return None if version is None else self._all().get(version)
+
+    def remember(self, version: str, checkpoint_id: str) -> None:
+        """A checkpoint we just created for this version."""
+        self._all()[version] = checkpoint_id

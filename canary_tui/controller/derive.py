@@ -8,7 +8,7 @@ from canary_tui.controller.model import ConnectionState, RampState, StageView, W
 from canary_tui.core.clock import to_datetime
 from canary_tui.core.plans import RampPlan
 from canary_tui.core.rules import RuleVerdict
-from canary_tui.core.samples import Deployment, Heartbeat, LatencyBuckets
+from canary_tui.core.samples import Deployment, Heartbeat, LatencyBuckets, VariantMetrics
 from canary_tui.core.stage_clock import bake_status
 from canary_tui.core.verdicts import Decision, DecisionKind, GateResult, GateStatus, TriggerState
 
@@ -136,6 +136,11 @@ def window_latency(first: Heartbeat | None, last: Heartbeat | None) -> WindowLat
         return None  # a restart inside the window: the increases are unknown
     return WindowLatency(
         service=bucket_increase(start.latency_buckets, end.latency_buckets),
-        canary=bucket_increase(getattr(start.canary, "latency_buckets", None), getattr(end.canary, "latency_buckets", None)),
-        stable=bucket_increase(getattr(start.stable, "latency_buckets", None), getattr(end.stable, "latency_buckets", None)),
+        canary=bucket_increase(_buckets(start.canary), _buckets(end.canary)),
+        stable=bucket_increase(_buckets(start.stable), _buckets(end.stable)),
     )
+
+
+def _buckets(variant: VariantMetrics | None) -> LatencyBuckets | None:
+    """A variant's latency buckets, None when the heartbeat has no such variant."""
+    return variant.latency_buckets if variant is not None else None

@@ -18,7 +18,7 @@ from canary_tui.mission.errors import MissionError
 
 if TYPE_CHECKING:
     from canary_tui.config import Config, EnvironmentConfig
-    from canary_tui.controller.controller import AdvanceGuard
+    from canary_tui.controller.changes import AdvanceGuard
     from canary_tui.core.clock import Clock
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from canary_tui.controller.follow import ServerView
 from canary_tui.core.gates import evaluate_stage_gates
@@ -46,10 +46,13 @@ class Judge:
         verdicts = []
         for rule in self.rules:
             try:
-                verdicts.append(rule.observe(obs))
+                verdict = rule.observe(obs)
             except Exception as exc:  # a broken rule must never stop the controller
-                log.exception("rule %s failed", getattr(rule, "name", rule))
-                verdicts.append(RuleVerdict(getattr(rule, "name", "rule"), False, f"rule error: {exc}", hold=True))
+                log.exception("rule %s failed", rule.name)
+                verdict = RuleVerdict(rule.name, False, f"rule error: {exc}", hold=True)
+            verdicts.append(verdict)
+            if verdict.seed is not None:  # the seed triggers ran once: the rules after this one read their state
+                obs = replace(obs, seed=verdict.seed)
         self.verdicts = tuple(verdicts)
         if any(v.count for v in verdicts):
             self.stage_clean = False
@@ -57,7 +60,14 @@ class Judge:
         if not tripped:
             self.trip_reason = None
             return None
-        reason = "; ".join(f"{v.rule}: {v.reason}" for v in tripped)
+        said: list[str] = []  # two rules tripping on the same evidence: it is said once, by the first
+        pieces: list[str] = []
+        for v in tripped:
+            new = [part for part in v.reason.split("; ") if part not in said]
+            said += new
+            if new:
+                pieces.append(f"{v.rule}: {'; '.join(new)}")
+        reason = "; ".join(pieces)
         new = self.trip_reason is None
         self.trip_reason = reason
         return RollbackIntent(reason, new)
@@ -74,8 +84,8 @@ class Judge:
             evaluate_stage_gates(percent, view.last, view.window.rates(), self.thresholds, stale, bake_elapsed_s=elapsed_s, bake_s=bake_s)
         )
         self.gates = self.seed_gates
-        if not stale:  # evidence rules offer gates with intervals and evidence bars
-            self.gates += tuple(g for rule in self.rules for g in getattr(rule, "gates", ()))
+        if not stale:  # evidence rules offer gates with intervals and evidence bars, in their verdicts
+            self.gates += tuple(g for verdict in self.verdicts for g in verdict.gates)
         if any(g.status is GateStatus.FAIL for g in self.gates):
             self.stage_clean = False
 

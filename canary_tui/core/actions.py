@@ -44,6 +44,7 @@ class ActionSpec:
     palette: str | None = None  # command palette title; None keeps it out of the palette
     remappable: bool = True  # False for keys Textual itself owns
     group: str | None = None  # footer group: bindings of one group share one label
+    fleet_only: bool = False  # only the fleet overview (several targets) has it
 
 
 ACTIONS: tuple[ActionSpec, ...] = (
@@ -66,6 +67,11 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "the same EMERGENCY ROLLBACK from anywhere: text fields, dialogs and the command palette included",
         mutating=True, priority=True, anywhere=True, passes_id=True, group="ROLLBACK",
     ),
+    ActionSpec(
+        "rollback_all", "rollback_all", ("X",), "ROLLBACK ALL",
+        "fleet overview: roll back EVERY target above 0% in parallel after one confirmation listing them; each retried until confirmed",
+        mutating=True, palette="Roll back every target to 0%…", fleet_only=True,
+    ),
     ActionSpec("checkpoint", "checkpoint", ("c",), "Checkpoint", "create a rollback checkpoint with a note", mutating=True, palette="Create a rollback checkpoint…"),
     ActionSpec("freeze", "freeze", ("space",), "Freeze", "freeze / unfreeze the view (polling and judging go on)", palette="Freeze / unfreeze the view"),
     ActionSpec("refresh", "refresh", ("r",), "Refresh", "refresh now", footer=False, palette="Refresh now"),
@@ -77,8 +83,10 @@ ACTIONS: tuple[ActionSpec, ...] = (
 )
 
 BY_ID: dict[str, ActionSpec] = {spec.id: spec for spec in ACTIONS}
-#: the dashboard actions that change the deployment
-MUTATING_ACTIONS = frozenset(spec.action for spec in ACTIONS if spec.mutating)
+#: the single dashboard's actions that change the deployment
+MUTATING_ACTIONS = frozenset(spec.action for spec in ACTIONS if spec.mutating and not spec.fleet_only)
+#: the fleet overview's actions that change a deployment (the single dashboard's and rollback-all)
+FLEET_MUTATING_ACTIONS = frozenset(spec.action for spec in ACTIONS if spec.mutating)
 #: ids the config's [keymap] may name
 REMAPPABLE_IDS = tuple(spec.id for spec in ACTIONS if spec.remappable)
 
@@ -132,8 +140,12 @@ def key_problem(key: str) -> str | None:
     return f"{key!r}: unknown key {base!r} (keys look like 'R', 'ctrl+r', 'f12', 'space' or '?')"
 
 
-def keymap_problems(keymap: Mapping[str, object]) -> list[tuple[str, str]]:
-    """(binding id, message) for every problem in a keymap: unknown ids, bad keys, keys that type, clashes."""
+def keymap_problems(keymap: Mapping[str, object], *, fleet: bool = False) -> list[tuple[str, str]]:
+    """(binding id, message) for every problem in a keymap: unknown ids, bad keys, keys that type, clashes.
+
+    Clashes count the fleet overview's own keys (rollback-all) only for the fleet (`fleet`): the single
+    dashboard has no such key, so `rollback = "X"` is fine there.
+    """
     problems: list[tuple[str, str]] = []
     good: dict[str, tuple[str, ...]] = {}
     for binding_id, value in keymap.items():
@@ -163,6 +175,8 @@ def keymap_problems(keymap: Mapping[str, object]) -> list[tuple[str, str]]:
     effective = resolve_keys(good)
     owner: dict[str, str] = {}
     for spec in ACTIONS:
+        if spec.fleet_only and not fleet:
+            continue
         for key in effective[spec.id]:
             other = owner.setdefault(_canonical(key), spec.id)
             if other == spec.id or BY_ID[other].action == spec.action:

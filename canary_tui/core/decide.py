@@ -86,7 +86,7 @@ def _promote_or_wait(
 
 def _judge_fallback(ev: Evidence, gates: tuple[GateResult, ...], evidence: EvidenceDict, pending: str | None) -> Decision:
     """No per-variant metrics: the seed's triggers and the thresholds in force on what there is, said so."""
-    trips = ev.seed.trips()
+    trips = ev.seed_state.trips
     if trips:
         return Decision(DecisionKind.ROLLBACK, f"{describe_trips(trips)} ({FALLBACK_NOTE})", evidence, True, trips)
     if pending:

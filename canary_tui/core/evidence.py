@@ -1,5 +1,8 @@
 """Evidence for one canary version (judgment.md): per-window counts, the sequential tests canary
-against stable, debounced Wilson trips and the seed's triggers, accumulated poll by poll.
+against stable and debounced Wilson trips, accumulated poll by poll, read beside the seed's triggers.
+
+The seed's triggers run once: when the controller's seed rule feeds them, their state is
+handed in with each poll (`seed=`); only a one-shot check without that rule feeds its own.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from canary_tui.core.seed import (
     SEED_TRIP_ERROR_RATE,
     SEED_TRIP_P95_MS,
 )
-from canary_tui.core.seed_triggers import SeedTriggers
+from canary_tui.core.seed_triggers import SeedState, SeedTriggers
 from canary_tui.core.stage_clock import entered_at, server_skew_s
 from canary_tui.core.stats import Z_95, Z_99, Hysteresis, MixtureEValue, Sprt, slow_count_delta, wilson_interval
 from canary_tui.core.thresholds import Metric, ThresholdTable
@@ -151,7 +154,8 @@ class Evidence:
     slow_trip: Hysteresis = field(default_factory=lambda: _tripper(JudgmentConfig()))
     last_error_low: float | None = None  # Wilson 99% lower bounds of the last closed window
     last_slow_low: float | None = None
-    seed: SeedTriggers = field(default_factory=SeedTriggers)
+    seed_state: SeedState = field(default_factory=SeedState)  # the seed triggers as of the last poll
+    own_seed: SeedTriggers | None = None  # fed here only when no seed state is handed in (one-shot checks)
 
     def __post_init__(self) -> None:
         cfg = self.config
@@ -160,7 +164,6 @@ class Evidence:
         self.error_sprt = Sprt(k=cfg.sprt_k, alpha=cfg.alpha, beta=cfg.sprt_beta)
         self.slow_sprt = Sprt(k=cfg.sprt_k, alpha=cfg.alpha, beta=cfg.sprt_beta)
         self.error_trip, self.slow_trip = _tripper(cfg), _tripper(cfg)
-        self.seed = SeedTriggers(cfg.debounce_windows)
 
     # ------------------------------------------------------------ lifecycle
 
@@ -187,11 +190,13 @@ class Evidence:
         rates: Rates | None,
         now_s: float,
         stage_entered_s: float | None = None,
+        seed: SeedState | None = None,
     ) -> None:
         """Take one new heartbeat (and the one before it, and the rates between them).
 
         `stage_entered_s` is the controller's stage clock (skew-corrected); without it the stage
-        starts at the server's updated_at corrected by this heartbeat's skew.
+        starts at the server's updated_at corrected by this heartbeat's skew. `seed` is the seed
+        triggers' state after this poll, from the rule that feeds them; without it they are fed here.
         """
         deployment = current.deployment
         if deployment.canary_percent == 0 or (
@@ -212,9 +217,15 @@ class Evidence:
         self.has_buckets = self.per_variant and all(
             v is not None and v.latency_buckets is not None for v in (metrics.canary, metrics.stable)
         )
+        if seed is not None:
+            self.seed_state = seed
         if rates is None or previous is None:
             return
-        self.seed.observe(current, previous, rates)
+        if seed is None:
+            if self.own_seed is None:
+                self.own_seed = SeedTriggers(self.config.debounce_windows)
+            self.own_seed.observe(current, previous, rates)
+            self.seed_state = self.own_seed.state()
         counts = counts_between(previous, current, rates, self.config)
         if counts is not None:
             self.add_counts(counts, now_s)
@@ -254,7 +265,7 @@ class Evidence:
 
     def rollback_trips(self) -> list[Trip]:
         """The conditions that say roll back now (empty when none holds), seed triggers first."""
-        cfg, trips = self.config, list(self.seed.trips())
+        cfg, trips = self.config, list(self.seed_state.trips)
         limit = 1.0 / cfg.alpha
         if self.error_mixture.rejected:
             trips.append(Trip(TripKind.ERRORS_VS_STABLE, self.error_mixture.e_value, limit))
@@ -287,8 +298,8 @@ class Evidence:
             "error_sprt_lower": round(self.error_sprt.lower, 6),
             "error_sprt_upper": round(self.error_sprt.upper, 6),
             "error_sprt_status": self.error_sprt.status.value,
-            "seed_error_cusum": round(self.seed.errors.statistic, 6),
-            "seed_cusum_h": self.seed.errors.h,
+            "seed_error_cusum": round(self.seed_state.error_statistic, 6),
+            "seed_cusum_h": self.seed_state.h,
             "stage_started_s": self.stage_started_s,
         }
         if self.has_buckets:
@@ -299,7 +310,7 @@ class Evidence:
                     "slow_sprt_status": self.slow_sprt.status.value,
                     "canary_slow_gate": s.canary_slow_gate,
                     "canary_slow_trip": s.canary_slow_trip,
-                    "seed_slow_cusum": round(self.seed.slow.statistic, 6),
+                    "seed_slow_cusum": round(self.seed_state.slow_statistic, 6),
                 }
             )
         return out

@@ -34,6 +34,9 @@ def plan_bake(plan: RampPlan | None, percent: int | None, entered_s: float | Non
 class EvidenceRule:
     """Auto-rollback on evidence (core/rules.py `Rule`): trips when `judge` says ROLLBACK.
 
+    Its decision reads the seed triggers' state handed in with the observation (run once, by the
+    seed rule before it); alone, without a seed rule, it feeds its own.
+
     Reads the stage's start from the observation (the controller's stage clock) against
     `plan`'s bake times, and the stage gates from the thresholds in force, so its verdict
     carries the full Decision for the controller's snapshot.
@@ -63,7 +66,7 @@ class EvidenceRule:
         fresh = obs.heartbeat is not None and not obs.stale
         if fresh:
             assert obs.heartbeat is not None
-            ev.observe(obs.heartbeat, obs.previous, obs.rates, obs.now_s, obs.stage_entered_s)
+            ev.observe(obs.heartbeat, obs.previous, obs.rates, obs.now_s, obs.stage_entered_s, obs.seed)
         elapsed, bake = plan_bake(self.plan, ev.percent, ev.stage_started_s, obs.now_s)
         decision = judge(ev, signature_ok=not obs.signature_confirmed_bad, stale=not fresh,
                          bake_elapsed_s=elapsed, bake_s=bake)
@@ -79,7 +82,7 @@ class EvidenceRule:
         if hold and not reason.startswith("hold"):
             reason = f"hold: {decision.reason}"
         return RuleVerdict(self.name, trip, reason, min(count, needed), needed, hold=hold, decision=decision,
-                           evidence=dict(decision.evidence), trips=decision.trips)
+                           evidence=dict(decision.evidence), trips=decision.trips, gates=self.gates)
 
     def reset(self) -> None:
         """Forget all evidence (the ramp starts over)."""

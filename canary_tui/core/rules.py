@@ -9,16 +9,16 @@ stage clock (the controller's, skew-corrected) and the thresholds in force.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol, runtime_checkable
 
 from canary_tui.core.rates import Rates
 from canary_tui.core.samples import Heartbeat
 from canary_tui.core.seed import SEED_DEBOUNCE_N
-from canary_tui.core.seed_triggers import SeedTriggers
+from canary_tui.core.seed_triggers import SeedState, SeedTriggers
 from canary_tui.core.thresholds import ThresholdTable
 from canary_tui.core.trips import Trip, TripKind, describe_trips
-from canary_tui.core.verdicts import Decision
+from canary_tui.core.verdicts import Decision, GateResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +35,7 @@ class Observation:
     previous: Heartbeat | None = None  # the heartbeat before `heartbeat`, for window deltas
     stage_entered_s: float | None = None  # when the current stage began on our clock (the controller's stage clock)
     thresholds: ThresholdTable | None = None  # the thresholds in force (None: the seed's table)
+    seed: SeedState | None = None  # the seed triggers after this poll, from the rule that feeds them (handed on by the Judge)
 
     @property
     def usable(self) -> bool:
@@ -55,11 +56,18 @@ class RuleVerdict:
     decision: Decision | None = None  # evidence-based rules may offer the full decision
     evidence: dict[str, float | int | str | None] = field(default_factory=dict)
     trips: tuple[Trip, ...] = ()  # the structured conditions behind `reason` when it trips
+    gates: tuple[GateResult, ...] = ()  # gates the rule offers for the stage (with intervals and evidence bars)
+    seed: SeedState | None = None  # the seed triggers' state, from the rule that feeds them, for the rules after it
 
 
 @runtime_checkable
 class Rule(Protocol):
-    """An auto-rollback rule: stateful across observations, reset when a ramp starts over."""
+    """An auto-rollback rule: stateful across observations, reset when a ramp starts over.
+
+    Everything a rule tells the controller travels in its `RuleVerdict` (trip, count, decision, gates).
+    A verdict's `seed` state is handed to the rules after it in the observation (controller/judging.py),
+    so the seed's triggers run once however many rules speak of them.
+    """
 
     name: str
 
@@ -113,13 +121,18 @@ class SeedRollbackRule:
     def __init__(self, debounce_n: int = SEED_DEBOUNCE_N) -> None:
         self.needed = debounce_n
         self.triggers = SeedTriggers(debounce_n)
+        self._version: str | None = None  # the canary version the triggers' evidence is about
 
     def _count(self) -> int:
         """Progress of the nearest trigger in steps of 1/needed."""
         return min(self.needed, int(self.triggers.progress * self.needed))
 
     def observe(self, obs: Observation) -> RuleVerdict:
-        """Trip on a confirmed bad signature, or once a seed trigger holds on evidence."""
+        """Trip on a confirmed bad signature, or once a seed trigger holds on evidence; the state rides along."""
+        verdict = self._judge(obs)
+        return replace(verdict, seed=self.triggers.state())
+
+    def _judge(self, obs: Observation) -> RuleVerdict:
         needed = self.needed
         if obs.signature_confirmed_bad:
             trip = Trip(TripKind.SIGNATURE)
@@ -131,6 +144,11 @@ class SeedRollbackRule:
             self.triggers.reset()
             return RuleVerdict(self.name, False, "hold: canary at 0%", 0, needed, hold=True)
         assert obs.heartbeat is not None and obs.rates is not None
+        version = obs.heartbeat.deployment.canary_version
+        if version != self._version:  # evidence speaks for one canary version
+            if self._version is not None:
+                self.triggers.reset()
+            self._version = version
         if _unmeasurable(obs.heartbeat, obs.rates):
             return RuleVerdict(self.name, False, "hold: no traffic to judge", self._count(), needed, hold=True)
         # a signature failure counts only once the controller's re-fetch confirmed it (handled above)
@@ -142,3 +160,4 @@ class SeedRollbackRule:
     def reset(self) -> None:
         """Forget all evidence."""
         self.triggers.reset()
+        self._version = None

@@ -77,6 +77,20 @@ class BernoulliCusum:
         self.statistic, self.events, self.trials = 0.0, 0, 0
 
 
+@dataclass(frozen=True, slots=True)
+class SeedState:
+    """The seed triggers' verdict after one poll: what holds, and the CUSUM figures behind it.
+
+    The seed rule feeds the one `SeedTriggers`; everything else that speaks of the seed's
+    triggers (the evidence rule's decision, its --json evidence) reads this, never a copy.
+    """
+
+    trips: tuple[Trip, ...] = ()
+    error_statistic: float = 0.0
+    slow_statistic: float = 0.0
+    h: float = CUSUM_H
+
+
 def _error_cusum() -> BernoulliCusum:
     return BernoulliCusum(SEED_TRIP_ERROR_RATE, 2 * SEED_TRIP_ERROR_RATE)
 
@@ -125,6 +139,10 @@ class SeedTriggers:
             out.append(Trip(TripKind.SEED_P95_REPORTED, self.last_p95_ms, SEED_TRIP_P95_MS, SEED_TRIP_P95_MS,
                             windows=self.debounce_n))
         return tuple(out)
+
+    def state(self) -> SeedState:
+        """What holds now and the CUSUM figures, as one immutable value to hand on."""
+        return SeedState(self.trips(), self.errors.statistic, self.slow.statistic, self.errors.h)
 
     @property
     def progress(self) -> float:

@@ -44,6 +44,7 @@ class Actuator(Protocol):
 
     name: str
     compare_and_set: bool
+    accepts_on_attempt: bool  # set_percent/set_paused take on_attempt=hook(attempt, error) for per-HTTP-attempt audit
 
     @property
     def blocked_reason(self) -> str | None:
@@ -104,6 +105,7 @@ class CommandActuator:
 
     name = "command"
     compare_and_set = False
+    accepts_on_attempt = False
     blocked_reason: str | None = None  # the command carries its own credentials
 
     def __init__(self, template: tuple[str, ...], environment: str, timeout_s: float = 120.0, *, cwd: str | None = None) -> None:
@@ -154,7 +156,7 @@ class CommandActuator:
         reader = asyncio.get_running_loop().create_task(pump())
         try:
             await asyncio.wait_for(proc.wait(), timeout=self.timeout_s)
-        except (asyncio.TimeoutError, asyncio.CancelledError) as exc:
+        except (TimeoutError, asyncio.CancelledError) as exc:
             _kill_group(proc)
             await _settle(proc, reader)
             if isinstance(exc, asyncio.CancelledError):
@@ -170,7 +172,7 @@ async def _settle(proc: asyncio.subprocess.Process, reader: asyncio.Task[None]) 
     try:
         await asyncio.wait_for(asyncio.shield(proc.wait()), timeout=5.0)
         await asyncio.wait_for(asyncio.shield(reader), timeout=2.0)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         reader.cancel()
 
 

@@ -42,6 +42,7 @@ from canary_tui.mission.errors import (
     UnauthorizedError,
     UnexpectedError,
 )
+from canary_tui.mission.http_stack import async_client
 from canary_tui.mission.parse import (
     CanaryUpdate,
     Checkpoint,
@@ -52,12 +53,8 @@ from canary_tui.mission.parse import (
     parse_heartbeat,
 )
 from canary_tui.mission.signature import verify as verify_signature
-from canary_tui.mission.transport import AsyncioTransport
 
 log = logging.getLogger("canary_tui.mission")
-
-#: request URLs kept per path (the API has a handful of paths)
-MAX_CACHED_URLS = 16
 
 MAX_BODY_BYTES = 1024 * 1024
 MAX_TEXT_CHARS = 500
@@ -144,20 +141,8 @@ class MissionClient:
         self._on_attempt = on_attempt
         self._max_body_bytes = max_body_bytes
         self._rng = rng or random.Random()
-        # plain http never makes a TLS connection (redirects to another origin are refused), so it
-        # skips loading the CA bundle: ~35 ms of start-up (benchmarks/startup.py)
-        ssl_context = _ssl_context(verify) if self._base.scheme == "https" else None
-        # our own asyncio + h11 transport instead of httpcore + anyio: ~30 ms less start-up, and less time
-        # per request between the client and the socket (canary_tui/mission/transport.py)
-        self._transport = transport if transport is not None else AsyncioTransport(ssl_context=ssl_context)
-        # requests go to the transport directly: one origin, no cookies, no auth flows, redirects followed
-        # by hand, so httpx.AsyncClient's send pipeline would only add time (~0.3 ms on the rollback's path)
-        self._base_path = self._base.raw_path if self._base.raw_path.endswith(b"/") else self._base.raw_path + b"/"
-        self._headers = [(b"Accept", b"application/json"), (b"Accept-Encoding", b"gzip, deflate"),
-                         (b"Connection", b"keep-alive"), (b"User-Agent", b"canary-tui")]
-        self._urls: dict[str, httpx.URL] = {}  # path -> URL: parsing a URL per request cost ~0.1 ms on R's path
-        self._timeout = httpx.Timeout(connect=timeouts.connect_s, read=timeouts.read_s, write=timeouts.read_s,
-                                      pool=timeouts.connect_s).as_dict()
+        timeout = httpx.Timeout(connect=timeouts.connect_s, read=timeouts.read_s, write=timeouts.read_s, pool=timeouts.connect_s)
+        self._http = async_client(verify=verify, timeout=timeout, base_url=self._base, transport=transport)
 
     @property
     def base_url(self) -> str:
@@ -180,7 +165,7 @@ class MissionClient:
 
     async def aclose(self) -> None:
         """Close the connection pool."""
-        await self._transport.aclose()
+        await self._http.aclose()
 
     async def heartbeat(self) -> Heartbeat:
         """GET the heartbeat once (never retried: the caller polls); the signature is checked when a secret is set."""
@@ -307,12 +292,12 @@ class MissionClient:
             raise TLSError(f"TLS failure: {self._scrub(str(exc))}") from exc
         except OSError as exc:
             raise TransportError(f"network error: {self._scrub(str(exc))}") from exc
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - whatever a lower layer raises becomes a typed, scrubbed error
             unexpected = UnexpectedError(f"unexpected {type(exc).__name__}: {self._scrub(str(exc))[:200]}")
         # raised outside the handler: no __cause__/__context__ chain that could carry unscrubbed text
         raise unexpected
 
-    async def _exchange(self, method: str, path: str, payload: dict[str, Any] | None = None, *, hops: int = 0) -> _Answer:
+    async def _exchange(self, method: str, url: httpx.URL | str, payload: dict[str, Any] | None = None, *, hops: int = 0) -> _Answer:
         """One HTTP exchange with a bounded body; follows at most one same-origin GET redirect."""
         headers = {}
         content = None
@@ -320,10 +305,9 @@ class MissionClient:
             headers["Authorization"] = f"Bearer {self._token.reveal() if self._token else ''}"
             headers["Content-Type"] = "application/json"
             content = json.dumps(payload).encode("utf-8")
-        request = self._request(method, path, headers, content)
-        log.debug("%s %s", method, path)  # the path as given: request.url.path would be computed even with debug off
-        response = await self._transport.handle_async_request(request)
-        response.request = request
+        request = self._http.build_request(method, url, headers=headers, content=content)
+        log.debug("%s %s", method, request.url.path)
+        response = await self._http.send(request, stream=True)
         try:
             if response.status_code in (301, 302, 303, 307, 308):
                 target = self._redirect_target(request.url, response, method, hops)
@@ -332,21 +316,11 @@ class MissionClient:
             body = await self._read_bounded(response)
         finally:
             await response.aclose()
-        log.debug("%s %s -> %d (%d bytes)", method, path, response.status_code, len(body))
+        log.debug("%s %s -> %d (%d bytes)", method, request.url.path, response.status_code, len(body))
         return _Answer(response.status_code, response.headers, body)
 
-    def _request(self, method: str, path: str, headers: dict[str, str], content: bytes | None) -> httpx.Request:
-        """A request for `path` under the base URL (joined as httpx's base_url joins), with the timeouts."""
-        url = self._urls.get(path)
-        if url is None:
-            url = self._base.copy_with(raw_path=self._base_path + path.encode("ascii").lstrip(b"/"))
-            if len(self._urls) < MAX_CACHED_URLS:  # the API's few paths (a redirect target is not kept forever)
-                self._urls[path] = url
-        raw_headers = self._headers + [(name.encode("ascii"), value.encode("ascii")) for name, value in headers.items()]
-        return httpx.Request(method, url, headers=raw_headers, content=content, extensions={"timeout": self._timeout})
-
-    def _redirect_target(self, url: httpx.URL, response: httpx.Response, method: str, hops: int) -> str:
-        """The path of an allowed redirect, or RedirectRefused."""
+    def _redirect_target(self, url: httpx.URL, response: httpx.Response, method: str, hops: int) -> httpx.URL:
+        """The absolute URL of an allowed redirect, or RedirectRefused."""
         location = response.headers.get("location", "")
         target = url.join(location)
         same_origin = (target.scheme, target.host, target.port) == (url.scheme, url.host, url.port)
@@ -354,7 +328,7 @@ class MissionClient:
             raise RedirectRefused(response.status_code, location)
         if method != "GET" or hops >= 1:
             raise RedirectRefused(response.status_code, location, reason="refused redirect (only one same-host GET redirect is followed)")
-        return target.raw_path.decode("ascii")
+        return target
 
     async def _read_bounded(self, response: httpx.Response) -> bytes:
         """Read the body, refusing (without reading on) anything over max_body_bytes."""
@@ -395,23 +369,6 @@ def _parse_base_url(base_url: str) -> httpx.URL:
     if url.userinfo:
         raise InvalidTargetError("base URL must not carry credentials")
     return url
-
-
-def _ssl_context(verify: bool | str) -> ssl.SSLContext:
-    """The TLS context for `verify`: a CA bundle path, True (certifi's bundle, as httpx used), or False (no checks)."""
-    if isinstance(verify, str):
-        try:
-            return ssl.create_default_context(cafile=verify)
-        except (OSError, ssl.SSLError) as exc:
-            raise InvalidTargetError(f"CA bundle not usable: {verify} ({type(exc).__name__})") from None
-    if verify:
-        import certifi  # httpx's own default trust store, so verify=True trusts exactly what it did before
-
-        return ssl.create_default_context(cafile=certifi.where())
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    return context
 
 
 def _canary_payload(percent: int | None, expected_percent: int | None, paused: bool | None, note: str | None, actor: str | None) -> dict[str, Any]:
@@ -485,7 +442,7 @@ def _notify(hook: AttemptHook | None, attempt: int, error: MissionError | None) 
         return
     try:
         hook(attempt, error)
-    except Exception:  # noqa: BLE001 - the audit hook must not turn a success into a crash
+    except Exception:
         log.exception("on_attempt hook failed")
 
 

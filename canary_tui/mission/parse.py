@@ -11,7 +11,7 @@ import json
 import math
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from canary_tui.core.samples import Deployment, Heartbeat, HeartbeatStatus, LatencyBuckets, Metrics, VariantMetrics
@@ -171,7 +171,7 @@ def _timestamp(value: Any, field: str) -> datetime:
         raise ContractError(f"not an ISO 8601 time: {excerpt(text.encode(), 40)!r}", field=field) from None
     if parsed.tzinfo is None:
         raise ContractError("time without a UTC offset", field=field)
-    return parsed.astimezone(timezone.utc)
+    return parsed.astimezone(UTC)
 
 
 def _optional_timestamp(obj: dict[str, Any], key: str, path: str) -> datetime | None:

@@ -12,7 +12,7 @@ import asyncio
 import math
 import random
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +20,7 @@ import httpx
 
 from canary_tui.core.sketch import LatencySketch
 from canary_tui.core.stats import Z_95, Z_99, quantile_low_data, quantile_rank_interval, wilson_interval
+from canary_tui.mission.http_stack import async_client
 
 HEALTH_PATH = "/api/health"
 
@@ -187,10 +188,7 @@ class _Pools:
         in_flight = min(max(int(math.ceil(rate_per_s * timeout_s)), 1), _MAX_CONNECTIONS)
         count = max(1, math.ceil(in_flight / _CONNECTIONS_PER_POOL))
         limits = httpx.Limits(max_connections=_CONNECTIONS_PER_POOL, max_keepalive_connections=_CONNECTIONS_PER_POOL)
-        clients = [
-            httpx.AsyncClient(verify=verify, timeout=httpx.Timeout(timeout_s), limits=limits, follow_redirects=False)
-            for _ in range(count)
-        ]
+        clients = [async_client(verify=verify, timeout=httpx.Timeout(timeout_s), limits=limits) for _ in range(count)]
         return cls(clients, owned=True)
 
     def take(self) -> httpx.AsyncClient:
@@ -266,7 +264,7 @@ async def run_probe_with(
 
 
 async def _open_loop(
-    offsets: Sequence[float], start_one: Callable[[float, float], Awaitable[ProbeSample]]
+    offsets: Sequence[float], start_one: Callable[[float, float], Coroutine[Any, Any, ProbeSample]]
 ) -> tuple[list[ProbeSample], float, float]:
     """Start `start_one(scheduled_loop_s, offset_s)` at each scheduled time without waiting for answers.
 
@@ -333,7 +331,7 @@ async def run_sequential(
     url = base_url.rstrip("/") + HEALTH_PATH
     own = client is None
     if client is None:
-        client = httpx.AsyncClient(verify=verify, timeout=httpx.Timeout(timeout_s), follow_redirects=False)
+        client = async_client(verify=verify, timeout=httpx.Timeout(timeout_s))
     loop = asyncio.get_running_loop()
     samples = []
     try:

@@ -19,12 +19,15 @@ def _call(spec: ActionSpec, face: Face | None) -> str:
     return f"{spec.action}({argument!r})" if argument else spec.action
 
 
-def app_bindings() -> list[BindingType]:
-    """The dashboard's BINDINGS: one per registry entry (one per face), ids for the keymap, groups for the footer."""
+def app_bindings(*, fleet: bool = False) -> list[BindingType]:
+    """The dashboard's BINDINGS: one per registry entry (one per face), ids for the keymap, groups for the footer.
+
+    `fleet` adds the fleet overview's own keys (rollback-all); the single dashboard leaves them out.
+    """
     groups = {spec.group: Binding.Group(spec.group) for spec in ACTIONS if spec.group}
     out: list[BindingType] = []
     for spec in ACTIONS:
-        if not spec.remappable:
+        if not spec.remappable or (spec.fleet_only and not fleet):
             continue  # Textual's own key (the command palette) is bound by Textual
         for face in spec.faces or (None,):
             out.append(
@@ -48,9 +51,9 @@ class CheckedKeymap(NamedTuple):
     problems: list[str]
 
 
-def check_keymap(requested: Mapping[str, str]) -> CheckedKeymap:
+def check_keymap(requested: Mapping[str, str], *, fleet: bool = False) -> CheckedKeymap:
     """Keep the entries the registry accepts; say, per binding id, why the others were left out."""
-    problems = keymap_problems(requested)
+    problems = keymap_problems(requested, fleet=fleet)
     rejected = {binding_id for binding_id, _ in problems}
     keymap = {binding_id: ",".join(split_keys(keys)) for binding_id, keys in requested.items() if binding_id not in rejected}
     return CheckedKeymap(keymap, [f"keymap.{binding_id}: {message}" for binding_id, message in problems])
@@ -65,11 +68,11 @@ class PaletteEntry(NamedTuple):
     help: str
 
 
-def palette_entries(keys: Mapping[str, tuple[str, ...]], display: Callable[[str], str]) -> list[PaletteEntry]:
+def palette_entries(keys: Mapping[str, tuple[str, ...]], display: Callable[[str], str], *, fleet: bool = False) -> list[PaletteEntry]:
     """The palette's entries in registry order; each help line ends with the action's current keys."""
     entries: list[PaletteEntry] = []
     for spec in ACTIONS:
-        if spec.palette is None:
+        if spec.palette is None or (spec.fleet_only and not fleet):
             continue
         shown = [display(key) for other in ACTIONS if other.action == spec.action and other.id in keys for key in keys[other.id]]
         action = f"{spec.action}({PALETTE_SOURCE!r})" if spec.passes_id else spec.action
@@ -78,7 +81,9 @@ def palette_entries(keys: Mapping[str, tuple[str, ...]], display: Callable[[str]
     return entries
 
 
-def help_rows(keys: Mapping[str, tuple[str, ...]], display: Callable[[str], str], availability: Callable[[str], bool | None]) -> list[tuple[str, str, str]]:
+def help_rows(
+    keys: Mapping[str, tuple[str, ...]], display: Callable[[str], str], availability: Callable[[str], bool | None], *, fleet: bool = False,
+) -> list[tuple[str, str, str]]:
     """(keys, description, availability word) in registry order; ids that say the same thing share a row (q, ^c)."""
     rows: list[tuple[str, str, str]] = []
     where: dict[tuple[str, str], int] = {}
@@ -91,6 +96,8 @@ def help_rows(keys: Mapping[str, tuple[str, ...]], display: Callable[[str], str]
             continue
         state = availability(spec.action)
         word = "hidden: read-only" if state is False else ("unavailable now" if state is None else "")
+        if spec.fleet_only and not fleet:
+            word = "fleet overview only"  # listed, so the single view's help still shows every key
         where[(spec.action, spec.description)] = len(rows)
         rows.append((", ".join(shown), spec.description, word))
     return rows

@@ -260,9 +260,7 @@ class CanaryApp(DashboardActions):
         compact = width < 100 or height < 30
         self.screen.set_class(compact, "-compact")
         for gates in self.query(GatesPane):
-            if gates.compact != compact and gates._view is not None:
-                gates.show(gates._view, compact=compact)
-            gates.compact = compact
+            gates.set_compact(compact)
         self.screen.set_class(width >= 160, "-wide")
         self.screen.set_class(height >= 45, "-tall")
         for footer in self.query(Footer):

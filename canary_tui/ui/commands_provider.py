@@ -7,7 +7,7 @@ from typing import Any
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from canary_tui.core.actions import MUTATING_ACTIONS
+from canary_tui.core.actions import FLEET_MUTATING_ACTIONS
 from canary_tui.ui.actions import PaletteEntry, palette_entries
 
 
@@ -17,9 +17,9 @@ class CanaryCommands(Provider):
     def _available(self) -> list[PaletteEntry]:
         """Registry entries whose check_action does not hide them, with the app's current keys (none that change anything when blocked)."""
         app: Any = self.app
-        entries = palette_entries(app.action_keys, app.key_display)
+        entries = palette_entries(app.action_keys, app.key_display, fleet=bool(getattr(app, "FLEET", False)))
         blocked = bool(app.change_blocked_reason()) if callable(getattr(app, "change_blocked_reason", None)) else False
-        return [entry for entry in entries if app.check_action(entry.check, ()) is not False and not (blocked and entry.check in MUTATING_ACTIONS)]
+        return [entry for entry in entries if app.check_action(entry.check, ()) is not False and not (blocked and entry.check in FLEET_MUTATING_ACTIONS)]
 
     async def discover(self) -> Hits:
         """Every available action, for the empty query."""

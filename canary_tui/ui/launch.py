@@ -55,3 +55,27 @@ def run_blocking(coroutine: Awaitable[int]) -> int:
     except Exception as exc:  # noqa: BLE001 - the operator gets one line
         sys.stderr.write(f"canary-tui: error: {type(exc).__name__}: {exc}\n")
         return 1
+
+
+async def run_fleet(make_controllers: Callable[[], list[tuple[str, Any]]], *, close: Callable[[], Awaitable[None]] | None = None, **app_options: Any) -> int:
+    """Build one controller per target in the running loop, run the fleet overview, then close them all."""
+    from canary_tui.ui.fleet_app import FleetApp
+
+    controllers = make_controllers()
+    app = FleetApp(controllers, **app_options)
+    try:
+        await app.run_async()
+    finally:
+        for _, controller in controllers:
+            try:
+                aclose = getattr(controller, "aclose", None)
+                if callable(aclose):
+                    await aclose()
+            except Exception as exc:  # noqa: BLE001 - leaving must never show a traceback
+                sys.stderr.write(f"canary-tui: while closing: {exc}\n")
+        try:
+            if close is not None:
+                await close()
+        except Exception as exc:  # noqa: BLE001
+            sys.stderr.write(f"canary-tui: while closing: {exc}\n")
+    return 1 if app.crashed else 0

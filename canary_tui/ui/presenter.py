@@ -10,7 +10,7 @@ from canary_tui.core.advance_rule import override_reasons
 from canary_tui.core.levels import rate_level
 from canary_tui.core.seed import SEED_TRIP_ERROR_RATE, SEED_TRIP_P95_MS
 from canary_tui.core.thresholds import Action, Level, Metric, ThresholdTable
-from canary_tui.core.verdicts import DecisionKind, GateKind, GateResult, GateStatus
+from canary_tui.core.verdicts import DecisionKind, GateKind, GateResult, GateStatus, Unit
 from canary_tui.ui.deployment_presenter import clock_text, eta_text, frozen_snapshot, header_view, seen_state  # noqa: F401 - the app reads them here
 from canary_tui.ui.latency_presenter import canary_idle, chart_view, latency_view, level_badge  # noqa: F401 - the app reads the latency pane's views here too
 from canary_tui.ui.widgets.fmt import duration_text, ms_text
@@ -73,7 +73,7 @@ def _error_level(table: ThresholdTable, errors: int, requests: int) -> tuple[Bad
     call = rate_level(errors, requests, threshold)
     badge = level_badge(call)
     action = {Level.WARNING: Action.WATCH, Level.CRITICAL: threshold.action}.get(call.level, Action.WAIT if call.low_data else Action.NONE)
-    return badge, str(action) if call.level is not Level.HEALTHY else "", interval_text(call.interval, "fraction")
+    return badge, str(action) if call.level is not Level.HEALTHY else "", interval_text(call.interval, Unit.FRACTION)
 
 
 def error_rate_view(snapshot: Snapshot, history: Iterable[float] = ()) -> ErrorRateView:
@@ -103,7 +103,7 @@ def error_rate_view(snapshot: Snapshot, history: Iterable[float] = ()) -> ErrorR
     )
 
 
-_DURATION_UNITS = {"s": 1.0, "h": 3600.0}
+_DURATION_UNITS: dict[str, float] = {Unit.SECONDS: 1.0, Unit.HOURS: 3600.0}
 
 
 def _short_duration(seconds: float) -> str:
@@ -121,34 +121,34 @@ def _trim(number: float, digits: int = 2) -> str:
     return "0" if float(text) == 0 else text
 
 
-def figure_text(value: float | None, unit: str) -> str:
+def figure_text(value: float | None, unit: Unit | str) -> str:
     """A gate figure with its unit: ms, fractions as percents, seconds and hours as durations, ratios as ×."""
     if value is None:
         return "—"
-    if unit == "ms":
+    if unit == Unit.MS:
         return ms_text(value)
-    if unit in ("fraction", "ratio", "rate"):
+    if unit == Unit.FRACTION:
         return f"{value * 100:.2f}%"
-    if unit == "%":
+    if unit == Unit.PERCENT:
         return f"{value:.2f}%"
     if unit in _DURATION_UNITS:
         return _short_duration(value * _DURATION_UNITS[unit])
-    if unit == "×":
+    if unit == Unit.RATIO:
         return f"{value:.2f}×"
     return f"{value:g} {unit}".strip()
 
 
-def interval_text(interval: tuple[float, float] | None, unit: str) -> str:
+def interval_text(interval: tuple[float, float] | None, unit: Unit | str) -> str:
     """A confidence interval in the value's unit, compact: '[262–311]' for ms, '[0–0.11%]' for rates."""
     if interval is None:
         return ""
     low, high = interval
-    if unit == "ms":
+    if unit == Unit.MS:
         return "[" + "–".join(f"{v:.0f}" if v >= 10 else f"{v:.1f}" for v in (low, high)) + "]"
-    if unit in ("fraction", "ratio", "rate"):
+    if unit == Unit.FRACTION:
         low, high = low * 100, high * 100
-        unit = "%"
-    if unit == "%":
+        unit = Unit.PERCENT
+    if unit == Unit.PERCENT:
         return f"[{_trim(low)}–{_trim(high)}%]"
     if unit in _DURATION_UNITS:
         scale = _DURATION_UNITS[unit]
@@ -207,7 +207,7 @@ def _only_figures(text: str) -> bool:
 
 def gate_line(gate: GateResult) -> GateLine:
     """One gate as text: figures, interval, evidence position, and the reason only where it adds something."""
-    value = ratio_text(gate) if gate.unit == "×" else figure_text(gate.value, gate.unit)
+    value = ratio_text(gate) if gate.unit == Unit.RATIO else figure_text(gate.value, gate.unit)
     threshold = "" if gate.threshold is None else figure_text(gate.threshold, gate.unit)
     figure = value
     if gate.unit in _DURATION_UNITS and threshold and threshold not in gate.name:
@@ -325,7 +325,7 @@ def threshold_rows(table: ThresholdTable) -> list[tuple[str, str]]:
         metric = threshold.metric
         warn, crit = _bound_text(metric, threshold.warning_from), _bound_text(metric, threshold.critical_beyond)
         better, worse = (">", "<") if threshold.higher_is_better else ("<", ">")
-        unit = " ms" if metric.value.endswith("_ms") else "%"
+        unit = f" {Unit.MS.value}" if metric.value.endswith("_ms") else Unit.PERCENT.value
         bands = (
             f"{Level.HEALTHY.glyph} {better} {warn} · {Level.WARNING.glyph} {warn}–{crit} · {Level.CRITICAL.glyph} {worse} {crit}{unit}"
         )

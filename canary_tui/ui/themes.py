@@ -104,7 +104,13 @@ def parse_theme(path: Path) -> Theme:
         raise ThemeFileError(f"{path.name}: dark must be true or false")
     if not isinstance(spread, (int, float)) or isinstance(spread, bool):
         raise ThemeFileError(f"{path.name}: luminosity_spread must be a number")
-    return Theme(name=name.strip(), dark=dark, luminosity_spread=float(spread), variables=checked_vars, **checked)
+    return Theme(
+        name=name.strip(), primary=checked["primary"], secondary=checked.get("secondary"), warning=checked.get("warning"),
+        error=checked.get("error"), success=checked.get("success"), accent=checked.get("accent"),
+        foreground=checked.get("foreground"), background=checked.get("background"), surface=checked.get("surface"),
+        panel=checked.get("panel"), boost=checked.get("boost"),
+        dark=dark, luminosity_spread=float(spread), variables=checked_vars,
+    )
 
 
 def load_themes(directories: list[Path]) -> ThemeCatalog:

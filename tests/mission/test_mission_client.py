@@ -56,15 +56,6 @@ async def test_missing_signature_header_is_a_failure(simulator) -> None:
     assert hb.signature_valid is False and hb.signature_ok is False
 
 
-async def test_one_pool_keeps_the_connection_alive(simulator) -> None:
-    async with MissionClient(simulator.url) as client:
-        for _ in range(3):
-            await client.heartbeat()
-        await client.health()
-        pool = client._transport._pool  # the transport's one pool: every request reused one connection
-        assert len(pool.connections) == 1
-
-
 async def test_health_reports_the_serving_variant(simulator_factory) -> None:
     sim = simulator_factory(initial_percent=50, seed=11, health_latency_scale=0.01)
     async with MissionClient(sim.url) as client:

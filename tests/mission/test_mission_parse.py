@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from mission_wire import drop_path, encode, heartbeat_doc, set_path
 
 from canary_tui.core.samples import HeartbeatStatus
 from canary_tui.mission.errors import ContractError
@@ -16,7 +17,6 @@ from canary_tui.mission.parse import (
     parse_error_body,
     parse_heartbeat,
 )
-from mission_wire import drop_path, encode, heartbeat_doc, set_path
 
 
 def parse(body: bytes, status_code: int = 200):
@@ -26,7 +26,7 @@ def parse(body: bytes, status_code: int = 200):
 
 def test_contract_example_parses_into_typed_values() -> None:
     hb = parse(encode(heartbeat_doc()))
-    assert hb.timestamp == datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc)
+    assert hb.timestamp == datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
     assert hb.status is HeartbeatStatus.OK
     assert hb.deployment.canary_percent == 10 and hb.deployment.updated_by == "alice@laptop"
     assert hb.deployment.stable_version == "v0.4.1" and hb.deployment.canary_version == "v0.5.0"
@@ -65,7 +65,7 @@ def test_unknown_fields_are_ignored() -> None:
 
 def test_offsets_are_converted_to_utc() -> None:
     doc = set_path(heartbeat_doc(), "heartbeat.timestamp", "2026-11-26T14:00:00+02:00")
-    assert parse(encode(doc)).timestamp == datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc)
+    assert parse(encode(doc)).timestamp == datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
 
 BAD_VALUES: list[tuple[str, Any, str]] = [
@@ -185,7 +185,7 @@ def test_excerpt_strips_control_characters_and_is_bounded() -> None:
 def test_canary_update_parses_and_is_strict() -> None:
     update = parse_canary_update(b'{"canary_percent": 50, "previous_percent": 10, "paused": false, "updated_at": "2026-11-26T12:00:00Z", "x": 1}')
     assert (update.canary_percent, update.previous_percent, update.paused) == (50, 10, False)
-    assert update.updated_at == datetime(2026, 11, 26, 12, tzinfo=timezone.utc)
+    assert update.updated_at == datetime(2026, 11, 26, 12, tzinfo=UTC)
     with pytest.raises(ContractError) as info:
         parse_canary_update(b'{"canary_percent": "50", "previous_percent": 10, "paused": false, "updated_at": null}')
     assert info.value.field == "canary_percent"

@@ -8,10 +8,10 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from mission_wire import encode, heartbeat_doc
 
 from canary_tui.mission.errors import ContractError
 from canary_tui.mission.parse import parse_canary_update, parse_checkpoint, parse_error_body, parse_heartbeat
-from mission_wire import encode, heartbeat_doc
 
 #: MISSION_FUZZ_EXAMPLES=4000 for a long run (20 000 examples over the five tests passed)
 FUZZ = settings(max_examples=int(os.environ.get("MISSION_FUZZ_EXAMPLES", "300")), deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -101,7 +101,7 @@ def test_format_exc_inside_a_handler_has_no_secret(simulator) -> None:
 
 def test_secret_repr_and_format_hide_the_value() -> None:
     secret = Secret(SECRET_VALUE, "env HEARTBEAT_SECRET")
-    for text in (repr(secret), str(secret), f"{secret}", f"{secret!r}", "%s" % secret, repr([secret])):
+    for text in (repr(secret), str(secret), f"{secret}", f"{secret!r}", "%s" % secret, repr([secret])):  # noqa: UP031 - %-formatting is one of the paths under test
         assert SECRET_VALUE not in text
     assert "HEARTBEAT_SECRET" in repr(secret)
     with pytest.raises(TypeError):

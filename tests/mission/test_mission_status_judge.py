@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from mission_wire import encode, heartbeat_doc, set_path
+
 from canary_tui.commands.status import judge, render_text, to_json
 from canary_tui.controller.controller import RampController
 from canary_tui.core.clock import ManualClock
@@ -14,7 +16,6 @@ from canary_tui.core.plans import FAST_TRACK
 from canary_tui.core.thresholds import Level, ThresholdTable
 from canary_tui.mission.actuators import ApiActuator
 from canary_tui.mission.parse import parse_heartbeat
-from mission_wire import encode, heartbeat_doc, set_path
 
 FIRST = {"heartbeat__metrics__requests": 100_000, "heartbeat__metrics__errors": 100, "heartbeat__metrics__canary": None,
          "heartbeat__metrics__stable": None, "heartbeat__metrics__latency_buckets": None}

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+import subprocess
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 import trustme
@@ -75,3 +77,23 @@ async def test_a_different_ca_is_a_tls_error(tls_front, tmp_path) -> None:
     async with MissionClient(url, verify=str(other)) as client:
         with pytest.raises(TLSError):
             await client.heartbeat()
+
+
+@pytest.mark.parametrize("variable", ["SSL_CERT_FILE", "SSL_CERT_DIR"])
+async def test_the_environments_ca_is_trusted_by_default(tls_front, tmp_path, monkeypatch, variable) -> None:
+    """SSL_CERT_FILE / SSL_CERT_DIR name the trust store, as for the user's other tools (the default, verify=True)."""
+    url, ca_path = tls_front
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)  # it wins over SSL_CERT_DIR; a machine may set it
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    if variable == "SSL_CERT_DIR":
+        certs = tmp_path / "certs"
+        certs.mkdir()
+        subject_hash = subprocess.run(["openssl", "x509", "-hash", "-noout", "-in", ca_path],
+                                      capture_output=True, text=True, check=True).stdout.strip()
+        (certs / f"{subject_hash}.0").write_bytes(Path(ca_path).read_bytes())
+        monkeypatch.setenv(variable, str(certs))
+    else:
+        monkeypatch.setenv(variable, ca_path)
+    async with MissionClient(url) as client:
+        hb = await client.heartbeat()
+    assert hb.status.value == "ok"

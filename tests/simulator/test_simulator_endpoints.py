@@ -90,7 +90,7 @@ def test_counters_and_buckets_never_go_down(simulator_factory) -> None:
                 for key in path:
                     cur, prev = cur[key], prev[key]
                 assert cur["requests"] >= prev["requests"] and cur["errors"] >= prev["errors"]
-                assert all(a >= b for a, b in zip(cur["latency_buckets"]["counts"], prev["latency_buckets"]["counts"]))
+                assert all(a >= b for a, b in zip(cur["latency_buckets"]["counts"], prev["latency_buckets"]["counts"], strict=True))
         previous = m
     assert 700_000 < previous["requests"] < 780_000  # ~7626 s at 100 req/s
 

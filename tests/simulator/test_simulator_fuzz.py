@@ -11,8 +11,7 @@ scalars = st.one_of(st.none(), st.booleans(), st.integers(-5, 105), st.floats(al
                     st.text(max_size=10))
 field_values = st.one_of(scalars, st.text(min_size=490, max_size=510), st.lists(scalars, max_size=2))
 bodies = st.one_of(
-    st.fixed_dictionaries({}, optional={k: field_values for k in ("percent", "expected_percent", "paused", "note",
-                                                                  "actor")}),
+    st.fixed_dictionaries({}, optional=dict.fromkeys(("percent", "expected_percent", "paused", "note", "actor"), field_values)),
     st.dictionaries(st.text(max_size=8), scalars, max_size=3),
     scalars,
     st.lists(scalars, max_size=3),

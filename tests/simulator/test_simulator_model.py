@@ -5,11 +5,10 @@ from __future__ import annotations
 import math
 
 import httpx
-
-from canary_tui.simulator.scenarios import BASELINE
 import numpy as np
 
 from canary_tui.core.clock import ManualClock
+from canary_tui.simulator.scenarios import BASELINE
 
 LE = np.array([50, 100, 250, 500, 750, 1000, 1500, 2500, 5000])
 STEPS_S = (0.4, 1.0, 2.5, 30.0, 61.0, 0.2, 3600.0, 5.0)

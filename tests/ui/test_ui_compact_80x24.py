@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -98,3 +99,21 @@ def test_gates_that_do_not_fit_say_how_many_lines_are_below() -> None:
     counts = next(line for line in short if line.startswith("✖"))
     assert counts.endswith(f"↓ {len(short) - 6} more") and len(short) > 6
     assert all(len(line) <= 33 for line in short if "more" not in line)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+async def test_the_advance_dialog_keeps_its_prompt_and_buttons_on_screen(size: tuple[int, int]) -> None:
+    from textual.widgets import Button
+
+    crowded = snapshot("critical")
+    crowded = replace(crowded, gates=crowded.gates * 3)  # many gates with long reasons, as on a real stage
+    controller = FakeController(crowded)
+    app = app_on(controller)
+    async with app.run_test(size=size) as pilot:
+        await settled(pilot)
+        await pilot.press("A")
+        await pilot.pause()
+        text = "\n".join(screen_lines(app))
+        assert "Override needed" in text and "Cancel" in text and "Advance to 50%" in text, text
+        for button in app.screen.query(Button).filter("#cancel, #advance"):
+            assert button.region.bottom <= size[1], button  # wholly on screen

@@ -39,6 +39,8 @@ class ConfirmAdvance(GuardedDialog[AdvanceRequest | None]):
     """Advance from one percent to the next, with the evidence; turns invalid when the deployment changes under it."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="confirm.cancel")]
+    #: under 32 rows the evidence scrolls in fewer lines, so the prompt and the buttons stay on screen
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-roomy")]
 
     DEFAULT_CSS = """
     ConfirmAdvance { align: center middle; }
@@ -48,6 +50,7 @@ class ConfirmAdvance(GuardedDialog[AdvanceRequest | None]):
     }
     ConfirmAdvance #title { text-style: bold; width: 1fr; }
     ConfirmAdvance #evidence { height: auto; max-height: 12; overflow-y: auto; }
+    ConfirmAdvance.-short #evidence { max-height: 6; }
     ConfirmAdvance #warning { color: $status-critical; text-style: bold; width: 1fr; }
     ConfirmAdvance #stale { color: $status-critical; text-style: bold; width: 1fr; }
     ConfirmAdvance #why { color: $status-warning; width: 1fr; }

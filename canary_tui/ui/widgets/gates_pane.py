@@ -210,6 +210,12 @@ class GatesPane(Static):
         self.update(content_of(markup), layout=lines != self._lines)  # no wrapping: relayout only when the line count changes
         self._lines = lines
 
+    def set_compact(self, compact: bool) -> None:
+        """One line per gate (small terminals) or the full evidence; redraws what is shown."""
+        if compact != self.compact and self._view is not None:
+            self.show(self._view, compact=compact)
+        self.compact = compact
+
     def on_resize(self, event: events.Resize) -> None:
         """A new size may move intervals, tags and reasons on or off the pane."""
         if self._view is not None and (self._text_width(), self.content_region.height) != (self._shown_width, self._shown_height):

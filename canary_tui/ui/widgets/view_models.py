@@ -218,3 +218,28 @@ class AdvanceView:
     preflight: bool  # the step out of 0%: the gates are the pre-flight checklist
     missing_checkpoint_for: str | None  # the canary version that has no rollback checkpoint (pre-flight only)
     seen: SeenState
+
+
+@dataclass(frozen=True, slots=True)
+class FleetRow:
+    """One target as the overview shows it; every field is plain text or a plain value."""
+
+    name: str
+    verdict: str  # the verdict word ("critical", "rolled back"): a TargetVerdict
+    glyph: str  # its symbol, so it reads without colour
+    level: str  # the level whose colour it wears: healthy, warning, critical, unknown
+    severity: int  # worst first: the higher, the worse
+    reason: str
+    release: str  # "v0.4.1 → v0.5.0"
+    percent: str  # "10%"
+    stage: str  # "1/3"
+    bake_bar: str  # "███▍    " (empty when not baking)
+    eta: str  # "6h18m" to the next stage, "" when none
+    canary_errors: str
+    stable_errors: str
+    p95: str
+    age: str
+    p95_trend: str
+    error_trend: str
+    note: str = ""  # an action on this target: "rolling back…", "✔ rolled back (confirmed)", "✖ …"
+    above_zero: bool = False  # canary above 0% (or unknown): what rollback-all takes

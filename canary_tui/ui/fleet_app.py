@@ -1,0 +1,373 @@
+"""The fleet overview app: one controller per target, each polled by its own worker, one row each, worst first."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textual import on
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.markup import escape
+from textual.message import Message
+from textual.widgets import Footer, Static
+
+from canary_tui.controller.model import Event, EventLevel, Snapshot
+from canary_tui.controller.target_verdict import is_paused
+from canary_tui.core.actions import BY_ID, FLEET_MUTATING_ACTIONS, resolve_keys
+from canary_tui.ui import presenter
+from canary_tui.ui.actions import app_bindings, check_keymap, help_rows
+from canary_tui.ui.commands_provider import CanaryCommands
+from canary_tui.ui.crash import crash_console
+from canary_tui.ui.fleet_actions import FleetActions, TargetState
+from canary_tui.ui.fleet_presenter import FleetRow, TargetTrend, actions_line, summary_line, target_row, worst_first
+from canary_tui.ui.screens.target_screen import TargetScreen
+from canary_tui.ui.themes import DEFAULT_THEME, ThemeCatalog, default_directories, load_themes, next_theme
+from canary_tui.ui.widgets.events_log import EventsLog
+from canary_tui.ui.widgets.fleet_table import FleetTable
+
+#: points of P95 and error rate kept per target for its trend
+TREND_POINTS = 60
+
+
+class TargetSnapshot(Message):
+    """A new snapshot of one target; a newer one of the same target replaces an unprocessed older one."""
+
+    def __init__(self, target: str, snapshot: Snapshot) -> None:
+        super().__init__()
+        self.target = target
+        self.snapshot = snapshot
+
+    def can_replace(self, message: Message) -> bool:
+        """Coalesce per target: only its newest snapshot matters."""
+        return isinstance(message, TargetSnapshot) and message.target == self.target
+
+
+class TargetEvent(Message):
+    """One controller event of one target."""
+
+    def __init__(self, target: str, event: Event) -> None:
+        super().__init__()
+        self.target = target
+        self.event = event
+
+
+class FleetApp(FleetActions):
+    """Several targets on one screen; Enter opens one target's dashboard, Escape comes back."""
+
+    FLEET = True  # the palette offers the fleet's own actions
+    TITLE = "canary-tui fleet"
+    CSS_PATH = ["app.tcss", "fleet.tcss"]
+    COMMANDS = App.COMMANDS | {CanaryCommands}
+    COMMAND_PALETTE_BINDING = BY_ID["command_palette"].keys[0]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *app_bindings(fleet=True),
+        Binding("up,k", "cursor(-1)", "Up", show=False),
+        Binding("down,j", "cursor(1)", "Down", show=False),
+        Binding("enter", "open_target", "Open"),
+    ]
+
+    def __init__(
+        self,
+        controllers: Sequence[tuple[str, Any]],
+        *,
+        read_only: bool = False,
+        theme: str = DEFAULT_THEME,
+        keymap: Mapping[str, str] | None = None,
+        poll_interval_s: float = 1.0,
+        theme_dirs: list[Path] | None = None,
+        poll: bool = True,
+        tick_interval_s: float = 1.0,
+    ) -> None:
+        self.catalog: ThemeCatalog = load_themes(theme_dirs if theme_dirs is not None else default_directories())
+        super().__init__()
+        self.error_console = crash_console(self._crashed)
+        self.targets = {name: TargetState(name, controller) for name, controller in controllers}
+        self.read_only = read_only
+        self.requested_keymap = dict(keymap or {})
+        self.action_keys = resolve_keys({})
+        self.poll_interval_s = max(0.05, float(poll_interval_s))
+        self.poll_enabled = poll
+        self.tick_interval_s = tick_interval_s
+        self.selected = ""  # the selected target's name; none chosen yet: the first row (the worst)
+        self.rows: list[FleetRow] = []
+        self.renders = 0
+        self.crashed = False
+        self._render_pending = False
+        self._chosen = False  # the operator moved the selection: it stays on that target
+        self._unsubscribes: list[Any] = []
+        for loaded in self.catalog.themes.values():
+            self.register_theme(loaded)
+        self.theme = theme if theme in self.available_themes else (DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark")
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        """The dashboard's own theme variables, for themes that do not set them."""
+        return self.catalog.variable_defaults()
+
+    def compose(self) -> ComposeResult:
+        """Summary line, the table, the fleet's event log, the footer."""
+        yield Static("", id="fleet-summary")
+        yield FleetTable(id="fleet-table")
+        events = EventsLog(id="fleet-events")
+        events.can_focus = False  # ↑/↓ select targets, they never scroll the log
+        yield events
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Keymap, one subscription and one poll worker per target, the data-age tick."""
+        if self.requested_keymap:
+            checked = check_keymap(self.requested_keymap, fleet=True)
+            for problem in checked.problems:
+                self.notify(f"{problem} (that key stays as it was)", severity="warning", timeout=10)
+            self.action_keys = resolve_keys(checked.keymap)
+            self.set_keymap(checked.keymap)
+        self.query_one("#fleet-events", EventsLog).border_title = "Events · all targets"
+        for state in self.targets.values():
+            subscribe = getattr(state.controller, "subscribe", None)
+            if callable(subscribe):
+                self._unsubscribes.append(subscribe(
+                    on_snapshot=lambda snap, name=state.name: self.post_message(TargetSnapshot(name, snap)),
+                    on_event=lambda event, name=state.name: self.post_message(TargetEvent(name, event)),
+                ))
+            current = getattr(state.controller, "snapshot", None)
+            if isinstance(current, Snapshot):
+                self.post_message(TargetSnapshot(state.name, current))
+            if self.poll_enabled:
+                self.run_worker(self._poll_target(state), name=f"poll {state.name}", group=f"poll-{state.name}", exit_on_error=False)
+        if self.tick_interval_s > 0:
+            self.set_interval(self.tick_interval_s, self._tick, name="data-age tick")
+        self._layout_classes()
+        self.render_fleet()
+
+    def on_unmount(self) -> None:
+        """Stop listening (quitting never touches a ramp)."""
+        for unsubscribe in self._unsubscribes:
+            try:
+                unsubscribe()
+            except Exception:  # noqa: BLE001 - leaving must never fail
+                pass
+
+    def on_resize(self) -> None:
+        """Adapt the footer to the terminal size."""
+        self._layout_classes()
+
+    def _layout_classes(self) -> None:
+        """A compact footer under 120 columns, no palette hint under 100."""
+        width, _ = self.size
+        for footer in self.query(Footer):
+            footer.compact = width < 120
+            footer.show_command_palette = width >= 100
+
+    # ---- polling: one worker per target ---------------------------------------------------
+
+    async def _poll_target(self, state: TargetState) -> None:
+        """This target's polls, one at a time; a hung or failing one holds back only itself."""
+        while True:
+            state.refresh_now.clear()
+            try:
+                snapshot = await state.controller.refresh()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the controller should not raise; keep polling anyway
+                state.poll_errors += 1
+                self.log.error(f"{state.name}: refresh failed: {exc!r}")
+            else:
+                state.polls += 1
+                if isinstance(snapshot, Snapshot):
+                    self.post_message(TargetSnapshot(state.name, snapshot))
+            try:
+                await asyncio.wait_for(state.refresh_now.wait(), timeout=self.poll_interval_s)
+            except TimeoutError:
+                pass
+
+    def _tick(self) -> None:
+        """Re-publish every target on the clock alone: ages tick and LIVE turns STALE even while a poll hangs."""
+        for state in self.targets.values():
+            tick = getattr(state.controller, "tick", None)
+            if callable(tick):
+                try:
+                    tick()
+                except Exception as exc:  # noqa: BLE001 - a failed tick must not take the overview down
+                    self.log.error(f"{state.name}: tick failed: {exc!r}")
+
+    @on(TargetSnapshot)
+    def _target_snapshot(self, message: TargetSnapshot) -> None:
+        """Keep the snapshot and its trend point; redraw once the queue is drained; dialogs and the drill-down follow."""
+        state = self.targets.get(message.target)
+        if state is None or message.snapshot is state.snapshot:
+            return
+        state.snapshot = snapshot = message.snapshot
+        hb = snapshot.heartbeat
+        if hb is not None and hb.fetched_at_s != state.trend_key:
+            state.trend_key = hb.fetched_at_s
+            if hb.metrics.canary is not None and hb.metrics.canary.p95_ms is not None:
+                state.p95_ms = [*state.p95_ms[-(TREND_POINTS - 1):], hb.metrics.canary.p95_ms]
+            rate = snapshot.window.canary_error_rate if snapshot.window is not None else None
+            if rate is not None:
+                state.error_rate = [*state.error_rate[-(TREND_POINTS - 1):], rate]
+        self.follow_dialogs(state)
+        screen = self.screen
+        if isinstance(screen, TargetScreen) and screen.target == state.name:
+            screen.show(snapshot, state.error_rate, blocked=state.blocked_reason(self.read_only), in_flight=state.in_flight)
+        if not self._render_pending:
+            self._render_pending = True
+            self.call_later(self.render_fleet)
+
+    @on(TargetEvent)
+    def _target_event(self, message: TargetEvent) -> None:
+        """The event in the fleet log (named by target) and in the target's own dashboard if open."""
+        event = message.event
+        line = presenter.event_line(event)
+        try:
+            self.query_one("#fleet-events", EventsLog).add(type(line)(line.time_text, line.actor, line.kind, f"{message.target}: {line.message}", line.level))
+        except Exception:  # noqa: BLE001 - the overview is not mounted (shutting down)
+            return
+        for screen in self.screen_stack:
+            if isinstance(screen, TargetScreen) and screen.target == message.target:
+                screen.add_event(event)
+
+    def log_outcome(self, state: TargetState, kind: str, message: str, level: str) -> None:
+        """An action's outcome on one target as a log line, stamped on that target's clock."""
+        clock = getattr(state.controller, "clock", None)
+        now_s = clock.now() if clock is not None and callable(getattr(clock, "now", None)) else time.time()
+        actor = str(getattr(state.controller, "actor", "") or "") or "canary-tui"
+        event = Event(datetime.fromtimestamp(now_s, tz=UTC), actor, kind, message, EventLevel(level))
+        self.post_message(TargetEvent(state.name, event))
+
+    # ---- rendering and selection ----------------------------------------------------------
+
+    def render_fleet(self) -> None:
+        """Rows from every target's latest snapshot, worst first; the selection stays on its target."""
+        self._render_pending = False
+        rows = [
+            target_row(state.name, state.snapshot, TargetTrend(tuple(state.p95_ms), tuple(state.error_rate)), state.note)
+            for state in self.targets.values()
+        ]
+        self.rows = worst_first(rows)
+        try:
+            table = self.query_one("#fleet-table", FleetTable)
+            summary = self.query_one("#fleet-summary", Static)
+        except Exception:  # noqa: BLE001 - not mounted (yet, or any more), or a screen is on top: drawn when back
+            return
+        self.renders += 1
+        names = [row.name for row in self.rows]
+        if (not self._chosen or self.selected not in names) and names:
+            self.selected = names[0]  # until the operator moves, the selection is the worst row
+        index = names.index(self.selected) if self.selected in names else 0
+        table.show(self.rows, index)
+        blocked = self._blocked_everywhere()
+        extra = f" · [reverse $secondary] VIEW ONLY [/] [$secondary]{escape(blocked)}[/]" if blocked else ""
+        actions = actions_line((state.name, state.in_flight, state.note) for state in self.targets.values())
+        if actions:
+            extra += f" · [reverse $accent] {escape(actions)} [/]"
+        summary.update(f"[b]{escape(summary_line(self.rows))}[/]{extra}")
+
+    def _blocked_everywhere(self) -> str | None:
+        """The reason no target can be changed from here (read-only), if it holds for all."""
+        reasons = {state.blocked_reason(self.read_only) for state in self.targets.values()}
+        return next(iter(reasons)) if len(reasons) == 1 and None not in reasons else None
+
+    def action_cursor(self, delta: int) -> None:
+        """Select the row above or below."""
+        if not isinstance(self.screen, TargetScreen) and self.rows:
+            names = [row.name for row in self.rows]
+            index = names.index(self.selected) if self.selected in names else 0
+            self.selected = names[max(0, min(len(names) - 1, index + delta))]
+            self._chosen = True
+            self.render_fleet()
+            self.refresh_bindings()
+
+    def action_open_target(self) -> None:
+        """The selected target's dashboard over the overview (Escape comes back)."""
+        state = self.targets.get(self.selected)
+        if state is None or isinstance(self.screen, TargetScreen):
+            return
+        screen = TargetScreen(state.name, state.controller)
+        self.push_screen(screen)
+        if state.snapshot is not None:
+            self.call_after_refresh(self._show_target, screen, state)
+
+    def _show_target(self, screen: TargetScreen, state: TargetState) -> None:
+        """The first frame of a drilled-down target."""
+        if state.snapshot is not None and screen.is_mounted:
+            screen.show(state.snapshot, state.error_rate, blocked=state.blocked_reason(self.read_only), in_flight=state.in_flight)
+
+    def current_target(self) -> TargetState | None:
+        """The drilled-down target, else the selected row's."""
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, TargetScreen):
+                return self.targets.get(screen.target)
+        return self.targets.get(self.selected)
+
+    # ---- availability and the rest --------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Keys that change a deployment are dimmed where nothing can be changed; R is otherwise always live."""
+        if action == "freeze":
+            return False  # the overview has no frozen view
+        if action in ("cursor", "open_target") and isinstance(self.screen, TargetScreen):
+            return False
+        if action not in FLEET_MUTATING_ACTIONS:
+            return True
+        if action == "rollback_all":
+            return True if any(s.blocked_reason(self.read_only) is None for s in self.targets.values()) else None
+        state = self.current_target()
+        if state is None or state.blocked_reason(self.read_only):
+            return None
+        if action == "toggle_pause" and parameters:
+            paused = state.snapshot is not None and is_paused(state.snapshot)
+            if (parameters[0] == "resume") != paused:
+                return False
+        if action == "rollback":
+            return True
+        if state.in_flight or (state.snapshot is not None and state.snapshot.action_in_flight):
+            return None
+        return True
+
+    def change_blocked_reason(self) -> str | None:
+        """Why the target on show cannot be changed from here (the palette asks)."""
+        state = self.current_target()
+        return state.blocked_reason(self.read_only) if state is not None else None
+
+    def action_refresh(self) -> None:
+        """Poll every target now (or right after its poll in progress)."""
+        for state in self.targets.values():
+            state.refresh_now.set()
+
+    def action_freeze(self) -> None:
+        """Not in the overview (hidden by check_action)."""
+
+    def action_next_theme(self) -> None:
+        """Cycle through the canary themes (and the user's)."""
+        names = self.catalog.names or [self.theme]
+        self.theme = next_theme(names, self.theme)
+        self.notify(f"Theme: {self.theme}", timeout=2)
+
+    def action_help(self) -> None:
+        """Every key with its effect and availability."""
+        from canary_tui.ui.screens.help_screen import HelpScreen
+
+        rows = help_rows(self.action_keys, self.key_display, lambda action: self.check_action(action, ()), fleet=True)
+        notes = ["↑/↓ or j/k select a target; Enter opens its dashboard, Escape comes back.",
+                 "R, A, P and c act on the selected target (or the one on show)."]
+        if self.read_only:
+            notes.append("Read-only: no key changes a deployment.")
+        state = self.current_target()
+        thresholds = presenter.threshold_rows(state.snapshot.thresholds) if state is not None and state.snapshot is not None else None
+        self.push_screen(HelpScreen(rows, notes, thresholds))
+
+    async def action_quit(self) -> None:
+        """Leave; every ramp stays exactly as it is."""
+        self.exit()
+
+    def _crashed(self) -> None:
+        """Textual reported an unhandled error: the run failed."""
+        self.crashed = True
+
+    def key_display(self, key: str) -> str:
+        """How the footer shows a key."""
+        return self.get_key_display(Binding(key, ""))

@@ -1,0 +1,165 @@
+"""The fleet overview under Pilot on fake targets: verdicts, order, selection, drill-down, R, rollback-all, read-only."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from fleet_builders import NAMES, fleet, named
+from ui_builders import snapshot, until
+
+from canary_tui.controller.model import ConnectionState, Trigger
+from canary_tui.controller.target_verdict import TargetVerdict, standing
+from canary_tui.core.verdicts import Decision, DecisionKind
+from canary_tui.ui.fleet_presenter import bake_bar, sparkline, summary_line, target_row, worst_first
+from canary_tui.ui.screens.confirm_advance import ConfirmAdvance
+from canary_tui.ui.screens.confirm_rollback_all import ConfirmRollbackAll
+from canary_tui.ui.screens.target_screen import TargetScreen
+from canary_tui.ui.widgets.fleet_table import FleetTable, layout
+from canary_tui.ui.widgets.header_bar import HeaderBar
+
+EXPECTED = {
+    "healthy": TargetVerdict.HEALTHY, "warning": TargetVerdict.WARNING, "critical": TargetVerdict.CRITICAL,
+    "stale": TargetVerdict.STALE, "unreachable": TargetVerdict.UNREACHABLE, "paused": TargetVerdict.PAUSED,
+    "rolled-back": TargetVerdict.ROLLED_BACK, "low-data": TargetVerdict.HOLD,
+}
+
+
+@pytest.mark.parametrize("kind", list(EXPECTED))
+def test_each_state_has_its_verdict(kind: str) -> None:
+    assert standing(snapshot(kind)).verdict is EXPECTED[kind]
+
+
+def test_a_rollback_decision_is_critical_whatever_the_window_says_and_untrusted_is_critical() -> None:
+    healthy = snapshot("healthy")
+    assert standing(replace(healthy, decision=Decision(DecisionKind.ROLLBACK, "P95 above 1000 ms"))).verdict is TargetVerdict.CRITICAL
+    assert standing(replace(healthy, connection=ConnectionState.UNTRUSTED)).verdict is TargetVerdict.CRITICAL
+
+
+def test_rows_worst_first_in_stable_order_and_the_summary_counts_them() -> None:
+    kinds = ["healthy", "stale", "healthy", "critical", "healthy"]
+    rows = [target_row(f"t{i}", snapshot(kind)) for i, kind in enumerate(kinds)]
+    ordered = worst_first(rows)
+    assert [row.name for row in ordered] == ["t3", "t1", "t0", "t2", "t4"]
+    assert summary_line(ordered) == "5 targets: 1 critical, 1 stale, 3 healthy"
+
+
+def test_row_texts() -> None:
+    row = target_row("production/eu-west-1", snapshot("critical"))
+    assert row.release == "v0.4.1 → v0.5.0" and row.percent == "10%" and row.stage == "1/3"
+    assert row.canary_errors == "4.00%" and row.p95 == "824 ms" and row.eta == "17h42m"
+    assert bake_bar(0.5, 8) == "████    " and bake_bar(None) == ""
+    assert sparkline([1.0, 2.0, 3.0]) == "▁▅█" and sparkline([5.0, 5.0]) == "▁▁" and sparkline([]) == ""
+
+
+def test_columns_drop_by_priority_but_never_the_verdict() -> None:
+    rows = [target_row(name, snapshot("healthy")) for name in NAMES]
+    narrow = [column.header for column, _ in layout(rows, 76)]
+    wide = [column.header for column, _ in layout(rows, 156)]
+    assert {"target", "verdict", "%", "errors", "P95", "age"} <= set(narrow)
+    assert "P95 ~" not in narrow and "release" not in narrow
+    assert {"release", "bake", "ETA", "stable", "P95 ~", "err ~"} <= set(wide)
+
+
+async def test_selection_moves_with_arrows_and_jk_and_stays_on_its_target() -> None:
+    app, _ = fleet({"production/eu-west-1": "critical"})
+    async with app.run_test(size=(160, 48)) as pilot:
+        await until(pilot, lambda: len(app.rows) == 4 and app.rows[0].verdict is TargetVerdict.CRITICAL)
+        assert app.selected == "production/eu-west-1"  # the worst row until the operator moves
+        await pilot.press("down")
+        assert app.selected == "staging"
+        await pilot.press("j", "j", "k")
+        assert app.selected == "production/us-east-1"
+        await pilot.press("up", "up", "up")
+        assert app.selected == "production/eu-west-1"
+        table = app.query_one(FleetTable)
+        assert table.rows[table.selected].name == app.selected
+
+
+async def test_enter_opens_the_target_dashboard_and_escape_comes_back() -> None:
+    app, controllers = fleet({"production/us-east-1": "critical"})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: len(app.rows) == 4 and app.rows[0].name == "production/us-east-1")
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, TargetScreen))
+        screen = app.screen
+        assert isinstance(screen, TargetScreen) and screen.target == "production/us-east-1"
+        await until(pilot, lambda: screen.snapshot is not None)
+        assert "production/us-east-1" in str(screen.query_one(HeaderBar).render())
+        controllers[1].publish(named("paused", "production/us-east-1"))  # the open dashboard follows its target
+        await until(pilot, lambda: screen.snapshot is not None and screen.snapshot.ramp.value == "paused")
+        await pilot.press("R")  # R in the drill-down rolls back that target, not another
+        await until(pilot, lambda: [name for name, _ in controllers[1].calls] == ["rollback"])
+        assert all(not c.calls for i, c in enumerate(controllers) if i != 1)
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, TargetScreen))
+        assert app.query_one(FleetTable).rows
+
+
+async def test_R_rolls_back_the_selected_target_at_once() -> None:
+    app, controllers = fleet()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: len(app.rows) == 4)
+        await pilot.press("down", "down", "R")  # rows in config order when all are healthy
+        await until(pilot, lambda: bool(controllers[2].calls))
+        name, kwargs = controllers[2].calls[0]
+        assert name == "rollback" and kwargs["trigger"] is Trigger.KEY and "R" in kwargs["note"]
+        assert all(not c.calls for i, c in enumerate(controllers) if i != 2)
+        assert not isinstance(app.screen, ConfirmRollbackAll)  # no dialog
+        await until(pilot, lambda: "rollback done" in app.targets["production/eu-west-1"].note)
+
+
+async def test_rollback_all_confirms_once_listing_targets_above_zero_then_rolls_back_each() -> None:
+    app, controllers = fleet({"production/ap-southeast-1": "rolled-back"}, held=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: len(app.rows) == 4)
+        await pilot.press("X")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmRollbackAll))
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmRollbackAll)
+        assert [line.split(":")[0] for line in dialog.lines] == ["staging", "production/us-east-1", "production/eu-west-1"]
+        assert all(not c.calls for c in controllers)  # nothing sent before the confirmation
+        await pilot.press("y")
+        await until(pilot, lambda: all(c.calls for c in controllers[:3]))
+        assert not controllers[3].calls  # already at 0%
+        await until(pilot, lambda: sum(row.verdict is TargetVerdict.CRITICAL for row in app.rows) == 3)  # rolling back
+        release = controllers[0].release  # type: ignore[attr-defined]
+        release.set()
+        await until(pilot, lambda: all(row.verdict is TargetVerdict.ROLLED_BACK for row in app.rows))
+        assert all("confirmed" in app.targets[name].note for name in NAMES[:3])
+
+
+async def test_rollback_all_cancelled_sends_nothing() -> None:
+    app, controllers = fleet()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: len(app.rows) == 4)
+        await pilot.press("X")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmRollbackAll))
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, ConfirmRollbackAll))
+        await pilot.pause(0.1)
+        assert all(not c.calls for c in controllers)
+
+
+async def test_A_opens_the_same_confirmation_for_the_selected_target() -> None:
+    app, controllers = fleet({"production/us-east-1": "eligible"})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: len(app.rows) == 4)
+        await pilot.press("down", "A")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmAdvance))
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, ConfirmAdvance))
+        assert all(not c.calls for c in controllers)
+
+
+async def test_read_only_dims_every_key_that_changes_a_deployment() -> None:
+    app, controllers = fleet(read_only=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: len(app.rows) == 4)
+        for action in ("rollback", "rollback_all", "advance", "checkpoint"):
+            assert app.check_action(action, ()) is None
+        await pilot.press("R", "X", "A", "c")
+        await pilot.pause(0.1)
+        assert all(not c.calls for c in controllers)
+        assert not isinstance(app.screen, ConfirmRollbackAll)
+        assert "VIEW ONLY" in str(app.query_one("#fleet-summary").render())

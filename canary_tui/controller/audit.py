@@ -1,4 +1,4 @@
-"""Append-only JSON Lines audit log, one file per environment, fsynced before an action is reported done.
+"""Append-only JSON Lines audit log, one file per target, fsynced before an action is reported done.
 
 A crash mid-write can leave a torn last line; the reader skips it, and the next
 writer first terminates it with a newline so earlier records are never touched.
@@ -36,9 +36,11 @@ def audit_path(environment: str, directory: Path | None = None) -> Path:
 class AuditLog:
     """Writer for one environment's audit file: each record is one durable line."""
 
-    def __init__(self, environment: str, *, path: Path | None = None, clock: Clock | None = None) -> None:
+    def __init__(self, environment: str, *, path: Path | None = None, clock: Clock | None = None, target: str | None = None) -> None:
+        """One file per target; `target` (ENV/REGION, default: the environment) is recorded next to its environment."""
         self.environment = environment
-        self.path = path or audit_path(environment)
+        self.target = target or environment
+        self.path = path or audit_path(self.target)
         self._clock = clock or SystemClock()
 
     def record(self, *, durable: bool = True, **fields: object) -> dict[str, object]:
@@ -51,6 +53,7 @@ class AuditLog:
         """
         record: dict[str, object] = {"time": to_datetime(self._clock.now()).isoformat().replace("+00:00", "Z")}
         record["environment"] = self.environment
+        record["target"] = self.target
         record.update(fields)
         line = _ENCODER.encode(record) + "\n"
         append_line(self.path, line.encode("utf-8"), fsync=durable)

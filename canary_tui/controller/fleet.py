@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
+from canary_tui.config_fields import ConfigError
 from canary_tui.controller.model import ActionResult, Snapshot, Trigger
 from canary_tui.core.pipeline import TargetState, promotion_refusal, state_of
 from canary_tui.core.stage_clock import server_skew_s
@@ -133,6 +134,21 @@ def states_from_controllers(controllers: Mapping[str, Any]) -> StateReader:
     return read
 
 
+def states_watched_or_fetched(controllers: Mapping[str, Any], fetch: StateReader) -> StateReader:
+    """Read states from this process's controllers where they watch a target, else through `fetch` (one heartbeat each)."""
+    watched = states_from_controllers(controllers)
+
+    async def read(names: Sequence[str]) -> dict[str, TargetState]:
+        here = [n for n in names if n in controllers]
+        elsewhere = [n for n in names if n not in controllers]
+        out = await watched(here)
+        if elsewhere:
+            out.update(await fetch(elsewhere))
+        return out
+
+    return read
+
+
 def states_from_clients(config: Config, make_client: Callable[[EnvironmentConfig], Any], clock: Clock) -> StateReader:
     """Read states by fetching one heartbeat of each target in parallel (the CLI, where no controller watches them)."""
 
@@ -140,7 +156,10 @@ def states_from_clients(config: Config, make_client: Callable[[EnvironmentConfig
         env = config.targets.get(name)
         if env is None:
             return TargetState(name, problem="not configured")
-        client = make_client(env)
+        try:
+            client = make_client(env)
+        except ConfigError as exc:  # e.g. the upstream's token source is broken: its state is unknown, said so
+            return TargetState(name, problem=f"config: {'; '.join(exc.errors)}")
         try:
             heartbeat = await client.heartbeat()
         except MissionError as exc:
@@ -161,5 +180,5 @@ def states_from_clients(config: Config, make_client: Callable[[EnvironmentConfig
 
 __all__ = [
     "FleetMember", "ResultListener", "StateReader", "all_ok", "percent_of", "pipeline_guard", "rollback_each",
-    "snapshot_state", "states_from_clients", "states_from_controllers", "targets_above_zero",
+    "snapshot_state", "states_from_clients", "states_from_controllers", "states_watched_or_fetched", "targets_above_zero",
 ]

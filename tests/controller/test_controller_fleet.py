@@ -72,3 +72,31 @@ async def test_one_target_that_raises_fails_alone() -> None:
 
     results = await rollback_each({"a": Broken(), "b": Fine()}, Trigger.KEY, None)
     assert not results["a"].ok and "RuntimeError: bug" in results["a"].message and results["b"].ok
+
+
+async def test_states_come_from_watching_controllers_and_are_fetched_only_for_the_rest(monkeypatch) -> None:
+    from canary_tui.controller.fleet import states_watched_or_fetched
+    from canary_tui.core.pipeline import TargetState
+
+    class Watching:
+        snapshot = None
+
+    fetched: list[list[str]] = []
+
+    async def fetch(names):
+        fetched.append(list(names))
+        return {n: TargetState(n, "v0.5.0", 100, 0.0) for n in names}
+
+    watched_states: list[str] = []
+
+    async def fake_watched(names):
+        watched_states.extend(names)
+        return {n: TargetState(n, problem="watched here") for n in names}
+
+    import canary_tui.controller.fleet as fleet
+
+    monkeypatch.setattr(fleet, "states_from_controllers", lambda controllers: fake_watched)
+    read = states_watched_or_fetched({"staging": Watching()}, fetch)
+    states = await read(["staging", "production/us-east-1"])
+    assert watched_states == ["staging"] and fetched == [["production/us-east-1"]]
+    assert states["staging"].problem == "watched here" and states["production/us-east-1"].percent == 100

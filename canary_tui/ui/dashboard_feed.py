@@ -31,7 +31,8 @@ class DashboardFeed:
     """One target as its dashboard sees it; `in_flight` is the app's own set of actions under way on it."""
 
     controller: Any
-    label: str | None = None  # the name the command chose (environment or fleet target); None: the snapshot's
+    label: str | None = None  # the environment the command chose, shown when the server does not name one
+    target: str | None = None  # a fleet target's name, always shown: it says which region
     read_only: bool = False
     in_flight: set[str] = field(default_factory=set)
     snapshot: Snapshot | None = None
@@ -62,6 +63,8 @@ class DashboardFeed:
     def header_view(self, snapshot: Snapshot, *, frozen: bool) -> HeaderView:
         """The header as the operator must read it: labelled, with read-only, why blocked and what is in flight."""
         view = presenter.header_view(self.labelled(snapshot), frozen=frozen)
+        if self.target:
+            view = replace(view, environment=self.target)
         if self.read_only and not view.read_only:
             view = replace(view, read_only=True)
         blocked = self.blocked_reason()

@@ -16,36 +16,48 @@ from textual.app import App
 from textual.message import Message
 
 from canary_tui.controller.model import ActionResult, Snapshot, Trigger
-from canary_tui.ui import presenter
+from canary_tui.ui import dashboard_feed, presenter
 from canary_tui.ui.actions import source_text
+from canary_tui.ui.dashboard_feed import DashboardFeed
 from canary_tui.ui.screens.guard import GuardedDialog
 
 if TYPE_CHECKING:
     from canary_tui.ui.screens.confirm_advance import AdvanceRequest, ConfirmAdvance
 
 
-@dataclass
+@dataclass(eq=False)
 class TargetState:
-    """What the overview keeps per target: its controller, latest snapshot, trend, actions in flight and last outcome."""
+    """What the overview keeps per target: its controller, its dashboard feed (latest snapshot, error history,
+    actions in flight), the row's trend and last outcome."""
 
     name: str
     controller: Any
-    snapshot: Snapshot | None = None
+    read_only: bool = False
     p95_ms: list[float] = field(default_factory=list)
     error_rate: list[float] = field(default_factory=list)
     trend_key: object = None
-    in_flight: set[str] = field(default_factory=set)
     note: str = ""
     polls: int = 0
     poll_errors: int = 0
     refresh_now: asyncio.Event = field(default_factory=asyncio.Event)
+    feed: DashboardFeed = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.feed = DashboardFeed(self.controller, target=self.name, read_only=self.read_only)
+
+    @property
+    def snapshot(self) -> Snapshot | None:
+        """The target's newest snapshot."""
+        return self.feed.snapshot
+
+    @property
+    def in_flight(self) -> set[str]:
+        """Actions under way on this target."""
+        return self.feed.in_flight
 
     def blocked_reason(self, read_only: bool) -> str | None:
         """Why this target cannot be changed from here (read-only, no token), or None."""
-        reason = getattr(self.controller, "blocked_reason", None)
-        if isinstance(reason, str) and reason:
-            return reason
-        return "read-only mode" if read_only else None
+        return dashboard_feed.blocked_reason(self.controller, read_only)
 
 
 class TargetActionFinished(Message):

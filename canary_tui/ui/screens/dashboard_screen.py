@@ -45,6 +45,7 @@ class DashboardScreen(Screen[None]):
         self.frozen = False
         self.frozen_snapshot: Snapshot | None = None
         self.renders = 0
+        self.snapshot: Snapshot | None = None  # the snapshot the panes show (None until drawn; frozen: the frozen one)
         self._mounted_panes = False
         self.chart_key: tuple[object, ...] | None = None
         self._chart_at = float("-inf")
@@ -136,6 +137,7 @@ class DashboardScreen(Screen[None]):
     def render_snapshot(self, snapshot: Snapshot) -> None:
         """Push plain views down to the widgets; each skips the redraw when its view is unchanged."""
         self.renders += 1
+        self.snapshot = snapshot
         self.render_header(snapshot)
         self.query_one("#heartbeat", HeartbeatPane).show(presenter.heartbeat_view(snapshot))
         self.query_one("#errors", ErrorRatePane).show(presenter.error_rate_view(snapshot, self.feed.error_history))

@@ -25,3 +25,22 @@ class FitFooter(Footer):
         self.compact = compact
         self.show_command_palette = palette
         self.shed = shed
+
+
+#: (below this many columns, leave out these actions' keys): measured with the default keys (P as the longer Resume) so every key shown is whole
+#: (tests/ui/test_ui_fleet_footer.py); the keys left out still work and the help (?) lists them
+OVERVIEW_SHED: tuple[tuple[int, frozenset[str]], ...] = (
+    (90, frozenset({"next_theme"})),
+    (82, frozenset({"help"})),
+)
+#: the drill-down has Escape and Freeze too: X goes first (it still works there), then t and ?
+DRILL_DOWN_SHED: tuple[tuple[int, frozenset[str]], ...] = (
+    (131, frozenset({"rollback_all"})),
+    (94, frozenset({"next_theme"})),
+    (86, frozenset({"help"})),
+)
+
+
+def shed_at(width: int, rules: tuple[tuple[int, frozenset[str]], ...]) -> frozenset[str]:
+    """The actions a footer leaves out at `width` columns under `rules`."""
+    return frozenset().union(*(actions for below, actions in rules if width < below))

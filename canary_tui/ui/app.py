@@ -48,6 +48,11 @@ def _display_url(url: object) -> str:
     return f"{scheme}{host}{parts.path.rstrip('/')}"
 
 
+def _forward(owner: str, name: str, doc: str) -> Any:
+    """A property that reads and writes `self.<owner>.<name>`, where that fact is kept."""
+    return property(lambda self: getattr(getattr(self, owner), name), lambda self, value: setattr(getattr(self, owner), name, value), doc=doc)
+
+
 class SnapshotArrived(Message):
     """A new controller snapshot; a newer one replaces an unprocessed older one."""
 
@@ -144,61 +149,15 @@ class CanaryApp(DashboardActions):
             self._dashboard = DashboardScreen(self.feed, chart_interval_s=self.chart_interval_s)
         return self._dashboard
 
-    # what the dashboard shows and knows, kept once, in the feed and the screen
-
-    @property
-    def snapshot(self) -> Snapshot | None:
-        """The newest snapshot (drawn unless frozen)."""
-        return self.feed.snapshot
-
-    @snapshot.setter
-    def snapshot(self, snapshot: Snapshot | None) -> None:
-        self.feed.snapshot = snapshot
-
-    @property
-    def read_only(self) -> bool:
-        """Whether no key may change the deployment."""
-        return self.feed.read_only
-
-    @read_only.setter
-    def read_only(self, read_only: bool) -> None:
-        self.feed.read_only = read_only
-
-    @property
-    def environment_label(self) -> str | None:
-        """The environment name the command chose, if any."""
-        return self.feed.label
-
-    @environment_label.setter
-    def environment_label(self, label: str | None) -> None:
-        self.feed.label = label
-
-    @property
-    def in_flight(self) -> set[str]:
-        """Actions under way from this dashboard."""
-        return self.feed.in_flight
-
-    @in_flight.setter
-    def in_flight(self, actions: set[str]) -> None:
-        self.feed.in_flight = actions
-
-    @property
-    def frozen(self) -> bool:
-        """Whether the view is frozen (polling goes on)."""
-        return self.dashboard.frozen
-
-    @property
-    def _frozen_snapshot(self) -> Snapshot | None:
-        return self.dashboard.frozen_snapshot
-
-    @property
-    def renders(self) -> int:
-        """How many times every pane was drawn."""
-        return self.dashboard.renders
-
-    @property
-    def _chart_key(self) -> tuple[object, ...] | None:
-        return self.dashboard.chart_key
+    # what the dashboard shows and knows lives once, in the feed and the screen; the app's names read it there
+    snapshot = _forward("feed", "snapshot", "The newest snapshot (drawn unless frozen).")
+    read_only = _forward("feed", "read_only", "Whether no key may change the deployment.")
+    environment_label = _forward("feed", "label", "The environment name the command chose, if any.")
+    in_flight = _forward("feed", "in_flight", "Actions under way from this dashboard.")
+    frozen = _forward("dashboard", "frozen", "Whether the view is frozen (polling goes on).")
+    _frozen_snapshot = _forward("dashboard", "frozen_snapshot", "The snapshot the frozen view shows.")
+    renders = _forward("dashboard", "renders", "How many times every pane was drawn.")
+    _chart_key = _forward("dashboard", "chart_key", "What the chart was last drawn from.")
 
     def on_mount(self) -> None:
         """Keymap, subscriptions, then the first poll."""

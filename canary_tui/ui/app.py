@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from textual import on, work
 from textual.app import App
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.message import Message
 
 from canary_tui.controller.model import ActionResult, Event, RampState, Snapshot
@@ -25,7 +25,7 @@ from canary_tui.ui.crash import crash_console
 from canary_tui.ui.dashboard_feed import DashboardFeed
 from canary_tui.ui.screens.dashboard_screen import DashboardScreen
 from canary_tui.ui.screens.guard import GuardedDialog
-from canary_tui.ui.themes import DEFAULT_THEME, ThemeCatalog, default_directories, load_themes, next_theme
+from canary_tui.ui.themes import DEFAULT_THEME, ThemeCatalog, default_directories, load_themes
 from canary_tui.ui.widgets.latency_chart import LatencyChart
 
 _LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
@@ -133,10 +133,6 @@ class CanaryApp(DashboardActions):
         self._then: dict[str, Callable[[ActionResult | None], None]] = {}  # what to do when an action finishes, by name
 
     # ---- layout -------------------------------------------------------------------------
-
-    def get_theme_variable_defaults(self) -> dict[str, str]:
-        """The dashboard's own theme variables, for themes that do not set them."""
-        return self.catalog.variable_defaults()
 
     def get_default_screen(self) -> DashboardScreen:
         """The dashboard screen on this app's feed (the fleet pushes the same screen for one of its targets)."""
@@ -321,6 +317,10 @@ class CanaryApp(DashboardActions):
         """Only the header (frozen: the frozen data, its age still ticking)."""
         self.dashboard.render_header(snapshot)
 
+    def _labelled(self, snapshot: Snapshot) -> Snapshot:
+        """The snapshot under the environment label the command chose (the feed keeps it)."""
+        return self.feed.labelled(snapshot)
+
     def render_snapshot(self, snapshot: Snapshot) -> None:
         """Draw every pane from `snapshot`."""
         self.dashboard.render_snapshot(snapshot)
@@ -375,12 +375,6 @@ class CanaryApp(DashboardActions):
         """Fetch now (or right after the fetch in progress)."""
         self._refresh_now.set()
 
-    def action_next_theme(self) -> None:
-        """Cycle through the canary themes (and the user's)."""
-        names = self.catalog.names or [self.theme]
-        self.theme = next_theme(names, self.theme)
-        self.notify(f"Theme: {self.theme}", timeout=2)
-
     def action_help(self) -> None:
         """Show every key with its effect and availability."""
         from canary_tui.ui.screens.help_screen import HelpScreen
@@ -391,17 +385,3 @@ class CanaryApp(DashboardActions):
         if self.read_only:
             notes.append("Read-only: no key changes the deployment.")
         self.push_screen(HelpScreen(rows, notes, presenter.threshold_rows(self.snapshot.thresholds) if self.snapshot else None))
-
-    async def action_quit(self) -> None:
-        """Leave; the ramp stays exactly as it is."""
-        self.exit()
-
-    # ---- crash handling -----------------------------------------------------------------
-
-    def _crashed(self) -> None:
-        """Textual reported an unhandled error (crash.py wrote it to the log and told the operator): the run failed."""
-        self.crashed = True
-
-    def key_display(self, key: str) -> str:
-        """How the footer shows a key ('^r' for ctrl+r), for the help screen and the palette."""
-        return self.get_key_display(Binding(key, ""))

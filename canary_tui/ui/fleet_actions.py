@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from textual import on
-from textual.app import App
 from textual.message import Message
 
 from canary_tui.controller.model import ActionResult, Snapshot, Trigger
 from canary_tui.ui import dashboard_feed, presenter
 from canary_tui.ui.actions import source_text
+from canary_tui.ui.app_base import CanaryBaseApp
 from canary_tui.ui.dashboard_feed import DashboardFeed
 from canary_tui.ui.screens.guard import GuardedDialog
 
@@ -71,7 +71,7 @@ class TargetActionFinished(Message):
         self.error = error
 
 
-class FleetActions(App[None]):
+class FleetActions(CanaryBaseApp):
     """The action half of the fleet app (FleetApp adds layout, polling and rendering)."""
 
     targets: dict[str, TargetState]
@@ -80,10 +80,6 @@ class FleetActions(App[None]):
 
     def current_target(self) -> TargetState | None:
         """The target on show: the drilled-down one, else the selected row (FleetApp says)."""
-        raise NotImplementedError
-
-    def key_display(self, key: str) -> str:
-        """How the footer shows a key (FleetApp says)."""
         raise NotImplementedError
 
     def render_fleet(self) -> None:

@@ -26,7 +26,7 @@ from canary_tui.ui.crash import crash_console
 from canary_tui.ui.fleet_actions import FleetActions, TargetState
 from canary_tui.ui.fleet_presenter import FleetRow, TargetTrend, actions_line, summary_line, target_row, worst_first
 from canary_tui.ui.screens.target_screen import TargetScreen
-from canary_tui.ui.themes import DEFAULT_THEME, ThemeCatalog, default_directories, load_themes, next_theme
+from canary_tui.ui.themes import DEFAULT_THEME, ThemeCatalog, default_directories, load_themes
 from canary_tui.ui.widgets.events_log import EventsLog
 from canary_tui.ui.widgets.fit_footer import OVERVIEW_SHED, FitFooter, shed_at
 from canary_tui.ui.widgets.fleet_table import FleetTable
@@ -104,10 +104,6 @@ class FleetApp(FleetActions):
         for loaded in self.catalog.themes.values():
             self.register_theme(loaded)
         self.theme = theme if theme in self.available_themes else (DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark")
-
-    def get_theme_variable_defaults(self) -> dict[str, str]:
-        """The dashboard's own theme variables, for themes that do not set them."""
-        return self.catalog.variable_defaults()
 
     def compose(self) -> ComposeResult:
         """Summary line, the table, the fleet's event log, the footer."""
@@ -337,12 +333,6 @@ class FleetApp(FleetActions):
         if isinstance(self.screen, TargetScreen):
             self.screen.toggle_freeze()
 
-    def action_next_theme(self) -> None:
-        """Cycle through the canary themes (and the user's)."""
-        names = self.catalog.names or [self.theme]
-        self.theme = next_theme(names, self.theme)
-        self.notify(f"Theme: {self.theme}", timeout=2)
-
     def action_help(self) -> None:
         """Every key with its effect and availability."""
         from canary_tui.ui.screens.help_screen import HelpScreen
@@ -355,15 +345,3 @@ class FleetApp(FleetActions):
         state = self.current_target()
         thresholds = presenter.threshold_rows(state.snapshot.thresholds) if state is not None and state.snapshot is not None else None
         self.push_screen(HelpScreen(rows, notes, thresholds))
-
-    async def action_quit(self) -> None:
-        """Leave; every ramp stays exactly as it is."""
-        self.exit()
-
-    def _crashed(self) -> None:
-        """Textual reported an unhandled error: the run failed."""
-        self.crashed = True
-
-    def key_display(self, key: str) -> str:
-        """How the footer shows a key."""
-        return self.get_key_display(Binding(key, ""))

@@ -337,8 +337,12 @@ class FleetApp(FleetActions):
         """Every key with its effect and availability."""
         from canary_tui.ui.screens.help_screen import HelpScreen
 
-        rows = help_rows(self.action_keys, self.key_display, lambda action: self.check_action(action, ()), fleet=True)
-        notes = ["↑/↓ or j/k select a target; Enter opens its dashboard, Escape comes back.",
+        def availability(action: str) -> bool | None:
+            state = self.check_action(action, ())
+            return None if state is False and action == "freeze" else state  # the overview has no frozen view: not a read-only matter
+
+        rows = help_rows(self.action_keys, self.key_display, availability, fleet=True)
+        notes = ["↑/↓ or j/k select a target; Enter opens its dashboard (the single view's, freeze included), Escape comes back.",
                  "R, A, P and c act on the selected target (or the one on show)."]
         if self.read_only:
             notes.append("Read-only: no key changes a deployment.")

@@ -10,6 +10,7 @@ from textual.widgets._footer import FooterKey
 from ui_builders import FakeController, rates, snapshot, until
 
 from canary_tui.controller.model import Event
+from canary_tui.core.actions import BY_ID
 from canary_tui.ui.app import CanaryApp
 from canary_tui.ui.fleet_app import FleetApp
 from canary_tui.ui.screens.confirm_rollback_all import ConfirmRollbackAll
@@ -22,6 +23,7 @@ from canary_tui.ui.widgets.fit_footer import FitFooter
 from canary_tui.ui.widgets.header_bar import HeaderBar
 
 PANES = ("#header", "#heartbeat", "#errors", "#latency", "#chart", "#gates", "#events")
+FREEZE = BY_ID["freeze"].description
 TARGET = "production/us-east-1"  # the worst row when it is the one critical target: Enter opens it
 
 
@@ -114,11 +116,18 @@ async def test_drill_down_has_help_and_theme_and_escape_goes_back_in_order() -> 
         assert app.theme != theme
         await pilot.press("question_mark")
         await until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        help_screen = app.screen
+        assert isinstance(help_screen, HelpScreen)
+        assert {description: word for _, description, word in help_screen.rows}[FREEZE] == ""  # available in the drill-down
         await pilot.press("escape")
         await until(pilot, lambda: app.screen is screen)
         await pilot.press("escape")
         await until(pilot, lambda: not isinstance(app.screen, TargetScreen))
         assert app.query_one("#fleet-table")
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        words = {description: word for _, description, word in app.screen.rows}  # type: ignore[attr-defined]
+        assert words[FREEZE] == "unavailable now"  # the overview has no frozen view (not a read-only matter)
 
 
 @pytest.mark.parametrize("width", [80, 86, 94, 100, 120, 131, 160])

@@ -132,10 +132,12 @@ class ActionRunner:
 
     # ---------------------------------------------------------------- results
 
-    def refused(self, name: str, message: str, frm: int | None = None, to: int | None = None, *, conflict: bool = False) -> ActionResult:
+    def refused(
+        self, name: str, message: str, frm: int | None = None, to: int | None = None, *, conflict: bool = False, pipeline_refusal: str | None = None,
+    ) -> ActionResult:
         """An action refused before anything was sent (shown as an event, not audited)."""
         self.host.emit(name, f"{name} refused: {message}", EventLevel.WARNING)
-        return self.finish(ActionResult(name, False, message, frm, to, conflict=conflict))
+        return self.finish(ActionResult(name, False, message, frm, to, conflict=conflict, pipeline_refusal=pipeline_refusal))
 
     def finish(self, result: ActionResult) -> ActionResult:
         """Remember the last result and publish a snapshot."""

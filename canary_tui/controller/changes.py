@@ -117,7 +117,7 @@ class Changes:
         if again or reason is None:
             return again, {}
         if not override_pipeline:
-            return self.runner.refused(name, f"promotion pipeline: {reason}", current, target), {}
+            return self.runner.refused(name, f"promotion pipeline: {reason}", current, target, pipeline_refusal=reason), {}
         self.host.emit(name, f"{self.actor} overrides the promotion pipeline: {reason}", EventLevel.WARNING)
         return None, {"override": True, "pipeline_override": reason}
 

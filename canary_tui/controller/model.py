@@ -81,6 +81,7 @@ class ActionResult:
     from_percent: int | None = None
     to_percent: int | None = None
     conflict: bool = False
+    pipeline_refusal: str | None = None  # refused by the promotion pipeline only: why (an override may go past it)
 
 
 @dataclass(frozen=True, slots=True)

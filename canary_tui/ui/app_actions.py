@@ -79,13 +79,35 @@ class DashboardActions(CanaryBaseApp):
             if request is None:
                 self.notify("Advance cancelled.", timeout=3)
                 return
-            # the controller adds "(override)" to the note and the gates to the audit record
-            self._run_action("advance", lambda: self.controller.advance(
-                Trigger.KEY, note=f"advance {request.from_percent}% → {request.to_percent}% ({key})", override=request.override,
-                from_percent=request.from_percent, to_percent=request.to_percent,
-            ))
+            self._advance_as_confirmed(request, key)
 
         self.push_screen(screen, confirmed)
+
+    def _advance_as_confirmed(self, request: AdvanceRequest, key: str, *, override_pipeline: bool = False) -> None:
+        """Advance exactly the confirmed step; a promotion-pipeline refusal then offers its own typed override."""
+        # the controller adds "(override)" to the note and the gates to the audit record
+        self._run_action("advance", lambda: self.controller.advance(
+            Trigger.KEY, note=f"advance {request.from_percent}% → {request.to_percent}% ({key})", override=request.override,
+            from_percent=request.from_percent, to_percent=request.to_percent, override_pipeline=override_pipeline,
+        ), then=None if override_pipeline else lambda result: self._offer_pipeline_override(result, request, key))
+
+    def _offer_pipeline_override(self, result: ActionResult | None, request: AdvanceRequest, key: str) -> None:
+        """The pipeline held the advance: say why, and go past it only when the target's name is typed."""
+        from canary_tui.ui.screens.confirm_pipeline import ConfirmPipelineOverride
+
+        if result is None or result.pipeline_refusal is None or self.snapshot is None:
+            return
+        target = self.environment_label or environment_name(self.snapshot)
+        screen = ConfirmPipelineOverride(target=target, reason=result.pipeline_refusal, from_percent=request.from_percent,
+                                         to_percent=request.to_percent, seen=presenter.seen_state(self.snapshot))
+
+        def decided(go: bool | None) -> None:
+            if go:
+                self._advance_as_confirmed(request, key, override_pipeline=True)
+            else:
+                self.notify("Advance cancelled: the promotion pipeline holds it.", timeout=3)
+
+        self.push_screen(screen, decided)
 
     def on_confirm_advance_checkpoint_wanted(self, message: ConfirmAdvance.CheckpointWanted) -> None:
         """The pre-flight checklist misses a rollback checkpoint: create it; the dialog's gates follow the next snapshot."""

@@ -159,12 +159,34 @@ class FleetActions(CanaryBaseApp):
             if request is None:
                 self.notify("Advance cancelled.", timeout=3)
                 return
-            self._run(state, "advance", lambda: state.controller.advance(
-                Trigger.KEY, note=f"advance {request.from_percent}% → {request.to_percent}% ({key}, fleet overview)", override=request.override,
-                from_percent=request.from_percent, to_percent=request.to_percent,
-            ))
+            self._advance_as_confirmed(state, request, key)
 
         self.push_screen(screen, confirmed)
+
+    def _advance_as_confirmed(self, state: TargetState, request: AdvanceRequest, key: str, *, override_pipeline: bool = False) -> None:
+        """Advance exactly the confirmed step on `state`; a promotion-pipeline refusal then offers its own typed override."""
+        self._run(state, "advance", lambda: state.controller.advance(
+            Trigger.KEY, note=f"advance {request.from_percent}% → {request.to_percent}% ({key}, fleet overview)", override=request.override,
+            from_percent=request.from_percent, to_percent=request.to_percent, override_pipeline=override_pipeline,
+        ), then=None if override_pipeline else lambda result: self._offer_pipeline_override(state, result, request, key))
+
+    def _offer_pipeline_override(self, state: TargetState, result: ActionResult | None, request: AdvanceRequest, key: str) -> None:
+        """The pipeline held the advance: say why, and go past it only when the target's name is typed."""
+        from canary_tui.ui.screens.confirm_pipeline import ConfirmPipelineOverride
+
+        if result is None or result.pipeline_refusal is None or state.snapshot is None:
+            return
+        screen = ConfirmPipelineOverride(target=state.name, reason=result.pipeline_refusal, from_percent=request.from_percent,
+                                         to_percent=request.to_percent, seen=presenter.seen_state(state.snapshot))
+        setattr(screen, "fleet_target", state.name)  # noqa: B010 - which target's snapshots the dialog follows
+
+        def decided(go: bool | None) -> None:
+            if go:
+                self._advance_as_confirmed(state, request, key, override_pipeline=True)
+            else:
+                self.notify(f"{state.name}: advance cancelled, the promotion pipeline holds it.", timeout=3)
+
+        self.push_screen(screen, decided)
 
     def on_confirm_advance_checkpoint_wanted(self, message: ConfirmAdvance.CheckpointWanted) -> None:
         """The advance dialog's checklist misses a checkpoint: create it on that dialog's target."""

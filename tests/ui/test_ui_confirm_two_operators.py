@@ -117,3 +117,47 @@ async def test_preflight_offers_the_missing_checkpoint_and_re_evaluates(simulato
         assert any(g.name == "checkpoint" and g.status == "pass" for g in dialog.view.gates)
         assert not create.display
         assert ops.sim.state.canary_percent == 0  # creating the checkpoint never moves the ramp
+
+
+async def test_a_pipeline_hold_offers_its_own_override_typed_as_the_targets_name(simulator_factory, tmp_path) -> None:
+    from textual.widgets import Input
+
+    from canary_tui.ui.screens.confirm_pipeline import ConfirmPipelineOverride
+
+    async def staging_not_done(version, from_percent, to_percent):
+        return f"staging has not completed {version}: staging at 50%"
+
+    async with two_operators(simulator_factory, tmp_path) as ops:
+        ops.ctl1.advance_guard = staging_not_done
+        await ops.pilot.press("A")
+        await until(ops.pilot, lambda: isinstance(ops.app.screen, ConfirmAdvance))
+        await ops.pilot.press("5", "0", "enter")  # the gates' override: the bake is not done
+        await until(ops.pilot, lambda: isinstance(ops.app.screen, ConfirmPipelineOverride))
+        dialog = ops.app.screen
+        assert "staging has not completed v0.5.0" in str(dialog.query_one("#reason", Label).render())
+        assert ops.sim.state.canary_percent == 10  # held: nothing sent yet
+        await ops.pilot.press("n", "o", "p", "e", "enter")
+        assert ops.app.screen is dialog and "exactly" in str(dialog.query_one("#why", Label).render())
+        dialog.query_one("#name", Input).value = dialog.target
+        await ops.pilot.press("enter")
+        await until(ops.pilot, lambda: ops.sim.state.canary_percent == 50)
+        done = [r for r in ops.audit1() if r.get("action") == "advance" and r.get("outcome") == "ok"]
+        assert done and done[-1]["override"] is True and "staging has not completed" in str(done[-1]["pipeline_override"])
+
+
+async def test_a_pipeline_hold_cancelled_sends_nothing(simulator_factory, tmp_path) -> None:
+    from canary_tui.ui.screens.confirm_pipeline import ConfirmPipelineOverride
+
+    async def staging_not_done(version, from_percent, to_percent):
+        return "staging has not completed v0.5.0: staging at 50%"
+
+    async with two_operators(simulator_factory, tmp_path) as ops:
+        ops.ctl1.advance_guard = staging_not_done
+        await ops.pilot.press("A")
+        await until(ops.pilot, lambda: isinstance(ops.app.screen, ConfirmAdvance))
+        await ops.pilot.press("5", "0", "enter")
+        await until(ops.pilot, lambda: isinstance(ops.app.screen, ConfirmPipelineOverride))
+        await ops.pilot.press("escape")
+        await until(ops.pilot, lambda: not isinstance(ops.app.screen, ConfirmPipelineOverride))
+        await ops.pilot.pause(0.2)
+        assert ops.sim.state.canary_percent == 10 and not [r for r in ops.audit1() if r.get("action") == "advance" and r.get("outcome") == "ok"]

@@ -321,8 +321,9 @@ class FakeController:
         return ActionResult(name, True, f"{name} done")
 
     async def advance(self, trigger: Any, note: str | None = None, override: bool = False, *,
-                      from_percent: int | None = None, to_percent: int | None = None) -> ActionResult:
-        return await self._act("advance", trigger=trigger, note=note, override=override, from_percent=from_percent, to_percent=to_percent)
+                      from_percent: int | None = None, to_percent: int | None = None, override_pipeline: bool = False) -> ActionResult:
+        return await self._act("advance", trigger=trigger, note=note, override=override, from_percent=from_percent, to_percent=to_percent,
+                               **({"override_pipeline": True} if override_pipeline else {}))
 
     async def pause(self, trigger: Any, note: str | None = None, *, expected_percent: int | None = None, seen_paused: bool | None = None) -> ActionResult:
         return await self._act("pause", trigger=trigger, expected_percent=expected_percent, seen_paused=seen_paused)

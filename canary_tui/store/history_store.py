@@ -18,7 +18,6 @@ from canary_tui.store.schema import SchemaTooNew, migrate
 
 #: how long a statement waits for another process's write lock before it counts as "busy"
 BUSY_TIMEOUT_S = 5.0
-STORE_FILE_NAME = "history.sqlite3"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,148 @@
+"""The controller's memory: record every trusted heartbeat into the history store, and on start draw the stored past.
+
+`attach_store` is the one hook (controller/factory.py calls it): it preloads the stored rows of the
+chart's time span into the controller's History — gaps where nothing was watching stay empty and get
+a mark — then subscribes to snapshots and queues each new heartbeat to a writer thread, so the poll
+never waits on the disk. A store that cannot be used is reported once in the event log and the
+controller runs on without it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from canary_tui.controller.model import EventLevel, Snapshot
+from canary_tui.core.history import History
+from canary_tui.core.rates import Rates
+from canary_tui.core.samples import Heartbeat
+from canary_tui.store import DEFAULT_RETENTION, HistoryStore, Retention, StoredBeat, StoreUnavailable, StoreWriter
+
+if TYPE_CHECKING:
+    from canary_tui.controller.controller import RampController
+
+#: a pause between two stored heartbeats longer than this is drawn as "nothing was watching"
+GAP_S = 30.0
+GAP_LABEL = "not watched"
+EVENT_KIND = "store"
+
+
+def beat_from(target: str, heartbeat: Heartbeat, rates: Rates | None) -> StoredBeat:
+    """What is kept of one trusted heartbeat: its counters and percentiles as sent, the rates as the controller derived them."""
+    m, d = heartbeat.metrics, heartbeat.deployment
+    canary, stable = m.canary, m.stable
+    server_s = heartbeat.timestamp.timestamp()
+    return StoredBeat(
+        target=target, server_s=math.floor(server_s), observed_s=heartbeat.fetched_at_s,
+        canary_version=d.canary_version, stable_version=d.stable_version, canary_percent=d.canary_percent,
+        paused=d.paused, verified=heartbeat.verified, requests=m.requests, errors=m.errors,
+        canary_requests=canary.requests if canary else None, canary_errors=canary.errors if canary else None,
+        stable_requests=stable.requests if stable else None, stable_errors=stable.errors if stable else None,
+        p50_ms=m.p50_ms, p95_ms=m.p95_ms, p99_ms=m.p99_ms,
+        canary_p50_ms=canary.p50_ms if canary else None, canary_p95_ms=canary.p95_ms if canary else None,
+        canary_p99_ms=canary.p99_ms if canary else None,
+        stable_p50_ms=stable.p50_ms if stable else None, stable_p95_ms=stable.p95_ms if stable else None,
+        stable_p99_ms=stable.p99_ms if stable else None,
+        error_rate=rates.error_rate if rates else None,
+        canary_error_rate=rates.canary_error_rate if rates else None,
+        stable_error_rate=rates.stable_error_rate if rates else None,
+        requests_per_s=rates.requests_per_s if rates else None,
+        data_age_s=max(0.0, heartbeat.fetched_at_s - server_s),
+    )
+
+
+def chart_values(beat: StoredBeat) -> dict[str, float | None]:
+    """The chart row the live controller records for this heartbeat (observing.py `_record_history`; a test holds them equal)."""
+    idle = beat.canary_percent == 0  # no canary figures where the canary served no requests
+    return {
+        "p50_ms": beat.p50_ms, "p95_ms": beat.p95_ms, "p99_ms": beat.p99_ms,
+        "canary_p50_ms": None if idle else beat.canary_p50_ms, "canary_p95_ms": None if idle else beat.canary_p95_ms,
+        "canary_p99_ms": None if idle else beat.canary_p99_ms,
+        "stable_p50_ms": beat.stable_p50_ms, "stable_p95_ms": beat.stable_p95_ms, "stable_p99_ms": beat.stable_p99_ms,
+        "error_rate": beat.error_rate, "canary_error_rate": None if idle else beat.canary_error_rate,
+        "stable_error_rate": beat.stable_error_rate, "requests_per_s": beat.requests_per_s,
+        "canary_percent": float(beat.canary_percent),
+    }
+
+
+def preload(history: History, beats: Iterable[StoredBeat], now_s: float) -> int:
+    """Append stored beats (oldest first) to an empty History, marking percent changes and unwatched gaps; returns rows taken."""
+    fields = set(history.fields)
+    previous: StoredBeat | None = None
+    taken = 0
+    for beat in beats:
+        if previous is not None:
+            if beat.observed_s - previous.observed_s > GAP_S:
+                history.add_mark(previous.observed_s, GAP_LABEL)
+            if beat.canary_percent != previous.canary_percent:
+                history.add_mark(beat.observed_s, f"{previous.canary_percent}%→{beat.canary_percent}%")
+        history.append(beat.observed_s, _only(chart_values(beat), fields))
+        previous = beat
+        taken += 1
+    if previous is not None and now_s - previous.observed_s > GAP_S:
+        history.add_mark(previous.observed_s, GAP_LABEL)
+    return taken
+
+
+def _only(values: Mapping[str, float | None], fields: set[str]) -> dict[str, float | None]:
+    """The values of the fields this History keeps."""
+    return {name: value for name, value in values.items() if name in fields}
+
+
+class Recorder:
+    """Queues each new trusted heartbeat of one target to the writer; relays the writer's problems to the event log."""
+
+    def __init__(self, controller: RampController, target: str, writer: StoreWriter) -> None:
+        self.controller = controller
+        self.target = target
+        self.writer = writer
+        self._last: Heartbeat | None = None
+
+    def on_snapshot(self, snapshot: Snapshot) -> None:
+        """A snapshot with a heartbeat not yet queued queues it (ticks re-publish the same one)."""
+        heartbeat = snapshot.heartbeat
+        if heartbeat is not None and heartbeat is not self._last:
+            self._last = heartbeat
+            self.writer.put(beat_from(self.target, heartbeat, snapshot.rates))
+        self.relay_problems()
+
+    def relay_problems(self) -> None:
+        """The writer thread's messages, emitted on the controller's own thread."""
+        while not self.writer.problems.empty():
+            message = self.writer.problems.get_nowait()
+            level = EventLevel.INFO if "free again" in message else EventLevel.WARNING
+            self.controller.emit(EVENT_KIND, message, level)
+
+    def close(self) -> None:
+        """Commit what is queued and stop the writer."""
+        self.writer.close()
+        self.relay_problems()
+
+
+def attach_store(controller: RampController, target: str, path: Path, retention: Retention = DEFAULT_RETENTION) -> Recorder | None:
+    """Preload the stored past of `target` into the controller's History, then record what it observes.
+
+    Returns the Recorder, or None when the store cannot be used (reported once in the event log).
+    """
+    history = controller.history
+    now_s = controller.clock.now()
+    since_s = now_s - min(retention.full_s, history.max_age_s)
+    busy = False
+    try:
+        store = HistoryStore.open(path, retention)
+        try:
+            preload(history, store.beats(target, since_s), now_s)
+        finally:
+            store.close()
+    except StoreUnavailable as exc:
+        busy = exc.busy
+        suffix = "; trying again as heartbeats arrive" if busy else "; the dashboard runs on without stored history"
+        controller.emit(EVENT_KIND, f"{exc}{suffix}", EventLevel.WARNING)
+        if not busy:
+            return None
+    recorder = Recorder(controller, target, StoreWriter(path, retention))
+    controller.subscribe(on_snapshot=recorder.on_snapshot)
+    controller.closers.append(recorder.close)
+    return recorder

@@ -12,7 +12,7 @@ import threading
 from collections import deque
 from pathlib import Path
 
-from canary_tui.store.history_store import DEFAULT_RETENTION, HistoryStore, Retention, StoreUnavailable, unavailable
+from canary_tui.store.history_store import BUSY_TIMEOUT_S, DEFAULT_RETENTION, HistoryStore, Retention, StoreUnavailable, unavailable
 from canary_tui.store.records import StoredBeat
 
 #: how long the thread gathers rows before committing them as one transaction
@@ -27,8 +27,10 @@ _STOP = object()
 class StoreWriter:
     """A daemon thread committing queued beats to the store at `path`."""
 
-    def __init__(self, path: Path, retention: Retention = DEFAULT_RETENTION, *, batch_s: float = BATCH_S) -> None:
+    def __init__(self, path: Path, retention: Retention = DEFAULT_RETENTION, *, batch_s: float = BATCH_S,
+                 busy_timeout_s: float = BUSY_TIMEOUT_S) -> None:
         self.path = path
+        self.busy_timeout_s = busy_timeout_s
         self.retention = retention
         self.batch_s = batch_s
         self.problems: queue.SimpleQueue[str] = queue.SimpleQueue()
@@ -96,7 +98,7 @@ class StoreWriter:
         due = self._last_prune_s is None or newest_s - self._last_prune_s >= PRUNE_EVERY_S
         try:
             if store is None:
-                store = HistoryStore.open(self.path, self.retention)
+                store = HistoryStore.open(self.path, self.retention, busy_timeout_s=self.busy_timeout_s)
             self.written += store.record(batch, prune=due)
         except Exception as exc:  # noqa: BLE001 - any failure of the store is reported once, never raised into the app
             problem = unavailable(self.path, exc)

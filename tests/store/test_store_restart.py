@@ -12,7 +12,7 @@ from pathlib import Path
 from canary_tui.config import Config, EnvironmentConfig
 from canary_tui.controller.controller import RampController
 from canary_tui.controller.factory import build_controller
-from canary_tui.controller.model import EventLevel
+from canary_tui.controller.model import EventLevel, Trigger
 from canary_tui.controller.recording import GAP_LABEL, preload
 from canary_tui.core.clock import ManualClock
 from canary_tui.core.history import History
@@ -30,8 +30,9 @@ async def _no_sleep(_seconds: float) -> None:
     return None
 
 
-def _controller(url: str, clock: ManualClock, store: Path, **options: object) -> RampController:
+def _controller(url: str | None, clock: ManualClock, store: Path, **options: object) -> RampController:
     """A controller built the way the app builds one, over real HTTP, recording into `store`."""
+    assert url is not None
     client = MissionClient(url, token=Secret(TOKEN), timeouts=Timeouts(1.0, 2.0, 3.0), clock=clock,
                            retry=RetryPolicy(attempts=2, base_s=0.01, cap_s=0.02, jitter=False), sleep=_no_sleep)
     env = EnvironmentConfig(name="staging", url=url)
@@ -85,7 +86,7 @@ async def test_the_stored_rows_chart_exactly_what_the_live_controller_charted(si
     sim = simulator_factory(scenario="healthy", seed=5, token=TOKEN, clock=clock)
     store = tmp_path / "history.sqlite3"
     live = _controller(sim.url, clock, store)
-    await live.advance("cli", override=True)  # to 10%: canary figures present, and a percent change on the way
+    await live.advance(Trigger.CLI, override=True)  # to 10%: canary figures present, and a percent change on the way
     await _watch(live, clock, 60)
     await live.aclose()
     rebuilt = History(live.history.fields, live.history.max_age_s, live.history.resolution_s)

@@ -10,7 +10,6 @@ controller runs on without it.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -53,42 +52,43 @@ def beat_from(target: str, heartbeat: Heartbeat, rates: Rates | None) -> StoredB
     )
 
 
-def chart_values(beat: StoredBeat) -> dict[str, float | None]:
-    """The chart row the live controller records for this heartbeat (observing.py `_record_history`; a test holds them equal)."""
-    idle = beat.canary_percent == 0  # no canary figures where the canary served no requests
-    return {
-        "p50_ms": beat.p50_ms, "p95_ms": beat.p95_ms, "p99_ms": beat.p99_ms,
-        "canary_p50_ms": None if idle else beat.canary_p50_ms, "canary_p95_ms": None if idle else beat.canary_p95_ms,
-        "canary_p99_ms": None if idle else beat.canary_p99_ms,
-        "stable_p50_ms": beat.stable_p50_ms, "stable_p95_ms": beat.stable_p95_ms, "stable_p99_ms": beat.stable_p99_ms,
-        "error_rate": beat.error_rate, "canary_error_rate": None if idle else beat.canary_error_rate,
-        "stable_error_rate": beat.stable_error_rate, "requests_per_s": beat.requests_per_s,
-        "canary_percent": float(beat.canary_percent),
-    }
+def _chart_sql() -> dict[str, str]:
+    """Each chart series as an SQL expression over a stored beat: the row observing.py `_record_history` charts live
+    (no canary figures where the canary served no requests; a test holds the two equal)."""
+    columns = {name: name for name in ("p50_ms", "p95_ms", "p99_ms", "stable_p50_ms", "stable_p95_ms", "stable_p99_ms",
+                                       "error_rate", "stable_error_rate", "requests_per_s", "canary_percent")}
+    for name in ("canary_p50_ms", "canary_p95_ms", "canary_p99_ms", "canary_error_rate"):
+        columns[name] = f"CASE WHEN canary_percent != 0 THEN {name} END"
+    return columns
 
 
-def preload(history: History, beats: Iterable[StoredBeat], now_s: float) -> int:
-    """Append stored beats (oldest first) to an empty History, marking percent changes and unwatched gaps; returns rows taken."""
-    fields = set(history.fields)
-    previous: StoredBeat | None = None
-    taken = 0
-    for beat in beats:
-        if previous is not None:
-            if beat.observed_s - previous.observed_s > GAP_S:
-                history.add_mark(previous.observed_s, GAP_LABEL)
-            if beat.canary_percent != previous.canary_percent:
-                history.add_mark(beat.observed_s, f"{previous.canary_percent}%→{beat.canary_percent}%")
-        history.append(beat.observed_s, _only(chart_values(beat), fields))
-        previous = beat
-        taken += 1
-    if previous is not None and now_s - previous.observed_s > GAP_S:
-        history.add_mark(previous.observed_s, GAP_LABEL)
-    return taken
+CHART_SQL = _chart_sql()
+#: at most this many time buckets are read on start: the 72 h chart loads in a fraction of a second, and a bucket
+#: stays narrower than a quarter of a chart column up to ~1000 columns (a shorter past loads at the chart's own resolution)
+PRELOAD_BUCKETS = 4096
 
 
-def _only(values: Mapping[str, float | None], fields: set[str]) -> dict[str, float | None]:
-    """The values of the fields this History keeps."""
-    return {name: value for name, value in values.items() if name in fields}
+def preload(history: History, store: HistoryStore, target: str, now_s: float) -> int:
+    """Draw the target's stored past into an empty History: per bucket its min, max and last; percent changes and
+    unwatched gaps as marks. Returns the buckets taken."""
+    since_s = store.first_observed(target, now_s - min(store.retention.full_s, history.max_age_s))
+    if since_s is None:
+        return 0
+    res = history.resolution_s
+    bucket_s = res * max(1, math.ceil((now_s - since_s) / PRELOAD_BUCKETS / res))
+    buckets = store.buckets(target, since_s, bucket_s, {f: CHART_SQL[f] for f in history.fields if f in CHART_SQL})
+    for t_s, old, new in store.changes(target, since_s):
+        history.add_mark(t_s, f"{old}%→{new}%")
+    previous_s: float | None = None
+    for bucket in buckets:
+        if previous_s is not None and bucket.first_s - previous_s > GAP_S:
+            history.add_mark(previous_s, GAP_LABEL)
+        for values in (bucket.low, bucket.high, bucket.last):  # one slot: its min and max, then its last
+            history.append(bucket.last_s, values)
+        previous_s = bucket.last_s
+    if previous_s is not None and now_s - previous_s > GAP_S:
+        history.add_mark(previous_s, GAP_LABEL)
+    return len(buckets)
 
 
 class Recorder:
@@ -126,14 +126,11 @@ def attach_store(controller: RampController, target: str, path: Path, retention:
 
     Returns the Recorder, or None when the store cannot be used (reported once in the event log).
     """
-    history = controller.history
-    now_s = controller.clock.now()
-    since_s = now_s - min(retention.full_s, history.max_age_s)
     busy = False
     try:
         store = HistoryStore.open(path, retention)
         try:
-            preload(history, store.beats(target, since_s), now_s)
+            preload(controller.history, store, target, controller.clock.now())
         finally:
             store.close()
     except StoreUnavailable as exc:

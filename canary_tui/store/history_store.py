@@ -9,7 +9,7 @@ than theirs are deleted. Every failure surfaces as `StoreUnavailable` with one r
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +29,17 @@ class Retention:
 
 
 DEFAULT_RETENTION = Retention()
+
+
+@dataclass(frozen=True, slots=True)
+class Bucket:
+    """Rows of one time bucket (observed time): first and last observation, and per expression its min, max and last value."""
+
+    first_s: float
+    last_s: float
+    low: dict[str, float | None]
+    high: dict[str, float | None]
+    last: dict[str, float | None]
 
 
 class StoreUnavailable(Exception):
@@ -177,6 +188,49 @@ class HistoryStore:
         except sqlite3.Error as exc:
             raise unavailable(self.path, exc) from None
         return [_beat(row) for row in rows]
+
+    def buckets(self, target: str, since_observed_s: float, bucket_s: float, expressions: Mapping[str, str]) -> list[Bucket]:
+        """The target's rows from `since_observed_s` summed up per `bucket_s` of observed time, oldest first, computed in SQLite.
+
+        `expressions` maps a name to an SQL expression over the beat's columns (the caller's own constants, never user input).
+        """
+        names = list(expressions)
+        aggregates = ", ".join(f"min({expressions[n]}) AS low{i}, max({expressions[n]}) AS high{i}" for i, n in enumerate(names))
+        lasts = ", ".join(expressions[n] for n in names)  # bare columns: the joined row, the bucket's newest (a primary-key look-up)
+        sql = (f"WITH agg AS (SELECT CAST(observed_s / ? AS INTEGER) AS bucket, min(observed_s) AS t0, max(observed_s) AS t1, max(server_s) AS newest, {aggregates} "
+               f"FROM beat WHERE target = ? AND observed_s >= ? GROUP BY bucket) "
+               f"SELECT agg.*, {lasts} FROM agg JOIN beat ON beat.target = ? AND beat.server_s = agg.newest ORDER BY agg.bucket")
+        try:
+            rows = self.conn.execute(sql, (bucket_s, target, since_observed_s, target)).fetchall()
+        except sqlite3.Error as exc:
+            raise unavailable(self.path, exc) from None
+        out: list[Bucket] = []
+        count = len(names)
+        for row in rows:
+            pairs = row[4:4 + 2 * count]
+            out.append(Bucket(row[1], row[2], dict(zip(names, pairs[0::2], strict=True)), dict(zip(names, pairs[1::2], strict=True)),
+                              dict(zip(names, row[4 + 2 * count:], strict=True))))
+        return out
+
+    def first_observed(self, target: str, since_observed_s: float) -> float | None:
+        """When the target's oldest row from `since_observed_s` on was observed, None when there is none."""
+        try:
+            row = self.conn.execute("SELECT min(observed_s) FROM beat WHERE target = ? AND observed_s >= ?", (target, since_observed_s)).fetchone()
+        except sqlite3.Error as exc:
+            raise unavailable(self.path, exc) from None
+        return None if row is None or row[0] is None else float(row[0])
+
+    def changes(self, target: str, since_observed_s: float, column: str = "canary_percent") -> list[tuple[float, object, object]]:
+        """(observed time, old, new) wherever `column` (a beat column) changed between consecutive rows of the target."""
+        if column not in BEAT_COLUMNS:
+            raise ValueError(column)
+        sql = (f"SELECT observed_s, prev, {column} FROM (SELECT observed_s, {column}, lag({column}) OVER (ORDER BY observed_s) AS prev "
+               f"FROM beat WHERE target = ? AND observed_s >= ?) WHERE prev IS NOT NULL AND prev IS NOT {column}")
+        try:
+            rows = self.conn.execute(sql, (target, since_observed_s)).fetchall()
+        except sqlite3.Error as exc:
+            raise unavailable(self.path, exc) from None
+        return [(float(row[0]), row[1], row[2]) for row in rows]
 
     def minutes(self, target: str, since_s: int = 0) -> list[MinuteSummary]:
         """The target's per-minute summaries from `since_s` on, oldest first."""

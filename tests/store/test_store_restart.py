@@ -90,7 +90,7 @@ async def test_the_stored_rows_chart_exactly_what_the_live_controller_charted(si
     await _watch(live, clock, 60)
     await live.aclose()
     rebuilt = History(live.history.fields, live.history.max_age_s, live.history.resolution_s)
-    preload(rebuilt, HistoryStore.open(store).beats("staging"), clock.now())
+    preload(rebuilt, HistoryStore.open(store), "staging", clock.now())
     for field in live.history.fields:
         assert rebuilt.downsample(field, 40) == live.history.downsample(field, 40), field
 

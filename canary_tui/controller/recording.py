@@ -17,7 +17,7 @@ from canary_tui.controller.model import EventLevel, Snapshot
 from canary_tui.core.history import History
 from canary_tui.core.rates import Rates
 from canary_tui.core.samples import Heartbeat
-from canary_tui.store import DEFAULT_RETENTION, HistoryStore, Retention, StoredBeat, StoreUnavailable, StoreWriter
+from canary_tui.store import DEFAULT_RETENTION, Bucket, HistoryStore, Retention, StoredBeat, StoreUnavailable, StoreWriter
 
 if TYPE_CHECKING:
     from canary_tui.controller.controller import RampController
@@ -66,6 +66,7 @@ CHART_SQL = _chart_sql()
 #: at most this many time buckets are read on start: the 72 h chart loads in a fraction of a second, and a bucket
 #: stays narrower than a quarter of a chart column up to ~1000 columns (a shorter past loads at the chart's own resolution)
 PRELOAD_BUCKETS = 4096
+_PERCENT = "_percent"  # the bucket's canary percent, read for the stage marks
 
 
 def preload(history: History, store: HistoryStore, target: str, now_s: float) -> int:
@@ -76,16 +77,20 @@ def preload(history: History, store: HistoryStore, target: str, now_s: float) ->
         return 0
     res = history.resolution_s
     bucket_s = res * max(1, math.ceil((now_s - since_s) / PRELOAD_BUCKETS / res))
-    buckets = store.buckets(target, since_s, bucket_s, {f: CHART_SQL[f] for f in history.fields if f in CHART_SQL})
-    for t_s, old, new in store.changes(target, since_s):
-        history.add_mark(t_s, f"{old}%→{new}%")
-    previous_s: float | None = None
+    fields = [f for f in history.fields if f in CHART_SQL]
+    buckets = store.buckets(target, since_s, bucket_s, {_PERCENT: "canary_percent", **{f: CHART_SQL[f] for f in fields}})
+    previous: Bucket | None = None
     for bucket in buckets:
-        if previous_s is not None and bucket.first_s - previous_s > GAP_S:
-            history.add_mark(previous_s, GAP_LABEL)
+        if previous is not None and bucket.first_s - previous.last_s > GAP_S:
+            history.add_mark(previous.last_s, GAP_LABEL)
+        start_s = previous.last_s if previous is not None else bucket.first_s
+        if bucket.low[_PERCENT] != bucket.high[_PERCENT] or (previous is not None and previous.last[_PERCENT] != bucket.low[_PERCENT]):
+            for t_s, old, new in store.changes(target, start_s, bucket.last_s):  # exact times, read only where the percent moved
+                history.add_mark(t_s, f"{old}%→{new}%")
         for values in (bucket.low, bucket.high, bucket.last):  # one slot: its min and max, then its last
-            history.append(bucket.last_s, values)
-        previous_s = bucket.last_s
+            history.append(bucket.last_s, {f: values[f] for f in fields})
+        previous = bucket
+    previous_s = previous.last_s if previous is not None else None
     if previous_s is not None and now_s - previous_s > GAP_S:
         history.add_mark(previous_s, GAP_LABEL)
     return len(buckets)

@@ -220,14 +220,15 @@ class HistoryStore:
             raise unavailable(self.path, exc) from None
         return None if row is None or row[0] is None else float(row[0])
 
-    def changes(self, target: str, since_observed_s: float, column: str = "canary_percent") -> list[tuple[float, object, object]]:
-        """(observed time, old, new) wherever `column` (a beat column) changed between consecutive rows of the target."""
+    def changes(self, target: str, since_observed_s: float, until_observed_s: float | None = None,
+                column: str = "canary_percent") -> list[tuple[float, object, object]]:
+        """(observed time, old, new) wherever `column` (a beat column) changed between consecutive rows observed in [since, until]."""
         if column not in BEAT_COLUMNS:
             raise ValueError(column)
         sql = (f"SELECT observed_s, prev, {column} FROM (SELECT observed_s, {column}, lag({column}) OVER (ORDER BY observed_s) AS prev "
-               f"FROM beat WHERE target = ? AND observed_s >= ?) WHERE prev IS NOT NULL AND prev IS NOT {column}")
+               f"FROM beat WHERE target = ? AND observed_s >= ? AND observed_s <= ?) WHERE prev IS NOT NULL AND prev IS NOT {column}")
         try:
-            rows = self.conn.execute(sql, (target, since_observed_s)).fetchall()
+            rows = self.conn.execute(sql, (target, since_observed_s, 1e18 if until_observed_s is None else until_observed_s)).fetchall()
         except sqlite3.Error as exc:
             raise unavailable(self.path, exc) from None
         return [(float(row[0]), row[1], row[2]) for row in rows]

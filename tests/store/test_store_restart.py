@@ -86,13 +86,18 @@ async def test_the_stored_rows_chart_exactly_what_the_live_controller_charted(si
     sim = simulator_factory(scenario="healthy", seed=5, token=TOKEN, clock=clock)
     store = tmp_path / "history.sqlite3"
     live = _controller(sim.url, clock, store)
-    await live.advance(Trigger.CLI, override=True)  # to 10%: canary figures present, and a percent change on the way
-    await _watch(live, clock, 60)
+    await _watch(live, clock, 10)
+    result = await live.advance(Trigger.CLI, override=True)  # to 10%: canary figures present, and a percent change on the way
+    assert result.ok, result
+    await _watch(live, clock, 50)
     await live.aclose()
     rebuilt = History(live.history.fields, live.history.max_age_s, live.history.resolution_s)
     preload(rebuilt, HistoryStore.open(store), "staging", clock.now())
     for field in live.history.fields:
         assert rebuilt.downsample(field, 40) == live.history.downsample(field, 40), field
+    [(stored_t, stored_label)] = rebuilt.marks()
+    [(live_t, live_label)] = live.history.marks()
+    assert stored_label == "0%→10%" and live_label.startswith(stored_label) and abs(stored_t - live_t) <= STEP_S
 
 
 async def test_a_corrupt_store_is_one_event_and_the_controller_watches_on(simulator_factory: Callable[..., SimulatorServer], tmp_path: Path) -> None:

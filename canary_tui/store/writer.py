@@ -7,6 +7,7 @@ reported once through `problems`, which the owner drains on its own thread.
 
 from __future__ import annotations
 
+import atexit
 import queue
 import threading
 from collections import deque
@@ -42,6 +43,7 @@ class StoreWriter:
         self._last_prune_s: float | None = None
         self._thread = threading.Thread(target=self._run, name="canary-tui-store", daemon=True)
         self._thread.start()
+        atexit.register(self.close)  # a command that exits without closing its controller still commits its last rows
 
     def put(self, beat: StoredBeat) -> None:
         """Queue one beat (never blocks; ignored once recording has stopped for good)."""
@@ -55,9 +57,11 @@ class StoreWriter:
         return done.wait(timeout_s)
 
     def close(self, timeout_s: float = 2.0) -> None:
-        """Commit what is queued (waiting at most `timeout_s`) and stop the thread."""
-        self._queue.put(_STOP)
-        self._thread.join(timeout_s)
+        """Commit what is queued (waiting at most `timeout_s`) and stop the thread; idempotent."""
+        atexit.unregister(self.close)
+        if self._thread.is_alive():
+            self._queue.put(_STOP)
+            self._thread.join(timeout_s)
 
     def _run(self) -> None:
         """Gather, commit, repeat; the connection lives and dies on this thread."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 from store_helpers import beat
@@ -58,3 +60,12 @@ def test_a_store_that_cannot_be_opened_stops_recording_with_one_message(tmp_path
     [message] = _problems(writer)
     assert message.endswith("history is no longer recorded")
     writer.close()
+
+
+def test_a_process_that_exits_without_closing_still_commits_its_last_rows(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    code = ("import sys; sys.path.insert(0, sys.argv[2]); from pathlib import Path; from store_helpers import beat; "
+            "from canary_tui.store import StoreWriter; w = StoreWriter(Path(sys.argv[1]), batch_s=5.0); [w.put(beat(s)) for s in range(7)]")
+    done = subprocess.run([sys.executable, "-c", code, str(path), str(Path(__file__).parent)], capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert HistoryStore.open(path).count() == 7  # the 5 s batch window was cut short by the exit, not dropped

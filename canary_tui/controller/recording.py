@@ -52,39 +52,49 @@ def beat_from(target: str, heartbeat: Heartbeat, rates: Rates | None) -> StoredB
     )
 
 
-def _chart_sql() -> dict[str, str]:
-    """Each chart series as an SQL expression over a stored beat: the row observing.py `_record_history` charts live
-    (no canary figures where the canary served no requests; a test holds the two equal)."""
-    columns = {name: name for name in ("p50_ms", "p95_ms", "p99_ms", "stable_p50_ms", "stable_p95_ms", "stable_p99_ms",
-                                       "error_rate", "stable_error_rate", "requests_per_s", "canary_percent")}
-    for name in ("canary_p50_ms", "canary_p95_ms", "canary_p99_ms", "canary_error_rate"):
-        columns[name] = f"CASE WHEN canary_percent != 0 THEN {name} END"
-    return columns
-
-
-CHART_SQL = _chart_sql()
-#: at most this many time buckets are read on start: the 72 h chart loads in a fraction of a second, and a bucket
-#: stays narrower than a quarter of a chart column up to ~1000 columns (a shorter past loads at the chart's own resolution)
+#: chart series read from a stored beat's column of the same name
+_PLAIN_FIELDS = ("p50_ms", "p95_ms", "p99_ms", "stable_p50_ms", "stable_p95_ms", "stable_p99_ms",
+                 "error_rate", "stable_error_rate", "requests_per_s", "canary_percent")
+#: chart series that are left out where the canary served no requests (observing.py `_record_history`; a test holds them equal)
+_CANARY_FIELDS = ("canary_p50_ms", "canary_p95_ms", "canary_p99_ms", "canary_error_rate")
+#: each chart series as an SQL expression over a stored beat
+CHART_SQL = {**{f: f for f in _PLAIN_FIELDS}, **{f: f"CASE WHEN canary_percent != 0 THEN {f} END" for f in _CANARY_FIELDS}}
+#: each chart series as (column, condition) over a stored minute
+CHART_MINUTE_SQL: dict[str, tuple[str, str | None]] = {**{f: (f, None) for f in _PLAIN_FIELDS},
+                                                       **{f: (f, "canary_percent_max != 0") for f in _CANARY_FIELDS}}
+#: at most this many time buckets are read on start (a bucket stays narrower than a quarter of a chart column up to ~1000 columns)
 PRELOAD_BUCKETS = 4096
+#: a past longer than this loads from the per-minute summaries (a column of a chart this long spans minutes anyway);
+#: a shorter one from the heartbeats themselves, at the chart's own resolution where it fits
+MINUTES_AFTER_S = 48 * 3600.0
 _PERCENT = "_percent"  # the bucket's canary percent, read for the stage marks
 
 
 def preload(history: History, store: HistoryStore, target: str, now_s: float) -> int:
-    """Draw the target's stored past into an empty History: per bucket its min, max and last; percent changes and
-    unwatched gaps as marks. Returns the buckets taken."""
+    """Draw the target's stored past into an empty History: per bucket its min, max and last (mean, from minutes);
+    percent changes (exact, from the rows) and unwatched gaps as marks. Returns the buckets taken."""
     since_s = store.first_observed(target, now_s - min(store.retention.full_s, history.max_age_s))
     if since_s is None:
         return 0
     res = history.resolution_s
-    bucket_s = res * max(1, math.ceil((now_s - since_s) / PRELOAD_BUCKETS / res))
+    span_s = now_s - since_s
     fields = [f for f in history.fields if f in CHART_SQL]
-    buckets = store.buckets(target, since_s, bucket_s, {_PERCENT: "canary_percent", **{f: CHART_SQL[f] for f in fields}})
+    if span_s > MINUTES_AFTER_S:
+        bucket_s = res * math.ceil(max(60.0, span_s / PRELOAD_BUCKETS) / res)
+        columns = {_PERCENT: ("canary_percent", None), **{f: CHART_MINUTE_SQL[f] for f in fields}}
+        buckets = store.minute_buckets(target, since_s, bucket_s, columns)
+    else:
+        bucket_s = res * max(1, math.ceil(span_s / PRELOAD_BUCKETS / res))
+        buckets = store.buckets(target, since_s, bucket_s, {_PERCENT: "canary_percent", **{f: CHART_SQL[f] for f in fields}})
     previous: Bucket | None = None
     for bucket in buckets:
         if previous is not None and bucket.first_s - previous.last_s > GAP_S:
             history.add_mark(previous.last_s, GAP_LABEL)
         start_s = previous.last_s if previous is not None else bucket.first_s
-        if bucket.low[_PERCENT] != bucket.high[_PERCENT] or (previous is not None and previous.last[_PERCENT] != bucket.low[_PERCENT]):
+        moved = bucket.low[_PERCENT] != bucket.high[_PERCENT]
+        if previous is not None and not moved:
+            moved = previous.low[_PERCENT] != bucket.low[_PERCENT] or previous.high[_PERCENT] != bucket.high[_PERCENT]
+        if moved:
             for t_s, old, new in store.changes(target, start_s, bucket.last_s):  # exact times, read only where the percent moved
                 history.add_mark(t_s, f"{old}%→{new}%")
         for values in (bucket.low, bucket.high, bucket.last):  # one slot: its min and max, then its last

@@ -24,9 +24,9 @@ def _beat_table() -> str:
 
 
 def _minute_table() -> str:
-    """Version 2: per-minute summaries kept after the full-resolution rows are pruned."""
+    """Version 2: per-minute summaries of every row, kept as rows are written and for longer than the rows themselves."""
     columns = ["target TEXT NOT NULL", "minute_s INTEGER NOT NULL", "samples INTEGER NOT NULL",
-               "canary_version TEXT", "canary_percent_max INTEGER"]
+               "first_observed_s REAL", "last_observed_s REAL", "canary_version TEXT", "canary_percent_min INTEGER", "canary_percent_max INTEGER"]
     columns += [f"{name} INTEGER" for name in COUNTER_COLUMNS]
     for name in VALUE_COLUMNS:
         columns += [f"{name}_min REAL", f"{name}_max REAL", f"{name}_sum REAL", f"{name}_n INTEGER NOT NULL DEFAULT 0"]

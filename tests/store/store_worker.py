@@ -1,7 +1,7 @@
 """A process that writes to the store until told otherwise, for the concurrency and kill -9 tests.
 
     python store_worker.py PATH writer FIRST LAST   # StoreWriter (the app's path): FIRST..LAST-1, then flush, print count
-    python store_worker.py PATH loop                # batches of BATCH rows with a fold every batch, forever (kill me)
+    python store_worker.py PATH loop                # batches of BATCH rows with a prune every batch, forever (kill me)
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def main(argv: list[str]) -> int:
     store = HistoryStore.open(path, LOOP_RETENTION)
     row = store.conn.execute("SELECT max(server_s) FROM beat").fetchone()[0]
     folded = store.conn.execute("SELECT max(minute_s) FROM beat_minute").fetchone()[0]
-    next_s = max(int(row) + 1 if row is not None else 0, int(folded) + 60 if folded is not None else 0)
+    next_s = int(row) + 1 if row is not None else int(folded) + 60 if folded is not None else 0
     print("ready", flush=True)
     while True:
         store.record([beat(s) for s in range(next_s, next_s + BATCH)], prune=True)

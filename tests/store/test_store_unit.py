@@ -104,7 +104,7 @@ def test_a_store_held_by_another_writer_reports_busy_not_database_is_locked(tmp_
     assert store.record([beat(1)]) == 1  # free again: the same rows go in
 
 
-def test_prune_folds_old_rows_into_minutes_and_drops_old_minutes(tmp_path: Path) -> None:
+def test_minutes_are_kept_as_rows_are_written_and_outlive_the_pruned_rows(tmp_path: Path) -> None:
     store = HistoryStore.open(tmp_path / "h.sqlite3", Retention(full_s=600.0, minute_s=3600.0))
     store.record([beat(s, p95_ms=float(s % 60)) for s in range(7200)])  # two hours at 1 Hz
     store.prune(7200)
@@ -112,11 +112,12 @@ def test_prune_folds_old_rows_into_minutes_and_drops_old_minutes(tmp_path: Path)
     cutoff = (7200 - 600) // 60 * 60
     assert kept[0].server_s == cutoff and len(kept) == 7200 - cutoff
     minutes = store.minutes("staging")
-    assert [m.minute_s for m in minutes] == list(range(3600, cutoff, 60))  # older than an hour: gone
+    assert [m.minute_s for m in minutes] == list(range(3600, 7200, 60))  # older than an hour: gone; the rest outlive their rows
     first = minutes[0]
     assert first.samples == 60
     assert first.values["p95_ms"] == (0.0, 59.0, 29.5)  # min, max, mean over the minute
     assert first.counters["requests"] == 10 * (3600 + 59)  # the minute's last counter
+    store.record([beat(7000)])  # a heartbeat already kept: its minute does not count it twice
     store.prune(7200)  # idempotent
     assert store.minutes("staging") == minutes
 

@@ -9,6 +9,9 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
+from store_helpers import beat
+
+import canary_tui.controller.recording as recording
 from canary_tui.config import Config, EnvironmentConfig
 from canary_tui.controller.controller import RampController
 from canary_tui.controller.factory import build_controller
@@ -156,3 +159,28 @@ async def test_two_dashboards_on_one_target_record_each_heartbeat_once(simulator
     await two.aclose()
     assert HistoryStore.open(store).count() == 30
     assert not [e for e in (*one.events, *two.events) if e.kind == "store"]
+
+
+def test_a_long_past_loads_from_the_minutes_with_the_same_peaks(tmp_path: Path) -> None:
+    store = HistoryStore.open(tmp_path / "h.sqlite3")
+    start = 1_800_000_000
+    rows = [beat(start + s, p95_ms=100.0 + (s // 10) % 97, percent=10 if s < 30 * 3600 else 50) for s in range(0, 60 * 3600, 10)]
+    rows = [r for r in rows if not (20 * 3600 <= r.server_s - start < 21 * 3600)]  # an hour nobody watched
+    store.record(rows)
+    now_s = start + 60 * 3600 + 60.0
+    from_minutes = History(("p95_ms", "canary_p95_ms"), 73 * 3600, 5.0)
+    assert preload(from_minutes, store, "staging", now_s) <= recording.PRELOAD_BUCKETS
+    recording.MINUTES_AFTER_S, saved = 1e12, recording.MINUTES_AFTER_S
+    try:
+        from_rows = History(("p95_ms", "canary_p95_ms"), 73 * 3600, 5.0)
+        preload(from_rows, store, "staging", now_s)
+    finally:
+        recording.MINUTES_AFTER_S = saved
+    for field in ("p95_ms", "canary_p95_ms"):
+        minutes, raw = (h.downsample(field, 120, start, now_s) for h in (from_minutes, from_rows))
+        assert max(v for v in minutes.max if v is not None) == max(v for v in raw.max if v is not None) == 196.0
+        empty = [i for i, v in enumerate(minutes.max) if v is None]
+        assert empty == [i for i, v in enumerate(raw.max) if v is None] and 1 <= len(empty) <= 3  # the unwatched hour, alike
+    assert [label for _, label in from_minutes.marks()] == [label for _, label in from_rows.marks()]
+    assert [label for _, label in from_minutes.marks()] == [GAP_LABEL, "10%→50%", GAP_LABEL]  # the hour, the stage, since the last row
+    assert from_minutes.marks()[1][0] == start + 30 * 3600 + 0.5  # the stage change at its exact time, read from the rows

@@ -26,6 +26,8 @@ from canary_tui.config_model import (
     DEFAULT_TOKEN_ENV,
     MAX_ACTOR_CHARS,
     POLL_INTERVAL_RANGE_S,
+    STORE_FULL_RESOLUTION_H,
+    STORE_MINUTE_DAYS,
     THRESHOLD_KEYS,
     ActuatorConfig,
     Config,
@@ -48,7 +50,8 @@ __all__ = [
 
 #: every accepted key, by table (docs/config.md names each one: tests/test_config.py checks it)
 KNOWN_KEYS = (_ACTUATOR_KEYS, _ENV_KEYS, _PLAN_KEYS, _SOURCE_KEYS, _STAGE_KEYS)
-_TOP_KEYS = ("poll_interval_s", "theme", "keymap", "actor", "default_plan", "thresholds", "plans", "environments")
+_TOP_KEYS = ("poll_interval_s", "theme", "keymap", "actor", "default_plan", "thresholds", "plans", "environments",
+             "store", "store_full_resolution_h", "store_minute_days")
 
 
 def config_from_dict(data: Mapping[str, Any], path: Path | None = None, environ: Mapping[str, str] = os.environ) -> Config:
@@ -66,6 +69,11 @@ def config_from_dict(data: Mapping[str, Any], path: Path | None = None, environ:
     elif not isinstance(actor, str) or not actor.strip() or len(actor) > MAX_ACTOR_CHARS:
         errs.add("actor", f"expected a name like 'alice@laptop' (at most {MAX_ACTOR_CHARS} characters), got {_show(actor)}")
         actor = default_actor(environ)
+    store_path = _parse_store_path(data.get("store"), base_dir, errs)
+    full_h, low, high = STORE_FULL_RESOLUTION_H
+    store_full_resolution_h = _number(data, "store_full_resolution_h", full_h, "", errs, low, high, "a number of hours")
+    minute_days, low, high = STORE_MINUTE_DAYS
+    store_minute_days = _number(data, "store_minute_days", minute_days, "", errs, low, high, "a number of days")
     keymap = _parse_keymap(data["keymap"], errs) if "keymap" in data else {}
     thresholds = _parse_thresholds(data["thresholds"], errs) if "thresholds" in data else {}
 
@@ -113,7 +121,25 @@ def config_from_dict(data: Mapping[str, Any], path: Path | None = None, environ:
         actor=actor,
         default_plan=default_plan,
         targets=targets,
+        store_path=store_path,
+        store_full_resolution_h=store_full_resolution_h,
+        store_minute_days=store_minute_days,
     )
+
+
+def _parse_store_path(value: Any, base_dir: Path, errs: _Errors) -> Path | None:
+    """`store = PATH`: the history store's file (~ expanded, relative to the config file's directory)."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        errs.add("store", f"expected the path of the history store's file, like '~/ops/canary-history.sqlite3', got {_show(value)}")
+        return None
+    path = Path(value).expanduser()
+    path = path if path.is_absolute() else base_dir / path
+    if path.is_dir():
+        errs.add("store", f"{path} is a directory; name a file in it, like '{path / paths.STORE_FILE_NAME}'")
+        return None
+    return path
 
 
 def load_config(path: Path | None = None, environ: Mapping[str, str] = os.environ) -> Config:

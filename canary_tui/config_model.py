@@ -27,6 +27,9 @@ THRESHOLD_KEYS: dict[str, bool] = {
     "success_rate_pct": False,
 }
 POLL_INTERVAL_RANGE_S = (0.1, 3600.0)
+#: the history store's retention keys: full-resolution hours and per-minute days (default, low, high)
+STORE_FULL_RESOLUTION_H = (72.0, 1.0, 24.0 * 366)
+STORE_MINUTE_DAYS = (90.0, 1.0, 3660.0)
 MAX_ACTOR_CHARS = 500  # the API keeps at most 500 characters of `actor`
 
 
@@ -125,6 +128,10 @@ class Config:
     keymap: dict[str, str] = field(default_factory=dict)
     actor: str = field(default_factory=default_actor)
     default_plan: str = "standard"
+    #: the history store's file (`store = PATH`); None: <state dir>/history.sqlite3
+    store_path: Path | None = None
+    store_full_resolution_h: float = STORE_FULL_RESOLUTION_H[0]
+    store_minute_days: float = STORE_MINUTE_DAYS[0]
     #: every target by name (`ENV` or `ENV/REGION`), environments in declared order, regions in list order
     targets: dict[str, EnvironmentConfig] = field(default_factory=dict)
 

@@ -20,6 +20,8 @@ STATE_DIR_ENV = "CANARY_TUI_STATE_DIR"
 LOG_DIR_ENV = "CANARY_TUI_LOG_DIR"
 
 CONFIG_FILE_NAME = "config.toml"
+#: the history store's file in the state directory (config `store = PATH` moves it)
+STORE_FILE_NAME = "history.sqlite3"
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -57,6 +59,11 @@ def state_dir(environ: Mapping[str, str] = os.environ) -> Path:
     return _override(environ, STATE_DIR_ENV) or Path(platformdirs.user_state_dir(APP_NAME, appauthor=False))
 
 
+def store_file(configured: Path | None = None, environ: Mapping[str, str] = os.environ) -> Path:
+    """The history store: the config's `store = PATH` when set, else state_dir()/history.sqlite3."""
+    return configured if configured is not None else state_dir(environ) / STORE_FILE_NAME
+
+
 def log_dir(environ: Mapping[str, str] = os.environ) -> Path:
     """Diagnostic logs: $CANARY_TUI_LOG_DIR, else the platformdirs log dir."""
     return _override(environ, LOG_DIR_ENV) or Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
@@ -71,12 +78,15 @@ def bundled_themes_dir() -> Path:
     return checkout if checkout.is_dir() else installed
 
 
-def all_locations(explicit_config: str | os.PathLike[str] | None = None, environ: Mapping[str, str] = os.environ) -> dict[str, Path]:
-    """Every location `canary-tui locate` reports, in display order."""
+def all_locations(
+    explicit_config: str | os.PathLike[str] | None = None, environ: Mapping[str, str] = os.environ, store: Path | None = None,
+) -> dict[str, Path]:
+    """Every location `canary-tui locate` reports, in display order (`store`: the config's `store = PATH`, if any)."""
     return {
         "config": config_file(explicit_config, environ),
         "themes": themes_dir(environ),
         "bundled_themes": bundled_themes_dir(),
         "state": state_dir(environ),
+        "store": store_file(store, environ),
         "logs": log_dir(environ),
     }

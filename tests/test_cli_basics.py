@@ -74,7 +74,8 @@ def test_locate_prints_every_location(tmp_path: Path) -> None:
     done = run([sys.executable, "-m", "canary_tui", "locate"], isolated_env(tmp_path))
     assert done.returncode == 0, done.stderr
     lines = dict(line.split(": ", 1) for line in done.stdout.splitlines())
-    assert list(lines) == ["config", "themes", "bundled_themes", "state", "logs"]
+    assert list(lines) == ["config", "themes", "bundled_themes", "state", "store", "logs"]
+    assert lines["store"] == str(tmp_path / "state" / "history.sqlite3")
     assert lines["config"] == str(tmp_path / "cfg" / "config.toml")
     assert lines["themes"] == str(tmp_path / "cfg" / "themes")
     assert lines["state"] == str(tmp_path / "state")

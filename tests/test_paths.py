@@ -73,4 +73,11 @@ def test_bundled_themes_dir_prefers_the_installed_copy(tmp_path: Path, monkeypat
 
 
 def test_all_locations_order() -> None:
-    assert list(paths.all_locations(None, {})) == ["config", "themes", "bundled_themes", "state", "logs"]
+    assert list(paths.all_locations(None, {})) == ["config", "themes", "bundled_themes", "state", "store", "logs"]
+
+
+def test_store_file_defaults_to_the_state_dir_and_follows_the_config(tmp_path: Path) -> None:
+    environ = {"CANARY_TUI_STATE_DIR": str(tmp_path / "s")}
+    assert paths.store_file(None, environ) == tmp_path / "s" / "history.sqlite3"
+    assert paths.store_file(tmp_path / "elsewhere.db", environ) == tmp_path / "elsewhere.db"
+    assert paths.all_locations(None, environ, store=tmp_path / "x.db")["store"] == tmp_path / "x.db"

@@ -1,4 +1,4 @@
-"""`canary-tui locate`: where the config, themes, state and logs live, and whether the config file is valid."""
+"""`canary-tui locate`: where the config, themes, state, history store and logs live, and whether the config file is valid."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> list[str]:
     """Register `locate`."""
     parser = subparsers.add_parser(
         "locate",
-        help="print the config file, themes, state and log locations",
-        description="Print where canary-tui reads its config and themes and writes its state and logs. "
+        help="print the config file, themes, state, history store and log locations",
+        description="Print where canary-tui reads its config and themes and writes its state, history store and logs. "
         "An existing config file is validated too: errors are listed and the exit code is 2.",
     )
     parser.add_argument("--json", action="store_true", help="print a JSON object instead of 'name: path' lines")
@@ -25,7 +25,8 @@ def run(args: argparse.Namespace) -> int:
     """Validate the config when it exists (a missing file is fine here: this is how you find where to create it)."""
     locations = paths.all_locations(config_path_arg(args))
     if locations["config"].exists():
-        load_config_or_exit(args)
+        config = load_config_or_exit(args)
+        locations = paths.all_locations(config_path_arg(args), store=config.store_path)
     if getattr(args, "json", False):
         print_json({name: str(path) for name, path in locations.items()})
     else:

@@ -110,6 +110,7 @@ class RampController:
             clock=clock, thresholds=thresholds,
         )
         self._snapshot_listeners: list[SnapshotListener] = []
+        self.closers: list[Callable[[], None]] = []  # run by aclose (the history store's writer: controller/recording.py)
         self._snapshot = self._build_snapshot()
 
     # ------------------------------------------------------------------ observers
@@ -292,6 +293,9 @@ class RampController:
             assert runner.rollback_task is not None
             runner.rollback_task.cancel()
             await asyncio.wait({runner.rollback_task})
+        for close in self.closers:
+            close()
+        self.closers.clear()
         self._snapshot_listeners.clear()
         self.journal.clear_listeners()
 

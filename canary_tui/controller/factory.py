@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+from canary_tui import paths
 from canary_tui.config import Config, EnvironmentConfig, resolve_secret
 from canary_tui.controller.audit import AuditLog
 from canary_tui.controller.controller import RampController
+from canary_tui.controller.recording import attach_store
 from canary_tui.core.clock import Clock, SystemClock
 from canary_tui.core.judgment import EvidenceRule, JudgmentConfig
 from canary_tui.core.rules import Rule, SeedRollbackRule
 from canary_tui.core.thresholds import ThresholdTable
 from canary_tui.mission.actuators import Actuator, ApiActuator, CommandActuator
+from canary_tui.store import Retention
 
 
 def build_client(env: EnvironmentConfig, clock: Clock) -> Any:
@@ -53,11 +57,14 @@ def build_controller(
     client: Any = None,
     rules: tuple[Rule, ...] | None = None,
     auto_rollback: bool | None = None,
+    store: bool | Path | None = None,
     **options: Any,
 ) -> RampController:
-    """A controller for `env`: client (given or built), actuator, thresholds, rules and audit log.
+    """A controller for `env`: client (given or built), actuator, thresholds, rules, audit log and history store.
 
     `auto_rollback` None follows the environment's setting; False turns it off for this controller.
+    `store` None records into the config's history store when the audit log is the factory's own (audit=True),
+    so a demo, a status sample or a test harness stays out of it; True or a Path asks for it, False refuses it.
     """
     clock = clock or SystemClock()
     client = client if client is not None else build_client(env, clock)
@@ -66,7 +73,7 @@ def build_controller(
     else:
         audit_log = AuditLog(env.environment, clock=clock, target=env.name) if audit else None
     thresholds = ThresholdTable.seed().with_overrides(config.threshold_overrides)
-    return RampController(
+    controller = RampController(
         environment=env.name,
         plan=env.plan,
         client=client,
@@ -82,3 +89,10 @@ def build_controller(
         stale_after_s=max(5.0, 3 * config.poll_interval_s),
         **options,
     )
+    if store is None:
+        store = audit is True
+    if store is not False:
+        path = store if isinstance(store, Path) else paths.store_file(config.store_path)
+        retention = Retention(config.store_full_resolution_h * 3600.0, config.store_minute_days * 86400.0)
+        attach_store(controller, env.name, path, retention)
+    return controller

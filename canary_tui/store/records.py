@@ -1,0 +1,66 @@
+"""The stored shape of one observed heartbeat of a target: plain values, one row of the `beat` table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+#: value columns with a minute summary (min, max, sum, count) once downsampled: percentiles in ms, rates as fractions or per second
+VALUE_COLUMNS: tuple[str, ...] = (
+    "p50_ms", "p95_ms", "p99_ms",
+    "canary_p50_ms", "canary_p95_ms", "canary_p99_ms",
+    "stable_p50_ms", "stable_p95_ms", "stable_p99_ms",
+    "error_rate", "canary_error_rate", "stable_error_rate", "requests_per_s", "data_age_s",
+)
+#: monotonic counters as the server reported them (the minute keeps the last, i.e. the largest)
+COUNTER_COLUMNS: tuple[str, ...] = ("requests", "errors", "canary_requests", "canary_errors", "stable_requests", "stable_errors")
+
+
+@dataclass(frozen=True, slots=True)
+class StoredBeat:
+    """One heartbeat as kept: keyed by (target, server second); `observed_s` is the watcher's clock when it arrived."""
+
+    target: str
+    server_s: int
+    observed_s: float
+    canary_version: str
+    stable_version: str
+    canary_percent: int
+    paused: bool
+    verified: bool
+    requests: int
+    errors: int
+    canary_requests: int | None = None
+    canary_errors: int | None = None
+    stable_requests: int | None = None
+    stable_errors: int | None = None
+    p50_ms: float | None = None
+    p95_ms: float | None = None
+    p99_ms: float | None = None
+    canary_p50_ms: float | None = None
+    canary_p95_ms: float | None = None
+    canary_p99_ms: float | None = None
+    stable_p50_ms: float | None = None
+    stable_p95_ms: float | None = None
+    stable_p99_ms: float | None = None
+    error_rate: float | None = None
+    canary_error_rate: float | None = None
+    stable_error_rate: float | None = None
+    requests_per_s: float | None = None
+    data_age_s: float | None = None
+
+
+#: every column of the `beat` table, in StoredBeat's field order
+BEAT_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(StoredBeat))
+
+
+@dataclass(frozen=True, slots=True)
+class MinuteSummary:
+    """One downsampled minute of a target: sample count, last counters and percent, and per value (min, max, mean)."""
+
+    target: str
+    minute_s: int
+    samples: int
+    canary_version: str | None
+    canary_percent_max: int | None
+    counters: dict[str, int | None]
+    values: dict[str, tuple[float | None, float | None, float | None]]

@@ -78,11 +78,23 @@ async def configured_session(
     auto_rollback = False if getattr(args, "no_auto_rollback", False) else None
     guard = pipeline_guard(env, config, states_from_clients(config, client_for, SystemClock()))
     controller = build_controller(env, config, client=client, auto_rollback=auto_rollback, advance_guard=guard)
+    for event in list(controller.events):  # those found while it was built, then those to come (a dashboard logs them)
+        _store_problems_to_stderr(event)
+    unsubscribe = controller.subscribe(on_event=_store_problems_to_stderr)
     try:
         yield config, controller
         await controller.wait_idle()  # an automatic rollback the command set off is seen through
     finally:
+        unsubscribe()
         await client.aclose()
+
+
+def _store_problems_to_stderr(event: Any) -> None:
+    """A history-store problem (corrupt, read-only, held by another process) as one stderr line: the command goes on without it."""
+    from canary_tui.controller.recording import EVENT_KIND
+
+    if event.kind == EVENT_KIND:
+        sys.stderr.write(f"canary-tui: history store: {event.message}\n")
 
 
 @asynccontextmanager

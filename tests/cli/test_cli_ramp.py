@@ -125,3 +125,15 @@ def test_help_documents_the_exit_codes(tmp_path):
     flat_ramp, flat_status = " ".join(ramp.stdout.split()), " ".join(status.stdout.split())
     assert "exit codes: 0 set and the stage stands" in flat_ramp and "inconclusive with --strict" in flat_ramp and "--settle SECONDS" in flat_ramp
     assert "exit codes: 0 OK, 1 WARNING, 2 CRITICAL" in flat_status and "3 UNKNOWN" in flat_status and "--window SECONDS" in flat_status
+
+
+def test_a_corrupt_history_store_is_one_stderr_line_and_the_ramp_goes_on(simulator, tmp_path):
+    store = tmp_path / "history.sqlite3"
+    store.write_bytes(b"this is not a database" * 100)
+    env = cli_env(tmp_path, write_config(tmp_path, simulator.url, extra=f'store = "{store}"'))
+    done = canary_tui(["ramp", "staging", "10", "--yes", "--probe", "3", "--settle", "1"], env)
+    assert done.returncode == 0, done.stderr
+    problems = [line for line in done.stderr.splitlines() if line.startswith("canary-tui: history store: ")]
+    assert len(problems) == 1, done.stderr
+    assert simulator.state.canary_percent == 10
+    assert_clean(done)

@@ -10,7 +10,9 @@ is the same in every round):
 - the fleet overview of target 0 alone: R -> arrival, and R -> its confirmation on screen;
 - the overview of all 12, target 11's heartbeat hung (every poll of it hangs until its
   timeout): R on target 0 -> arrival, while the other 10 keep polling at 1 Hz;
-- the same overview with the hang cleared: X, then `y` -> the last of 12 confirmations on screen.
+- the same overview with the hang cleared: X, then `y` -> the last of 12 confirmations on screen;
+  interleaved with it, the floor of this machine and harness: a stock httpx POST of 0% plus a
+  heartbeat GET (the read-back) to one simulator, and to all 12 at once, from the same event loop.
 
 Before each trial the server(s) are put back at 10%, the app has seen it, and a seeded
 random pause (up to one poll period) puts the key press at any phase of the others' polls.
@@ -41,7 +43,7 @@ POLL_INTERVAL_S = 1.0
 SELECTED, HUNG = 0, TARGETS - 1
 #: how long one trial may take before the run is called broken
 TRIAL_TIMEOUT_S = 15.0
-CASES = ("single dashboard", "fleet of 1", "fleet of 12, 1 hung", "single confirmation", "rollback-all")
+CASES = ("single dashboard", "fleet of 1", "fleet of 12, 1 hung", "single confirmation", "rollback-all", "bare one", "bare 12")
 
 
 def _name(index: int) -> str:
@@ -75,6 +77,12 @@ class _Bench:
         if not got:
             raise RuntimeError(f"fleet benchmark: no rollback POST arrived at {_name(index)}")
         return got[0]
+
+    async def bare_rollback(self, index: int) -> None:
+        """What a rollback needs at the least: the POST of 0% and one heartbeat read back, on a stock client."""
+        body = {"percent": 0, "note": "emergency rollback (bare POST)", "actor": "bench"}
+        (await self.client.post(f"{self.urls[index]}/api/ghost/canary", json=body, headers={"Authorization": f"Bearer {TOKEN}"})).raise_for_status()
+        (await self.client.get(f"{self.urls[index]}{HEARTBEAT_PATH}")).raise_for_status()
 
     async def hang(self, index: int) -> None:
         await self.call("POST", f"{self.urls[index]}/_control/faults", json={"fault": "hang", "count": -1, "paths": [HEARTBEAT_PATH]})
@@ -216,6 +224,22 @@ async def _rollback_all(bench: _Bench, app: Any, pilot: Any, confirmed: dict[str
         out["rollback-all"].append(max(confirmed.values()) - started)
         arrivals = await asyncio.gather(*(bench.first_arrival(i) for i in indices))
         spread.append(max(arrivals) - started)
+        for case, chosen in (("bare one", [SELECTED]), ("bare 12", indices)):
+            await bench.reset(indices)
+            await pilot.pause(jitter())
+            started = time.perf_counter()
+            await asyncio.gather(*(bench.bare_rollback(i) for i in chosen))
+            out[case].append(time.perf_counter() - started)
+
+
+async def _quiesce(app: Any, pilot: Any) -> None:
+    """Stop the overview's polls and let its queue drain before it exits.
+
+    FleetApp handles a target's snapshot by reading app.screen, which raises once shutdown
+    has emptied the screen stack (ScreenStackError): a snapshot landing then crashes the exit.
+    """
+    app.workers.cancel_all()
+    await pilot.pause(0.05)
 
 
 async def _measure(trials: int, rounds: int, home: Path) -> tuple[dict[str, list[float]], list[float], int]:
@@ -244,6 +268,7 @@ async def _measure(trials: int, rounds: int, home: Path) -> tuple[dict[str, list
                     app, confirmed = _fleet_app(one)
                     async with app.run_test(size=(160, 48)) as pilot:
                         await _fleet_r(bench, app, pilot, confirmed, trials, jitter, "fleet of 1", out, "single confirmation")
+                        await _quiesce(app, pilot)
                 finally:
                     await one.aclose()
                 fleet = _Targets(sim.urls, TARGETS, home)
@@ -264,6 +289,7 @@ async def _measure(trials: int, rounds: int, home: Path) -> tuple[dict[str, list
                         hung_polls += app.targets[_name(HUNG)].polls - polls_before
                         await bench.clear(HUNG)  # releases the hung poll
                         await _rollback_all(bench, app, pilot, confirmed, trials, jitter, out, spread)
+                        await _quiesce(app, pilot)
                 finally:
                     await bench.clear(HUNG)
                     await fleet.aclose()

@@ -273,8 +273,8 @@ def test_every_error_is_reported_at_once_with_key_paths(tmp_path: Path) -> None:
 def test_inline_secret_refused_without_echoing_it() -> None:
     errs = errors_of({"environments": {"a": {"url": "https://a.example.com", "secret": "hunter2"}}})
     assert errs == [
-        'environments.a.secret: secrets are never written in the config; use { env = "VAR" }, '
-        '{ file = "PATH" } or { command = ["program", "arg"] }'
+        ('environments.a.secret: secrets are never written in the config; use { env = "VAR" }, '
+        '{ file = "PATH" } or { command = ["program", "arg"] }')
     ]
 
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from canary_tui.controller.model import ActionResult, Trigger
 
 if TYPE_CHECKING:
-    from canary_tui.config import Config
+    from canary_tui.config import Config, EnvironmentConfig
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 DEFAULT_ROLLBACK_TIMEOUT_S = 600.0
@@ -25,8 +25,11 @@ DEFAULT_ROLLBACK_TIMEOUT_S = 600.0
 def add_parser(subparsers: argparse._SubParsersAction) -> list[str]:
     """Register rollback, pause, resume and checkpoint."""
     rb = subparsers.add_parser("rollback", help="roll the canary back to 0%% now (exit 0 once confirmed)",
-                               description="Set the canary to 0% unconditionally, retrying until a read-back shows 0%.")
-    rb.add_argument("target", metavar="TARGET", help="environment name from the config, or a URL")
+                               description="Set the canary to 0% unconditionally, retrying until a read-back shows 0%. "
+                                           "Several targets are rolled back in parallel; exit 0 only when every one is confirmed.")
+    rb.add_argument("targets", metavar="TARGET", nargs="*",
+                    help="environment name (ENV: every region, in parallel), ENV/REGION, or a URL; several at once")
+    rb.add_argument("--all", dest="all_targets", action="store_true", help="roll back every configured target, in parallel")
     rb.add_argument("--note", default=None, help="why (kept in the server's history and the audit log)")
     rb.add_argument("--timeout", type=_non_negative, default=DEFAULT_ROLLBACK_TIMEOUT_S, metavar="S",
                     help=f"give up (exit 1) if 0%% is not confirmed within S seconds; 0 = keep trying (default {DEFAULT_ROLLBACK_TIMEOUT_S:g})")
@@ -57,16 +60,24 @@ def _non_negative(text: str) -> float:
 
 
 @asynccontextmanager
-async def configured_session(args: argparse.Namespace) -> AsyncIterator[tuple[Config, Any]]:
-    """Config → environment → client → controller (exit 2 on config or credential errors), as (config, controller); closed after."""
+async def configured_session(
+    args: argparse.Namespace, *, config: Config | None = None, env: EnvironmentConfig | None = None,
+) -> AsyncIterator[tuple[Config, Any]]:
+    """Config → environment → client → controller (exit 2 on config or credential errors), as (config, controller); closed after.
+
+    The controller consults the promotion pipeline (core/pipeline.py) through one heartbeat fetch of each upstream target.
+    """
     from canary_tui.commands.common import client_for, load_config_or_exit, resolve_target_or_exit
     from canary_tui.controller.factory import build_controller
+    from canary_tui.controller.fleet import pipeline_guard, states_from_clients
+    from canary_tui.core.clock import SystemClock
 
-    config = load_config_or_exit(args)
-    env = resolve_target_or_exit(config, args.target)
+    config = config or load_config_or_exit(args)
+    env = env or resolve_target_or_exit(config, args.target)
     client = client_for(env)
     auto_rollback = False if getattr(args, "no_auto_rollback", False) else None
-    controller = build_controller(env, config, client=client, auto_rollback=auto_rollback)
+    guard = pipeline_guard(env, config, states_from_clients(config, client_for, SystemClock()))
+    controller = build_controller(env, config, client=client, auto_rollback=auto_rollback, advance_guard=guard)
     try:
         yield config, controller
         await controller.wait_idle()  # an automatic rollback the command set off is seen through
@@ -126,6 +137,11 @@ def report(args: argparse.Namespace, environment: str, result: ActionResult, tex
 
 
 async def _rollback(args: argparse.Namespace) -> int:
+    from canary_tui.commands.actions_fleet import rollback_targets, several_targets
+
+    targets = several_targets(args)
+    if targets is not None:
+        return await rollback_targets(args, *targets)
     async with controller_session(args) as ctl:
         await ctl.refresh()  # best effort: the rollback itself is unconditional
         timeout_s = args.timeout or None

@@ -1,4 +1,7 @@
-"""`canary-tui audit [TARGET] [--json] [--tail N]`: read the audit log (torn lines skipped, never fatal)."""
+"""`canary-tui audit [TARGET] [--json] [--tail N]`: read the audit log (torn lines skipped, never fatal).
+
+TARGET filters the records by their target: `ENV/REGION` one region, `ENV` the environment and all its regions.
+"""
 
 from __future__ import annotations
 
@@ -16,9 +19,10 @@ OUTCOME_STYLE = {"ok": "green", "attempt": "dim", "sent": "dim", "conflict": "ye
 
 def add_parser(subparsers: argparse._SubParsersAction) -> list[str]:
     """Register `audit`."""
-    p = subparsers.add_parser("audit", help="show the audit log of one environment or all",
-                              description="Read the append-only audit log (one JSON Lines file per environment).")
-    p.add_argument("target", metavar="TARGET", nargs="?", help="environment name (or URL); all environments when omitted")
+    p = subparsers.add_parser("audit", help="show the audit log of one target, an environment, or all",
+                              description="Read the append-only audit log (one JSON Lines file per target).")
+    p.add_argument("target", metavar="TARGET", nargs="?",
+                   help="ENV (with all its regions), ENV/REGION, or a URL; every target when omitted")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.add_argument("--tail", type=_tail, default=None, metavar="N", help="only the last N records")
     p.set_defaults(run=run)
@@ -45,15 +49,22 @@ def _environment_name(args: argparse.Namespace) -> str:
     return resolve_target_or_exit(load_config_or_exit(args), target).name
 
 
+def matches(record: dict[str, Any], name: str) -> bool:
+    """The record is of target `name`, or of a region of environment `name` (records before targets: by environment)."""
+    return record.get("target", record.get("environment")) == name or record.get("environment") == name
+
+
 def run(args: argparse.Namespace) -> int:
     """Print records oldest first; exit 0 (also when there are none), 1 when the log cannot be read."""
     try:
-        paths = [audit_path(_environment_name(args))] if args.target else audit_files()
+        name = _environment_name(args) if args.target else None
         records: list[dict[str, Any]] = []
         skipped = 0
+        # the target's own file first (it may not exist yet), then every other: an ENV's regions have files of their own
+        paths = audit_files() if name is None else list(dict.fromkeys([audit_path(name), *audit_files()]))
         for path in paths:
             read = read_audit(path)
-            records.extend(read.records)
+            records.extend(r for r in read.records if name is None or matches(r, name))
             skipped += read.skipped
     except OSError as exc:
         sys.stderr.write(f"canary-tui: audit: cannot read the audit log: {exc.strerror or exc}\n")
@@ -73,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def render(record: dict[str, Any]) -> str:
-    """One line: time env actor action from→to (trigger) outcome — note [server]."""
+    """One line: time target actor action from→to (trigger) outcome — note [server]."""
     from canary_tui.commands.common import paint
 
     frm, to = record.get("from"), record.get("to")
@@ -83,7 +94,7 @@ def render(record: dict[str, Any]) -> str:
     if record.get("http_attempt"):
         attempt += f".{record['http_attempt']}"
     parts = [
-        str(record.get("time", "?")), str(record.get("environment", "?")), str(record.get("actor", "?")),
+        str(record.get("time", "?")), str(record.get("target", record.get("environment", "?"))), str(record.get("actor", "?")),
         f"{record.get('action', '?')}{attempt}", change, f"({record.get('trigger', '?')})", paint(outcome, OUTCOME_STYLE.get(outcome, "")),
     ]
     line = " ".join(p for p in parts if p)

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
-from canary_tui.config import Config, ConfigError, EnvironmentConfig, credential_warnings, load_config, resolve_secret, resolve_target
+from canary_tui.config import Config, ConfigError, EnvironmentConfig, credential_warnings, load_config, resolve_secret, resolve_target, resolve_targets
 from canary_tui.mission.credentials import Secret
 
 if TYPE_CHECKING:
@@ -67,6 +67,16 @@ def resolve_target_or_exit(config: Config, target: str) -> EnvironmentConfig:
     """The environment for a name or URL; an unknown one prints the known names and exits 2."""
     try:
         return resolve_target(config, target)
+    except ConfigError as exc:
+        for line in exc.errors:
+            sys.stderr.write(f"canary-tui: {_one_line(line)}\n")
+        raise SystemExit(EXIT_USAGE) from None
+
+
+def resolve_targets_or_exit(config: Config, names: list[str], *, all_targets: bool = False) -> list[EnvironmentConfig]:
+    """The targets a command line names (ENV: all its regions; --all: every one); unknown names print and exit 2."""
+    try:
+        return resolve_targets(config, names, all_targets=all_targets)
     except ConfigError as exc:
         for line in exc.errors:
             sys.stderr.write(f"canary-tui: {_one_line(line)}\n")

@@ -45,7 +45,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> list[str]:
                               description="Set the canary to PERCENT (compare-and-set), watch it through the controller for a settle "
                                           "window, run the P95 probe, and roll back when the controller's decision says so.",
                               epilog=EPILOG)
-    p.add_argument("target", metavar="TARGET", help="environment name from the config, or a URL")
+    p.add_argument("target", metavar="TARGET",
+                   help="environment name (ENV with regions: each region in list order, stopping at the first that fails), ENV/REGION, or a URL")
     p.add_argument("percent", metavar="PERCENT", type=_percent, help="0..100 (0 = emergency rollback)")
     p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation (required when stdin is not a terminal)")
     p.add_argument("--settle", type=_seconds, default=DEFAULT_SETTLE_S, metavar="SECONDS",
@@ -56,8 +57,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> list[str]:
     p.add_argument("--sequential", action="store_true", help="the seed's one-after-another loop instead (under-reports stalls)")
     p.add_argument("--strict", action="store_true", help="exit 1 when the result is inconclusive (evidence still accumulating)")
     p.add_argument("--no-auto-rollback", action="store_true", help="report a rollback decision but do not roll back")
+    p.add_argument("--override-pipeline", action="store_true",
+                   help="raise the canary although the environment it follows (after = ...) has not completed this version, "
+                        "or the previous region has not baked the stage (audited as an override)")
     p.add_argument("--note", default=None, help="why (kept in the server's history and the audit log)")
-    p.add_argument("--json", action="store_true", help="print one JSON object instead of the seed's text")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of the seed's text (a list for several targets)")
     p.set_defaults(run=guarded(_ramp))
     return ["ramp"]
 
@@ -180,10 +184,22 @@ def _banner(plan: Any, percent: int) -> str:
 
 
 async def _ramp(args: argparse.Namespace) -> int:
+    """One target; or each region of an environment in list (wave) order, stopping at the first whose ramp fails."""
+    from canary_tui.commands.actions_fleet import each_in_order, several_targets
+
+    args.targets, args.all_targets = [args.target], False
+    several = several_targets(args)
+    if several is None:
+        return await _ramp_one(args)
+    return await each_in_order(args, *several, _ramp_one)
+
+
+async def _ramp_one(args: argparse.Namespace, config: Any = None, env: Any = None) -> int:
     out = _Out(not args.json)
     doc: dict[str, Any] = {"target_percent": args.percent, "updated": False, "rolled_back": False, "decision": None}
-    async with configured_session(args) as (config, ctl):
-        doc["environment"] = ctl.environment
+    async with configured_session(args, config=config, env=env) as (config, ctl):
+        doc["target"] = ctl.environment
+        doc["environment"] = env.environment if env is not None else ctl.environment
         before = await ctl.refresh()
         seen = before.deployment
         if seen is None:
@@ -200,7 +216,8 @@ async def _ramp(args: argparse.Namespace) -> int:
         if args.percent == 0:
             result = await ctl.rollback(Trigger.CLI, note=note)
         else:
-            result = await ctl.set_percent(args.percent, Trigger.CLI, note=note, expected_percent=seen.canary_percent)
+            result = await ctl.set_percent(args.percent, Trigger.CLI, note=note, expected_percent=seen.canary_percent,
+                                           override_pipeline=args.override_pipeline)
         doc.update(message=result.message, conflict=result.conflict)
         if not result.ok:
             out.line("❌ Failed to update canary", "red")
@@ -374,8 +391,10 @@ def _finish(args: argparse.Namespace, doc: dict[str, Any], code: int, error: str
     doc["exit_code"] = code
     if error:
         doc["error"] = error
-        sys.stderr.write(f"canary-tui: {error}\n")
-    if args.json:
+        sys.stderr.write(f"canary-tui: {doc.get('target', '?') + ': ' if 'collected' in args else ''}{error}\n")
+    if "collected" in args:
+        args.collected.append(doc)
+    elif args.json:
         print_json(doc)
     sys.stdout.flush()
     return code

@@ -1,4 +1,7 @@
-"""`canary-tui status TARGET [--json]`: a health check with monitoring-plugin exit codes, read from the controller.
+"""`canary-tui status TARGET... | --all [--json]`: a health check with monitoring-plugin exit codes, read from the controller.
+
+Several targets (or an environment with regions, or `--all`) are checked at once, each through its own
+controller: one line each, `--json` a list of the single-target objects, the exit code of the worst level.
 
 It follows the target through the same controller as the dashboard for `--window`
 seconds (polling at the configured interval), then reports what the controller
@@ -24,7 +27,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from canary_tui.commands.figures import Figure, figures
 from canary_tui.controller.model import ConnectionState, Snapshot
@@ -32,6 +35,9 @@ from canary_tui.core.judgment import decision_to_json
 from canary_tui.core.samples import Heartbeat, HeartbeatStatus
 from canary_tui.core.thresholds import Level, Metric, ThresholdTable
 from canary_tui.core.verdicts import Decision, DecisionKind
+
+if TYPE_CHECKING:
+    from canary_tui.config import Config, EnvironmentConfig
 
 EXIT_BY_LEVEL = {Level.HEALTHY: 0, Level.WARNING: 1, Level.CRITICAL: 2, Level.UNKNOWN: 3}
 JSON_LEVEL = {Level.HEALTHY: "ok", Level.WARNING: "warning", Level.CRITICAL: "critical", Level.UNKNOWN: "unknown"}
@@ -84,7 +90,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> list[str]:
         epilog="exit codes: 0 OK, 1 WARNING, 2 CRITICAL (also: decision rollback, heartbeat down, signature failed), "
                "3 UNKNOWN (low data on every figure, last poll failed, config or usage error)",
     )
-    parser.add_argument("target", metavar="TARGET", help="environment name from the config, or a URL")
+    parser.add_argument("targets", metavar="TARGET", nargs="*",
+                        help="environment name (ENV means all its regions), ENV/REGION, or a URL; several are checked at once")
+    parser.add_argument("--all", dest="all_targets", action="store_true", help="check every configured target")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     parser.add_argument("--window", type=float, default=None, metavar="SECONDS",
                         help=f"seconds to sample through the controller ({WINDOW_RANGE_S[0]:g}..{WINDOW_RANGE_S[1]:g}, "
@@ -116,19 +124,22 @@ def _usage_errors_exit_unknown(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the check, print it, and return its exit code; never a traceback."""
-    target = str(getattr(args, "target", "?"))
+    names = list(getattr(args, "targets", []) or [])
     try:
-        report = _check(args)
+        reports, several = _check(args, names)
     except StatusUnknown as exc:
-        report = StatusReport(target=target, level=Level.UNKNOWN, error=str(exc))
+        reports, several = [StatusReport(target=" ".join(names) or "?", level=Level.UNKNOWN, error=str(exc))], False
     except Exception as exc:  # noqa: BLE001 - a monitoring check reports, it never crashes
-        report = StatusReport(target=target, level=Level.UNKNOWN, error=f"internal error ({type(exc).__name__})")
+        reports, several = [StatusReport(target=" ".join(names) or "?", level=Level.UNKNOWN, error=f"internal error ({type(exc).__name__})")], False
     if args.json:
-        sys.stdout.write(json.dumps(to_json(report), sort_keys=True, ensure_ascii=False) + "\n")
+        doc: Any = [to_json(r) for r in reports] if several else to_json(reports[0])
+        sys.stdout.write(json.dumps(doc, sort_keys=True, ensure_ascii=False) + "\n")
+    elif several:
+        sys.stdout.write("".join(summary_line(r) + "\n" for r in reports))
     else:
-        sys.stdout.write(render_text(report))
+        sys.stdout.write(render_text(reports[0]))
     sys.stdout.flush()
-    return report.exit_code
+    return EXIT_BY_LEVEL[max((r.level for r in reports), key=lambda lv: lv.severity)]
 
 
 @contextmanager
@@ -154,25 +165,48 @@ def _window_and_poll(args: argparse.Namespace, poll_interval_s: float) -> tuple[
     return window_s, min(poll_interval_s, window_s / 2)
 
 
-def _check(args: argparse.Namespace) -> StatusReport:
-    """Resolve the target, follow it through a read-only controller for the window, report what it holds."""
-    from canary_tui.commands.common import client_for, load_config_or_exit, resolve_target_or_exit
-    from canary_tui.controller.factory import build_controller
+def _resolve(args: argparse.Namespace, names: list[str]) -> tuple[Config, list[EnvironmentConfig], bool]:
+    """(config, targets, several): one report, or a list when several targets, an ENV with regions or --all are named."""
+    from canary_tui.commands.common import load_config_or_exit, resolve_targets_or_exit
 
+    if not names and not args.all_targets:
+        raise StatusUnknown("usage: name a TARGET or --all")
     with _unknown_on_exit("config"):
         config = load_config_or_exit(args)
-        env = resolve_target_or_exit(config, args.target)
+        targets = resolve_targets_or_exit(config, names, all_targets=args.all_targets)
+    regional = any(env.regions for name in names if (env := config.environments.get(name)) is not None)
+    return config, targets, bool(args.all_targets or len(names) > 1 or regional)
+
+
+def _check(args: argparse.Namespace, names: list[str]) -> tuple[list[StatusReport], bool]:
+    """Resolve the targets, follow each through a read-only controller for the window (all at once), report what each holds."""
+    config, targets, several = _resolve(args, names)
     window_s, poll_s = _window_and_poll(args, config.poll_interval_s)
     try:
         ThresholdTable.seed().with_overrides(config.threshold_overrides)
     except ValueError as exc:
         raise StatusUnknown(f"config: {exc}") from None
-    with _unknown_on_exit("credentials"):
-        client = client_for(env)
-    # every poll of the window is an interval the controller judges (its default folds polls closer than 0.5 s)
-    controller = build_controller(env, config, client=client, read_only=True, audit=False, auto_rollback=False,
-                                  min_rate_interval_s=min(MIN_RATE_INTERVAL_S, poll_s / 2))
-    snapshot, polls = asyncio.run(sample(controller, client, window_s, poll_s))
+    return asyncio.run(_check_each(config, targets, window_s, poll_s)), several
+
+
+async def _check_each(config: Config, targets: list[EnvironmentConfig], window_s: float, poll_s: float) -> list[StatusReport]:
+    return list(await asyncio.gather(*(_check_one(config, env, window_s, poll_s) for env in targets)))
+
+
+async def _check_one(config: Config, env: EnvironmentConfig, window_s: float, poll_s: float) -> StatusReport:
+    """One target's report (sampled alongside the others; a broken credential is this target's UNKNOWN only)."""
+    from canary_tui.commands.common import client_for
+    from canary_tui.controller.factory import build_controller
+
+    try:
+        with _unknown_on_exit("credentials"):
+            client = client_for(env)
+        # every poll of the window is an interval the controller judges (its default folds polls closer than 0.5 s)
+        controller = build_controller(env, config, client=client, read_only=True, audit=False, auto_rollback=False,
+                                      min_rate_interval_s=min(MIN_RATE_INTERVAL_S, poll_s / 2))
+        snapshot, polls = await sample(controller, client, window_s, poll_s)
+    except StatusUnknown as exc:
+        return StatusReport(target=env.name, level=Level.UNKNOWN, error=str(exc))
     report = judge(env.name, snapshot)
     report.window_s, report.polls = window_s, polls
     return report

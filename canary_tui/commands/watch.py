@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from canary_tui.commands.common import load_config_or_exit, report_config_error, resolve_target_or_exit
+from canary_tui.commands.common import load_config_or_exit, report_config_error
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> list[str]:
@@ -34,21 +34,18 @@ def _run(args: argparse.Namespace) -> int:
     if not names and not args.all_targets:
         sys.stderr.write("canary-tui: error: watch needs a TARGET (or several, or --all)\n")
         return 2
-    if args.all_targets or len(names) > 1:
-        try:
-            envs = resolve_targets(config, names, all_targets=args.all_targets)
-        except ConfigError as exc:
-            report_config_error(exc)
-            return 2
-        if len(envs) > 1:
-            return _run_fleet(args, config, envs)
-        env = envs[0]
-    else:
-        env = resolve_target_or_exit(config, names[0])
+    try:
+        envs = resolve_targets(config, names, all_targets=args.all_targets)  # an environment with regions: all of them
+    except ConfigError as exc:
+        report_config_error(exc)
+        return 2
+    if len(envs) > 1:
+        return _run_fleet(args, config, envs)
+    env = envs[0]
     holder: dict[str, object] = {}
 
     def make_controller() -> object:
-        controller = build_controller(env, config, read_only=args.read_only)
+        controller = build_controller(env, config, read_only=args.read_only, advance_guard=_guard(env, config, {}))
         holder["client"] = controller.client
         return controller
 
@@ -85,10 +82,14 @@ def _run_fleet(args: argparse.Namespace, config: Any, envs: list[Any]) -> int:
 
     def make_controllers() -> list[tuple[str, Any]]:
         out = []
+        watched: dict[str, Any] = {}
         for env in envs:
             controller = build_controller(env, config, read_only=args.read_only)
             clients.append(controller.client)
             out.append((env.name, controller))
+            watched[env.name] = controller
+        for env in envs:  # each consults the promotion pipeline on the fleet's own snapshots where it watches upstream
+            watched[env.name].advance_guard = _guard(env, config, watched)
         return out
 
     async def close() -> None:
@@ -105,3 +106,12 @@ def _run_fleet(args: argparse.Namespace, config: Any, envs: list[Any]) -> int:
             return 2
 
     return run_blocking(main())
+
+
+def _guard(env: Any, config: Any, watched: dict[str, Any]) -> Any:
+    """The promotion-pipeline guard for `env`: upstream targets read from `watched` controllers, else fetched once each."""
+    from canary_tui.commands.common import client_for
+    from canary_tui.controller.fleet import pipeline_guard, states_from_clients, states_watched_or_fetched
+    from canary_tui.core.clock import SystemClock
+
+    return pipeline_guard(env, config, states_watched_or_fetched(watched, states_from_clients(config, client_for, SystemClock())))

@@ -1,4 +1,4 @@
-"""Append-only JSON Lines audit log, one file per environment, fsynced before an action is reported done.
+"""Append-only JSON Lines audit log, one file per target, fsynced before an action is reported done.
 
 A crash mid-write can leave a torn last line; the reader skips it, and the next
 writer first terminates it with a newline so earlier records are never touched.
@@ -36,9 +36,11 @@ def audit_path(environment: str, directory: Path | None = None) -> Path:
 class AuditLog:
     """Writer for one environment's audit file: each record is one durable line."""
 
-    def __init__(self, environment: str, *, path: Path | None = None, clock: Clock | None = None) -> None:
+    def __init__(self, environment: str, *, path: Path | None = None, clock: Clock | None = None, target: str | None = None) -> None:
+        """One file per target; `target` (ENV/REGION, default: the environment) is recorded next to its environment."""
         self.environment = environment
-        self.path = path or audit_path(environment)
+        self.target = target or environment
+        self.path = path or audit_path(self.target)
         self._clock = clock or SystemClock()
 
     def record(self, *, durable: bool = True, **fields: object) -> dict[str, object]:
@@ -51,6 +53,7 @@ class AuditLog:
         """
         record: dict[str, object] = {"time": to_datetime(self._clock.now()).isoformat().replace("+00:00", "Z")}
         record["environment"] = self.environment
+        record["target"] = self.target
         record.update(fields)
         line = _ENCODER.encode(record) + "\n"
         append_line(self.path, line.encode("utf-8"), fsync=durable)
@@ -152,21 +155,33 @@ def audit_files(directory: Path | None = None) -> list[Path]:
 
 
 class CheckpointBook:
-    """Checkpoints per canary version: ours, and those in this environment's audit log (read once, on first need)."""
+    """Checkpoints per canary version: ours, and those in this environment's audit log.
+
+    The log is read again whenever it changed, so a checkpoint another dashboard or a CLI
+    command on this machine created counts at once.
+    """
 
     def __init__(self, audit: AuditLog | None) -> None:
         self._audit = audit
-        self._known: dict[str, str] | None = None
+        self._ours: dict[str, str] = {}
+        self._logged: dict[str, str] = {}
+        self._read_stamp: tuple[int, int] | None = None  # (size, mtime_ns) of the log when last read
 
     def _all(self) -> dict[str, str]:
-        if self._known is None:
-            self._known = {}
-            if self._audit is not None:
+        if self._audit is not None:
+            try:
+                stat = self._audit.path.stat()
+                stamp: tuple[int, int] | None = (stat.st_size, stat.st_mtime_ns)
+            except OSError:
+                stamp = None
+            if stamp != self._read_stamp:
+                self._read_stamp = stamp
+                self._logged = {}
                 for record in read_audit(self._audit.path).records:
                     version, ckpt = record.get("canary_version"), record.get("checkpoint_id")
                     if record.get("action") == "checkpoint" and record.get("outcome") == "ok" and isinstance(version, str) and isinstance(ckpt, str):
-                        self._known[version] = ckpt
-        return self._known
+                        self._logged[version] = ckpt
+        return {**self._logged, **self._ours}
 
     def get(self, version: str | None) -> str | None:
         """The checkpoint known for this canary version, or None."""
@@ -174,4 +189,4 @@ class CheckpointBook:
 
     def remember(self, version: str, checkpoint_id: str) -> None:
         """A checkpoint we just created for this version."""
-        self._all()[version] = checkpoint_id
+        self._ours[version] = checkpoint_id

@@ -21,6 +21,9 @@ from canary_tui.core.plans import RampPlan
 from canary_tui.core.verdicts import GateResult, GateStatus
 from canary_tui.mission.errors import MissionError
 
+#: the promotion pipeline hook: (canary version, from %, to %) -> why raising the canary is refused, or None
+AdvanceGuard = Callable[[str | None, int, int], Awaitable[str | None]]
+
 
 class ChangesHost(Protocol):
     """What the actions need from the controller they work for."""
@@ -35,7 +38,8 @@ class Changes:
     """Every operator or automatic change to the deployment starts here."""
 
     def __init__(self, host: ChangesHost, *, view: ServerView, judge: Judge, runner: ActionRunner, plan: RampPlan,
-                 client: ControllerClient, actor: str, checkpoints: CheckpointBook, regate: Callable[[], None]) -> None:
+                 client: ControllerClient, actor: str, checkpoints: CheckpointBook, regate: Callable[[], None],
+                 advance_guard: AdvanceGuard | None = None) -> None:
         self.host = host
         self.view = view
         self.judge = judge
@@ -45,6 +49,7 @@ class Changes:
         self.actor = actor
         self.checkpoints = checkpoints
         self._regate = regate  # re-evaluate the gates (a new checkpoint turns a pre-flight gate green)
+        self.advance_guard = advance_guard  # the promotion pipeline (core/pipeline.py), given by the fleet or the CLI
 
     async def advance(
         self,
@@ -54,11 +59,13 @@ class Changes:
         *,
         from_percent: int | None = None,
         to_percent: int | None = None,
+        override_pipeline: bool = False,
     ) -> ActionResult:
         """Move to the next stage's percent; without an override, refused for the reasons core/advance_rule.py gives.
 
         A confirmed advance passes the `from_percent` and `to_percent` the operator saw: it is sent as a
-        compare-and-set on exactly those, and refused when the server has moved since.
+        compare-and-set on exactly those, and refused when the server has moved since. The promotion
+        pipeline's guard is asked last; `override_pipeline` goes past it, audited as an override.
         """
         runner = self.runner
         refusal = self._refuse_mutation("advance")
@@ -85,11 +92,13 @@ class Changes:
             )
             if why:
                 return runner.refused("advance", f"needs an override: {'; '.join(why)}", current, target)
+        refusal, extra = await self._pipeline_gate("advance", current, target, override_pipeline)
+        if refusal:
+            return refusal
         stage_no = self.plan.stages.index(nxt) + 1
-        note = (note or f"stage {stage_no}: {current}% → {target}%") + (" (override)" if override else "")
-        extra: dict[str, Any] = {}
+        note = (note or f"stage {stage_no}: {current}% → {target}%") + (" (override)" if override or extra else "")
         if override:
-            extra = {"override": True, "gates": [f"{g.name} {g.status.value}: {g.reason}" for g in unmet]}
+            extra.update(override=True, gates=[f"{g.name} {g.status.value}: {g.reason}" for g in unmet])
         return await runner.run_exclusive(
             "advance", lambda: runner.mutate("advance", trigger, note, percent=target, expected=current, **extra), target
         )
@@ -98,7 +107,23 @@ class Changes:
         """The gates of the step ahead that are failing or holding now (pre-flight gates at 0%)."""
         return [g for g in self.judge.gates if g.status is not GateStatus.PASS]
 
-    async def set_percent(self, percent: int, trigger: Trigger, note: str | None = None, *, expected_percent: int | None = None) -> ActionResult:
+    async def _pipeline_gate(self, name: str, current: int, target: int, override_pipeline: bool) -> tuple[ActionResult | None, dict[str, Any]]:
+        """Consult the promotion pipeline guard before raising the canary: a refusal, or the audit fields of an override."""
+        if self.advance_guard is None or target <= current:
+            return None, {}
+        version = self.view.seen.canary_version if self.view.seen is not None else None
+        reason = await self.advance_guard(version, current, target)
+        again = self._refuse_mutation(name)  # something may have started while the guard looked upstream
+        if again or reason is None:
+            return again, {}
+        if not override_pipeline:
+            return self.runner.refused(name, f"promotion pipeline: {reason}", current, target), {}
+        self.host.emit(name, f"{self.actor} overrides the promotion pipeline: {reason}", EventLevel.WARNING)
+        return None, {"override": True, "pipeline_override": reason}
+
+    async def set_percent(
+        self, percent: int, trigger: Trigger, note: str | None = None, *, expected_percent: int | None = None, override_pipeline: bool = False,
+    ) -> ActionResult:
         """Set any percent 0..100 (compare-and-set against `expected_percent`, else the observed one); 0 is a rollback."""
         runner = self.runner
         if not isinstance(percent, int) or isinstance(percent, bool) or not 0 <= percent <= 100:
@@ -112,7 +137,11 @@ class Changes:
         if current is None:
             return runner.refused("set-percent", "no heartbeat yet: the current percent is unknown", None, percent)
         expected = current if expected_percent is None else expected_percent
-        return await runner.run_exclusive("set-percent", lambda: runner.mutate("set-percent", trigger, note, percent=percent, expected=expected), percent)
+        refusal, extra = await self._pipeline_gate("set-percent", expected, percent, override_pipeline)
+        if refusal:
+            return refusal
+        note = f"{note} (override)" if extra and note else note
+        return await runner.run_exclusive("set-percent", lambda: runner.mutate("set-percent", trigger, note, percent=percent, expected=expected, **extra), percent)
 
     async def set_paused(self, paused: bool, trigger: Trigger, note: str | None, expected_percent: int | None, seen_paused: bool | None) -> ActionResult:
         """Pause or resume (compare-and-set on the percent the operator saw; nothing sent if the hold flag moved)."""

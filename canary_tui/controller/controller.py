@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from canary_tui.controller.actions import ROLLBACK_BACKOFF_S, ActionRunner, Auditor, Sleep
 from canary_tui.controller.audit import AuditLog, CheckpointBook
-from canary_tui.controller.changes import Changes
+from canary_tui.controller.changes import AdvanceGuard, Changes
 from canary_tui.controller.chart import EMPTY_CHART, HISTORY_FIELDS, ChartData, ChartSeries
 from canary_tui.controller.events import EventJournal
 from canary_tui.controller.follow import ServerView
@@ -35,7 +35,7 @@ from canary_tui.core.verdicts import GateResult
 from canary_tui.mission.actuators import Actuator
 from canary_tui.mission.errors import MissionError, SignatureError
 
-__all__ = ["EVENTS_MAX", "HISTORY_RESOLUTION_S", "EventListener", "RampController", "SnapshotListener"]
+__all__ = ["EVENTS_MAX", "HISTORY_RESOLUTION_S", "AdvanceGuard", "EventListener", "RampController", "SnapshotListener"]
 
 EVENTS_MAX = 500
 #: chart history slot: 12 series × 72 h at 5 s is ~17 MB (at 1 s it would be ~85 MB)
@@ -69,6 +69,7 @@ class RampController:
         sleep: Sleep = asyncio.sleep,
         rollback_backoff_s: Sequence[float] = ROLLBACK_BACKOFF_S,
         events_max: int = EVENTS_MAX,
+        advance_guard: AdvanceGuard | None = None,
     ) -> None:
         self.environment = environment
         self.plan = plan
@@ -102,6 +103,7 @@ class RampController:
         self.changes = Changes(
             self, view=self.view, judge=self.judge, runner=self.runner, plan=plan,
             client=client, actor=actor, checkpoints=checkpoints, regate=self.observer.evaluate_gates,
+            advance_guard=advance_guard,
         )
         self.snapshots = SnapshotBuilder(
             environment=environment, plan=plan, view=self.view, judge=self.judge, runner=self.runner,
@@ -111,6 +113,15 @@ class RampController:
         self._snapshot = self._build_snapshot()
 
     # ------------------------------------------------------------------ observers
+
+    @property
+    def advance_guard(self) -> AdvanceGuard | None:
+        """The promotion pipeline hook (core/pipeline.py through controller/fleet.py), consulted before raising the canary."""
+        return self.changes.advance_guard
+
+    @advance_guard.setter
+    def advance_guard(self, guard: AdvanceGuard | None) -> None:
+        self.changes.advance_guard = guard
 
     @property
     def snapshot(self) -> Snapshot:
@@ -229,17 +240,21 @@ class RampController:
         *,
         from_percent: int | None = None,
         to_percent: int | None = None,
+        override_pipeline: bool = False,
     ) -> ActionResult:
         """Move to the next stage's percent; without an override, refused for the reasons core/advance_rule.py gives.
 
         A confirmed advance passes the `from_percent` and `to_percent` the operator saw: it is sent as a
         compare-and-set on exactly those, and refused when the server has moved since (controller/changes.py).
         """
-        return await self.changes.advance(trigger, note, override, from_percent=from_percent, to_percent=to_percent)
+        return await self.changes.advance(trigger, note, override, from_percent=from_percent, to_percent=to_percent,
+                                          override_pipeline=override_pipeline)
 
-    async def set_percent(self, percent: int, trigger: Trigger, note: str | None = None, *, expected_percent: int | None = None) -> ActionResult:
+    async def set_percent(
+        self, percent: int, trigger: Trigger, note: str | None = None, *, expected_percent: int | None = None, override_pipeline: bool = False,
+    ) -> ActionResult:
         """Set any percent 0..100 (compare-and-set against `expected_percent`, else the observed one); 0 is a rollback."""
-        return await self.changes.set_percent(percent, trigger, note, expected_percent=expected_percent)
+        return await self.changes.set_percent(percent, trigger, note, expected_percent=expected_percent, override_pipeline=override_pipeline)
 
     async def pause(self, trigger: Trigger, note: str | None = None, *, expected_percent: int | None = None, seen_paused: bool | None = None) -> ActionResult:
         """Put the ramp on hold (compare-and-set on the percent the operator saw, else the observed one).

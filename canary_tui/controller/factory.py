@@ -64,7 +64,7 @@ def build_controller(
     if isinstance(audit, AuditLog):
         audit_log: AuditLog | None = audit
     else:
-        audit_log = AuditLog(env.name, clock=clock) if audit else None
+        audit_log = AuditLog(env.environment, clock=clock, target=env.name) if audit else None
     thresholds = ThresholdTable.seed().with_overrides(config.threshold_overrides)
     return RampController(
         environment=env.name,

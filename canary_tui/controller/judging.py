@@ -63,10 +63,10 @@ class Judge:
         said: list[str] = []  # two rules tripping on the same evidence: it is said once, by the first
         pieces: list[str] = []
         for v in tripped:
-            new = [part for part in v.reason.split("; ") if part not in said]
-            said += new
-            if new:
-                pieces.append(f"{v.rule}: {'; '.join(new)}")
+            unsaid = [part for part in v.reason.split("; ") if part not in said]
+            said += unsaid
+            if unsaid:
+                pieces.append(f"{v.rule}: {'; '.join(unsaid)}")
         reason = "; ".join(pieces)
         new = self.trip_reason is None
         self.trip_reason = reason

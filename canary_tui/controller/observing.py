@@ -61,6 +61,7 @@ class Observer:
         self.plan = plan
         self.thresholds = thresholds
         self.checkpoints = checkpoints
+        self._auto_retry_at_s: float | None = None  # after a refused auto-advance: when to ask again
         self.probe: tuple[int, GateResult] | None = None  # (stage percent, gate) of the last P95 probe
 
     @property
@@ -246,8 +247,17 @@ class Observer:
         host, runner = self.host, self.runner
         if not host.auto_advance or host.blocked_reason or runner.in_flight is not None or self.view.is_stale():
             return
-        if runner.auto_task is not None and not runner.auto_task.done():
+        task = runner.auto_task
+        if task is not None:
+            if not task.done():
+                return
+            runner.auto_task = None
+            refused = not task.cancelled() and task.exception() is None and not task.result().ok
+            if refused:  # e.g. the promotion pipeline: say it once, ask again later rather than on every poll
+                self._auto_retry_at_s = self.clock.now() + AUTO_ADVANCE_RETRY_S
+        if self._auto_retry_at_s is not None and self.clock.now() < self._auto_retry_at_s:
             return
+        self._auto_retry_at_s = None
         seen = self.view.seen
         if seen is None or seen.canary_percent == 0 or self.plan.next_stage(seen.canary_percent) is None or seen.paused:
             return
@@ -265,6 +275,10 @@ class Observer:
             host.emit("auto", "automatic action needed but no event loop is running", EventLevel.ERROR)
             return
         runner.auto_task = loop.create_task(host.advance(Trigger.AUTO, note=f"auto-advance: {why}"[:500], override=override))
+
+
+#: after a refused automatic advance, how long before it is tried again
+AUTO_ADVANCE_RETRY_S = 60.0
 
 
 def unsigned_why(heartbeat: Heartbeat) -> str:

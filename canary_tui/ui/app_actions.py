@@ -17,6 +17,7 @@ from textual.message import Message
 from canary_tui.controller.model import ActionResult, Snapshot, Trigger
 from canary_tui.ui import presenter
 from canary_tui.ui.actions import source_text
+from canary_tui.ui.deployment_presenter import environment_name
 
 if TYPE_CHECKING:
     from canary_tui.ui.screens.confirm_advance import AdvanceRequest, ConfirmAdvance
@@ -55,6 +56,10 @@ class DashboardActions(App[None]):
         """How the footer shows a key (CanaryApp says)."""
         raise NotImplementedError
 
+    def _labelled(self, snapshot: Snapshot) -> Snapshot:
+        """The snapshot with the environment label the command chose (CanaryApp does)."""
+        raise NotImplementedError
+
     def action_rollback(self, source: str | None = None) -> None:
         """Emergency rollback: at once, no dialog, whatever else is going on; the note names the key (or the palette)."""
         note = f"emergency rollback ({source_text(source, self.action_keys)})"
@@ -72,7 +77,7 @@ class DashboardActions(App[None]):
             self.notify("Nothing to advance to.", severity="warning")
             return
         key = self.key_display(self.action_keys.get("advance", ("A",))[0])
-        screen = ConfirmAdvance(environment=self.environment_label or self.snapshot.environment, view=view)
+        screen = ConfirmAdvance(environment=environment_name(self._labelled(self.snapshot)), view=view)  # as the header names it
 
         def confirmed(request: AdvanceRequest | None) -> None:
             if request is None:

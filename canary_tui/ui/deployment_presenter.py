@@ -81,16 +81,21 @@ def frozen_snapshot(frozen: Snapshot, latest: Snapshot) -> Snapshot:
     return replace(frozen, data_age_s=age_s, connection=connection, now=latest.now)
 
 
+def environment_name(snapshot: Snapshot) -> str:
+    """The deployment's name as the server reports it (`environment`), else the one the command gave."""
+    hb = snapshot.heartbeat
+    server_environment = (snapshot.deployment.environment if snapshot.deployment else None) or (hb.deployment.environment if hb else None)
+    return server_environment or snapshot.environment
+
+
 def header_view(snapshot: Snapshot, *, frozen: bool = False) -> HeaderView:
     """The header line from a snapshot: the deployment as last seen, the data's age and what can be done from here."""
     seen = seen_state(snapshot)
     paused = seen.paused if seen is not None else snapshot.ramp == RampState.PAUSED
     percent = seen.percent if seen is not None else None
     stage_text, bake_text, eta = _stage_texts(snapshot, percent, paused)
-    hb = snapshot.heartbeat
-    server_environment = (snapshot.deployment.environment if snapshot.deployment else None) or (hb.deployment.environment if hb else None)
     return HeaderView(
-        environment=server_environment or snapshot.environment,
+        environment=environment_name(snapshot),
         stable_version=seen.stable_version if seen else "?",
         canary_version=seen.canary_version if seen else "?",
         stage_text=stage_text,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from cli_harness import FAST_HEALTH, assert_clean, audit_lines, canary_tui, cli_env, write_config
 
 

@@ -15,7 +15,6 @@ import sys
 import time
 
 import pytest
-
 from cli_harness import FAST_HEALTH, assert_clean, audit_lines, cli_env, write_config
 
 PROMPT = b"[y/N] "

@@ -10,7 +10,6 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-
 from cli_harness import FAST_HEALTH, assert_clean, audit_lines, canary_tui, cli_env, fixed_rates, write_config
 
 STABLE_ERROR_RATE = 0.0005

@@ -91,3 +91,17 @@ def test_one_file_per_environment_under_the_state_dir(tmp_path, monkeypatch):
     assert audit_path("staging") == tmp_path / "audit" / "staging.jsonl"
     assert [p.name for p in audit_files()] == ["prod_eu.jsonl", "staging.jsonl"]
     assert read_audit(audit_path("staging"), tail=5).records[0]["action"] == "pause"
+
+
+def test_a_checkpoint_another_dashboard_logs_counts_at_once(tmp_path):
+    from canary_tui.controller.audit import CheckpointBook
+
+    path = tmp_path / "staging.jsonl"
+    ours, theirs = AuditLog("staging", path=path, clock=ManualClock()), AuditLog("staging", path=path, clock=ManualClock())
+    book = CheckpointBook(ours)
+    assert book.get("v0.5.0") is None  # read once already: nothing yet
+    theirs.record(actor="oncall-2", action="checkpoint", outcome="ok", trigger="key", note="pre-v0.5.0",
+                  checkpoint_id="ckpt-0001", canary_version="v0.5.0")
+    assert book.get("v0.5.0") == "ckpt-0001"
+    book.remember("v0.6.0", "ckpt-0002")
+    assert (book.get("v0.6.0"), book.get("v0.5.0")) == ("ckpt-0002", "ckpt-0001")

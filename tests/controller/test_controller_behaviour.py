@@ -46,6 +46,32 @@ async def test_auto_advance_walks_the_plan_once_bakes_are_met(simulator_factory,
         assert at[1] >= 120 and at[2] - at[1] >= 120  # never before the bake
 
 
+async def test_a_refused_auto_advance_is_asked_again_a_minute_later_not_on_every_poll(simulator_factory, tmp_path):
+    from canary_tui.controller.observing import AUTO_ADVANCE_RETRY_S
+
+    clock = ManualClock()
+    sim = simulator_factory(scenario="healthy", token="test-token", seed=7, clock=clock, requests_per_s=1000.0)
+    asked: list[float] = []
+
+    async def upstream_not_done(version, from_percent, to_percent):
+        asked.append(clock.now())
+        return "staging has not completed v0.5.0: staging at 50%"
+
+    async with make_client(sim.url, clock) as client:
+        ctl = make_controller(client, clock, tmp_path, auto_advance=True, advance_guard=upstream_not_done)
+        await ctl.refresh()
+        assert (await ctl.advance(Trigger.KEY, override_pipeline=True)).ok  # the operator starts the ramp past the guard
+        asked.clear()
+        for _ in range(60):  # 10 minutes of 10 s polls, the bake met early on
+            await poll(ctl, clock, 10.0, 1)
+            await ctl.wait_idle()
+        assert sim.state.canary_percent == 10
+        gaps = [b - a for a, b in zip(asked, asked[1:], strict=False)]
+        assert 3 <= len(asked) <= 600 / AUTO_ADVANCE_RETRY_S + 1 and all(g >= AUTO_ADVANCE_RETRY_S for g in gaps), asked
+        refusals = [e for e in ctl.events if "promotion pipeline" in e.message and "overrides" not in e.message]
+        assert len(refusals) == len(asked)
+
+
 async def test_auto_advance_does_not_advance_a_stage_whose_gates_failed(simulator_factory, tmp_path):
     clock = ManualClock()
     sim = simulator_factory(scenario="error-spike", token="test-token", seed=7, clock=clock)

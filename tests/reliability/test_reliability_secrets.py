@@ -62,7 +62,7 @@ CRASH_POINTS: dict[str, tuple[str, ...]] = {
     "canary_tui.mission.probe:run_probe": ("probe",),
     "canary_tui.controller.audit:read_audit": ("audit",),
     "canary_tui.controller.actions:ActionRunner.mutate": ("pause", "resume", "ramp"),
-    "canary_tui.config:resolve_target": ("status", "rollback", "probe"),
+    "canary_tui.config_targets:resolve_target": ("status", "rollback", "probe"),
 }
 
 

@@ -23,6 +23,16 @@ url = "https://staging.mc.example"
 url = "https://prod.mc.example"
 """
 
+REGIONS = """
+[environments.staging]
+url = "https://staging.mc.example"
+
+[environments.production]
+url = "https://mission-{region}.example"
+regions = ["us-east-1", "eu-west-1"]
+after = "staging"
+"""
+
 
 @pytest.fixture
 def launched(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
@@ -34,13 +44,15 @@ def launched(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     async def fake_fleet(make_controllers: Any, **options: Any) -> int:
         controllers = make_controllers()
         seen["fleet"] = [name for name, _ in controllers]
+        seen["guarded"] = [name for name, controller in controllers if controller.advance_guard is not None]
         for _, controller in controllers:
             await controller.client.aclose()
         return 0
 
     async def fake_dashboard(make_controller: Any, *, close: Any = None, **options: Any) -> int:
-        make_controller()
+        controller = make_controller()
         seen["single"] = options.get("environment_label")
+        seen["guarded"] = controller.advance_guard is not None
         if close is not None:
             await close()
         return 0
@@ -70,6 +82,19 @@ def test_all_opens_every_configured_target(launched: dict[str, Any]) -> None:
 def test_one_target_is_the_single_dashboard_as_before(launched: dict[str, Any]) -> None:
     assert _watch(launched, "staging") == 0
     assert launched["single"] == "staging" and "fleet" not in launched
+
+
+def test_an_environment_with_regions_opens_the_overview_of_its_regions_each_under_the_pipeline(launched: dict[str, Any]) -> None:
+    launched["config"].write_text(REGIONS)
+    assert _watch(launched, "production") == 0
+    assert launched["fleet"] == ["production/us-east-1", "production/eu-west-1"]
+    assert launched["guarded"] == ["production/us-east-1", "production/eu-west-1"]  # production follows staging
+
+
+def test_one_region_alone_is_the_single_dashboard_under_the_pipeline(launched: dict[str, Any]) -> None:
+    launched["config"].write_text(REGIONS)
+    assert _watch(launched, "production/eu-west-1") == 0
+    assert launched["single"] == "production/eu-west-1" and launched["guarded"] is True
 
 
 def test_an_unknown_target_among_several_exits_2(launched: dict[str, Any]) -> None:

@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+from ui_builders import NOW, heartbeat, snapshot
+
 from canary_tui.controller.model import ConnectionState, RampState
 from canary_tui.core.samples import Deployment
 from canary_tui.core.verdicts import Decision, DecisionKind, GateKind, GateResult, GateStatus, TriggerState
 from canary_tui.ui import presenter
 from canary_tui.ui.widgets.error_rate_pane import ErrorRatePane
 from canary_tui.ui.widgets.header_bar import HeaderBar
-from ui_builders import NOW, heartbeat, snapshot
 
 
 def _with_eta(seconds: float):
@@ -92,3 +93,20 @@ def test_preflight_needs_an_override_only_for_a_failing_gate() -> None:
     missing = GateResult("checkpoint", GateStatus.FAIL, None, None, "", "no rollback checkpoint for v0.5.0", kind=GateKind.CHECKPOINT)
     view = presenter.advance_view(replace(snap, gates=(*passing[:2], missing)))
     assert view is not None and view.needs_override and view.missing_checkpoint_for == "v0.5.0"
+
+
+async def test_the_advance_dialog_names_the_deployment_as_the_header_does() -> None:
+    from screen_text import app_on, screen_lines, settled
+    from ui_builders import FakeController
+
+    snap = snapshot("rolled-back")  # at 0%: the pre-flight checklist, whose gates carry no figures
+    dep: Deployment = replace(snap.heartbeat.deployment, environment="prod-eu")
+    preflight = (GateResult("heartbeat", GateStatus.PASS, None, None, "", "reachable, signature verified", kind=GateKind.HEARTBEAT),)
+    app = app_on(FakeController(replace(snap, deployment=dep, gates=preflight)), environment_label="127.0.0.1")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settled(pilot)
+        await pilot.press("A")
+        await pilot.pause()
+        text = "\n".join(screen_lines(app))
+        assert "Start the ramp prod-eu: canary 0% → 10%?" in text, text
+        assert "heartbeat: reachable, signature verified" in text, text  # no empty figures before the reason

@@ -191,7 +191,9 @@ class ConfirmAdvance(GuardedDialog[AdvanceRequest | None]):
             if gate.low_data and "low data" not in gate.reason:
                 figure = f"{figure} · low data"
             detail = escape(figure)
-            if gate.reason and gate.reason_adds:
+            if gate.reason and figure.strip() in ("", "—"):  # a check without figures: its reason says it all
+                detail = escape(gate.reason)
+            elif gate.reason and gate.reason_adds:
                 detail = f"{detail} — {escape(gate.reason)}"  # a reason that only repeats the figures is left out
             lines.append(f"[$status-{level}]{gate.glyph} {gate.status.upper()}[/] [b]{escape(gate.name)}[/]: {detail}")
         if not lines:

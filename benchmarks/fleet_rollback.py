@@ -195,7 +195,13 @@ async def _fleet_r(bench: _Bench, app: Any, pilot: Any, confirmed: dict[str, flo
         confirmed.clear()
         started = time.perf_counter()
         await pilot.press("R")
-        await until(pilot, lambda: name in confirmed, TRIAL_TIMEOUT_S, f"{name} rollback confirmed")
+        try:
+            await until(pilot, lambda: name in confirmed, TRIAL_TIMEOUT_S, f"{name} rollback confirmed")
+        except RuntimeError as exc:
+            arrived = await bench.arrivals(SELECTED)
+            raise RuntimeError(f"{exc}: selected {app.selected}, note {state.note!r}, in flight {state.in_flight}, "
+                               f"controller {state.controller.action_in_flight}, {len(arrived)} POSTs arrived, "
+                               f"screen {type(app.screen).__name__}") from exc
         out[arrival_case].append(await bench.first_arrival(SELECTED) - started)
         if confirm_case:
             out[confirm_case].append(confirmed[name] - started)

@@ -171,12 +171,22 @@ def _fleet_ready(app: Any, names: list[str]) -> Callable[[], bool]:
 
 
 async def _select(pilot: Any, app: Any, name: str) -> None:
-    """Move the selection to `name` with the arrow keys, as an operator would (bounded)."""
-    for _ in range(2 * len(app.targets)):
-        if app.selected == name:
-            return
+    """Move the selection to `name` with the arrow keys, as an operator would (bounded).
+
+    At least one key is pressed: until the operator moves, the overview's selection follows
+    the worst row, and R would go to whichever target that is when it lands (the hung one, soon).
+    """
+    moved = False
+    for _ in range(2 * len(app.targets) + 2):
         names = [row.name for row in app.rows]
-        await pilot.press("down" if names.index(name) > names.index(app.selected) else "up")
+        if app.selected == name:
+            if moved:
+                return
+            key = "down" if names.index(name) < len(names) - 1 else "up"
+        else:
+            key = "down" if names.index(name) > names.index(app.selected) else "up"
+        await pilot.press(key)
+        moved = True
     if app.selected != name:
         raise RuntimeError(f"fleet benchmark: could not select {name}")
 

@@ -4,21 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from textual import on, work
-from textual.app import App, ComposeResult, ScreenStackError
-from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
-from textual.css.query import NoMatches
+from textual.app import App
+from textual.binding import BindingType
 from textual.message import Message
-from textual.widgets import Footer
 
 from canary_tui.controller.model import ActionResult, Event, RampState, Snapshot
 from canary_tui.core.actions import BY_ID, MUTATING_ACTIONS, resolve_keys
@@ -27,15 +22,11 @@ from canary_tui.ui.actions import app_bindings, check_keymap, help_rows
 from canary_tui.ui.app_actions import DashboardActions
 from canary_tui.ui.commands_provider import CanaryCommands
 from canary_tui.ui.crash import crash_console
+from canary_tui.ui.dashboard_feed import DashboardFeed
+from canary_tui.ui.screens.dashboard_screen import DashboardScreen
 from canary_tui.ui.screens.guard import GuardedDialog
-from canary_tui.ui.themes import DEFAULT_THEME, ThemeCatalog, default_directories, load_themes, next_theme
-from canary_tui.ui.widgets.error_rate_pane import ErrorRatePane
-from canary_tui.ui.widgets.events_log import EventsLog
-from canary_tui.ui.widgets.gates_pane import GatesPane
-from canary_tui.ui.widgets.header_bar import HeaderBar
-from canary_tui.ui.widgets.heartbeat_pane import HeartbeatPane
+from canary_tui.ui.themes import DEFAULT_THEME, ThemeCatalog, default_directories, load_themes
 from canary_tui.ui.widgets.latency_chart import LatencyChart
-from canary_tui.ui.widgets.latency_pane import LatencyPane
 
 _LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
 
@@ -55,6 +46,11 @@ def _display_url(url: object) -> str:
         host = f"{host}:{parts.port}"
     scheme = "http://" if parts.scheme == "http" and parts.hostname not in _LOOPBACK else ""
     return f"{scheme}{host}{parts.path.rstrip('/')}"
+
+
+def _forward(owner: str, name: str, doc: str) -> Any:
+    """A property that reads and writes `self.<owner>.<name>`, where that fact is kept."""
+    return property(lambda self: getattr(getattr(self, owner), name), lambda self, value: setattr(getattr(self, owner), name, value), doc=doc)
 
 
 class SnapshotArrived(Message):
@@ -78,7 +74,11 @@ class EventArrived(Message):
 
 
 class CanaryApp(DashboardActions):
-    """Live canary dashboard; every mutation goes through the controller, never around it."""
+    """Live canary dashboard; every mutation goes through the controller, never around it.
+
+    The dashboard itself (layout, drawing, freeze) is DashboardScreen, the same screen the fleet's drill-down shows;
+    this app polls one controller into its DashboardFeed and handles the keys.
+    """
 
     TITLE = "canary-tui"
     CSS_PATH = "app.tcss"
@@ -108,37 +108,25 @@ class CanaryApp(DashboardActions):
         super().__init__()
         self.error_console = crash_console(self._crashed)  # Textual prints an unhandled error here: it goes to the crash log
         self.controller = controller
-        self.read_only = read_only
+        self.feed = DashboardFeed(controller, label=environment_label, read_only=read_only)
         self.requested_theme = theme
         self.requested_keymap = dict(keymap or {})
         self.action_keys: dict[str, tuple[str, ...]] = resolve_keys({})  # every action's keys, the keymap applied on mount
         self.keymap_problems: list[str] = []  # keymap entries left out, each naming its key
         self.poll_interval_s = max(0.05, float(poll_interval_s))
         self.clock = clock
-        self.environment_label = environment_label
         self.poll_enabled = poll
         self.tick_interval_s = tick_interval_s  # the data age re-published on the clock alone, whatever the poll is doing
         self._first_poll = first_poll  # a refresh started before the app (ui/launch.py): the poll loop awaits it first
         self.chart_interval_s = max(0.0, chart_interval_s)  # the history's slots are 5 s: faster shows nothing new
-        self._chart_at = float("-inf")
-        self._chart_timer: Any = None
+        self._dashboard: DashboardScreen | None = None
         for loaded in self.catalog.themes.values():
             self.register_theme(loaded)
         self._startup_notices: list[tuple[str, str]] = []
         self._apply_theme()
-        self.snapshot: Snapshot | None = None
-        self.frozen = False
-        self._frozen_snapshot: Snapshot | None = None
-        self.in_flight: set[str] = set()
         self.polls = 0
         self.poll_errors = 0
-        self.renders = 0
         self._refresh_now = asyncio.Event()
-        self._error_history: deque[float] = deque(maxlen=600)
-        self._last_rates: object = None
-        self._chart_version = 0
-        self._chart_key: tuple[object, ...] | None = None
-        self._pending_events: deque[Event] = deque(maxlen=500)
         self._unsubscribe: Callable[[], None] | None = None
         self.crashed = False
         self._bindings_key: tuple[object, ...] | None = None
@@ -146,21 +134,26 @@ class CanaryApp(DashboardActions):
 
     # ---- layout -------------------------------------------------------------------------
 
-    def get_theme_variable_defaults(self) -> dict[str, str]:
-        """The dashboard's own theme variables, for themes that do not set them."""
-        return self.catalog.variable_defaults()
+    def get_default_screen(self) -> DashboardScreen:
+        """The dashboard screen on this app's feed (the fleet pushes the same screen for one of its targets)."""
+        return self.dashboard
 
-    def compose(self) -> ComposeResult:
-        """Header, then heartbeat/errors/chart beside the gates, then events and the footer."""
-        yield HeaderBar(id="header")
-        with Horizontal(id="body"):
-            with Vertical(id="left"):
-                yield HeartbeatPane(id="heartbeat")
-                yield ErrorRatePane(id="errors")
-                yield LatencyPane(id="latency")
-            yield GatesPane(id="gates")
-        yield EventsLog(id="events")
-        yield Footer()
+    @property
+    def dashboard(self) -> DashboardScreen:
+        """The dashboard screen, made on first use (a screen is made once the app runs)."""
+        if self._dashboard is None:
+            self._dashboard = DashboardScreen(self.feed, chart_interval_s=self.chart_interval_s)
+        return self._dashboard
+
+    # what the dashboard shows and knows lives once, in the feed and the screen; the app's names read it there
+    snapshot = _forward("feed", "snapshot", "The newest snapshot (drawn unless frozen).")
+    read_only = _forward("feed", "read_only", "Whether no key may change the deployment.")
+    environment_label = _forward("feed", "label", "The environment name the command chose, if any.")
+    in_flight = _forward("feed", "in_flight", "Actions under way from this dashboard.")
+    frozen = _forward("dashboard", "frozen", "Whether the view is frozen (polling goes on).")
+    _frozen_snapshot = _forward("dashboard", "frozen_snapshot", "The snapshot the frozen view shows.")
+    renders = _forward("dashboard", "renders", "How many times every pane was drawn.")
+    _chart_key = _forward("dashboard", "chart_key", "What the chart was last drawn from.")
 
     def on_mount(self) -> None:
         """Keymap, subscriptions, then the first poll."""
@@ -170,9 +163,6 @@ class CanaryApp(DashboardActions):
             self._startup_notices.extend((f"{problem} (that key stays as it was)", "warning") for problem in checked.problems)
             self.action_keys = resolve_keys(checked.keymap)
             self.set_keymap(checked.keymap)
-        self.query_one("#events", EventsLog).border_title = "Events"
-        self.query_one("#gates", GatesPane).border_title = "Gates"
-        self._layout_classes()
         subscribe = getattr(self.controller, "subscribe", None)
         if callable(subscribe):
             self._unsubscribe = subscribe(on_snapshot=self._on_controller_snapshot, on_event=self._on_controller_event)
@@ -201,10 +191,7 @@ class CanaryApp(DashboardActions):
 
     def change_blocked_reason(self) -> str | None:
         """Why this dashboard cannot change the deployment (no token, read-only), or None when it can."""
-        reason = getattr(self.controller, "blocked_reason", None)
-        if isinstance(reason, str) and reason:
-            return reason
-        return "read-only mode" if self.read_only else None
+        return self.feed.blocked_reason()
 
     def _local_event(self, message: str, kind: str = "") -> Event:
         """An event the dashboard itself writes to the log, stamped on the controller's clock."""
@@ -250,23 +237,6 @@ class CanaryApp(DashboardActions):
                 self._startup_notices.append((f"Theme {wanted!r} not found; using {fallback}.", "warning"))
             self.theme = fallback
 
-    def on_resize(self) -> None:
-        """Adapt the layout to the terminal size."""
-        self._layout_classes()
-
-    def _layout_classes(self) -> None:
-        """-compact under 100×30, -wide from 160 columns, -tall from 45 rows."""
-        width, height = self.size
-        compact = width < 100 or height < 30
-        self.screen.set_class(compact, "-compact")
-        for gates in self.query(GatesPane):
-            gates.set_compact(compact)
-        self.screen.set_class(width >= 160, "-wide")
-        self.screen.set_class(height >= 45, "-tall")
-        for footer in self.query(Footer):
-            footer.compact = width < 120
-            footer.show_command_palette = width >= 100
-
     # ---- polling ------------------------------------------------------------------------
 
     @work(exclusive=True, group="poll", name="poll")
@@ -303,18 +273,10 @@ class CanaryApp(DashboardActions):
     def _snapshot_arrived(self, message: SnapshotArrived) -> None:
         """Keep every snapshot; draw it unless frozen (the header's age still ticks); open dialogs follow it."""
         snapshot = message.snapshot
-        if snapshot is self.snapshot:
+        if not self.feed.take(snapshot):
             return
-        self.snapshot = snapshot
-        if snapshot.rates is not None and snapshot.rates is not self._last_rates:
-            self._last_rates = snapshot.rates
-            if snapshot.rates.error_rate is not None:
-                self._error_history.append(snapshot.rates.error_rate)
         if self._panes_ready():
-            if not self.frozen:
-                self.render_snapshot(snapshot)
-            else:
-                self._render_header(snapshot)
+            self.dashboard.show()
         self._follow_dialogs(snapshot)
         self._refresh_bindings_if_changed()
 
@@ -344,92 +306,28 @@ class CanaryApp(DashboardActions):
 
     def _panes_ready(self) -> bool:
         """False while the dashboard screen is not (or no longer) mounted, e.g. during shutdown."""
-        try:
-            self.query_one("#header", HeaderBar)
-        except (NoMatches, ScreenStackError):
-            return False
-        return True
+        return self._dashboard is not None and self._dashboard.ready
 
     @on(EventArrived)
     def _event_arrived(self, message: EventArrived) -> None:
         """Log the event now, or after unfreezing."""
-        if self.frozen or not self._panes_ready():
-            self._pending_events.append(message.event)
-            return
-        self.query_one("#events", EventsLog).add(presenter.event_line(message.event))
+        self.dashboard.add_event(message.event)
 
     def _render_header(self, snapshot: Snapshot) -> None:
-        """Only the header; while frozen it keeps the frozen data, whose age still ticks, and shows the badges."""
-        if self.frozen and self._frozen_snapshot is not None:
-            snapshot = presenter.frozen_snapshot(self._frozen_snapshot, snapshot)
-        view = presenter.header_view(self._labelled(snapshot), frozen=self.frozen)
-        if self.read_only and not view.read_only:
-            view = replace(view, read_only=True)
-        blocked = self.change_blocked_reason()
-        if blocked and not view.blocked_reason:
-            view = replace(view, blocked_reason=blocked)
-        if self.in_flight and not view.action_in_flight:
-            view = replace(view, action_in_flight=", ".join(sorted(self.in_flight)))
-        self.query_one("#header", HeaderBar).show(view)
+        """Only the header (frozen: the frozen data, its age still ticking)."""
+        self.dashboard.render_header(snapshot)
 
     def _labelled(self, snapshot: Snapshot) -> Snapshot:
-        """The snapshot with the environment label the command chose, if any."""
-        if self.environment_label and snapshot.environment != self.environment_label:
-            return replace(snapshot, environment=self.environment_label)
-        return snapshot
+        """The snapshot under the environment label the command chose (the feed keeps it)."""
+        return self.feed.labelled(snapshot)
 
     def render_snapshot(self, snapshot: Snapshot) -> None:
-        """Push plain views down to the widgets; each skips the redraw when its view is unchanged."""
-        self.renders += 1
-        self._render_header(snapshot)
-        self.query_one("#heartbeat", HeartbeatPane).show(presenter.heartbeat_view(snapshot))
-        self.query_one("#errors", ErrorRatePane).show(presenter.error_rate_view(snapshot, self._error_history))
-        self.query_one("#latency", LatencyPane).show_readout(presenter.latency_view(snapshot))
-        self.query_one("#gates", GatesPane).show(presenter.gates_view(snapshot))
-        self._render_chart(snapshot)
-
-    def _render_chart(self, snapshot: Snapshot, *, force: bool = False) -> None:
-        """Redraw the chart on new data or a new width, at most once per chart_interval_s (deferred, never dropped)."""
-        chart = self.query_one("#chart", LatencyChart)
-        if not callable(getattr(self.controller, "chart", None)):
-            return
-        hb = snapshot.heartbeat
-        key = (None if hb is None else (hb.fetched_at_s, hb.timestamp), chart.columns, snapshot.stage.index if snapshot.stage else None)
-        if key == self._chart_key and not force:
-            return
-        width_changed = self._chart_key is None or key[1] != self._chart_key[1]
-        now = asyncio.get_running_loop().time()
-        wait_s = self._chart_at + self.chart_interval_s - now
-        if wait_s > 0 and not force and not width_changed:
-            if self._chart_timer is None:
-                self._chart_timer = self.set_timer(wait_s, self._deferred_chart)
-            return
-        self._chart_key = key
-        self._chart_at = now
-        self._draw_chart(chart)
-
-    @on(LatencyChart.Resized)
-    def _chart_resized(self) -> None:
-        """A new chart width needs a series downsampled to it."""
-        if self.snapshot is not None and not self.frozen and self._panes_ready():
-            self._render_chart(self.snapshot)
-
-    def _deferred_chart(self) -> None:
-        """The throttled redraw, with the newest data (unless frozen meanwhile)."""
-        self._chart_timer = None
-        if self.snapshot is not None and not self.frozen and self._panes_ready():
-            self._render_chart(self.snapshot)
+        """Draw every pane from `snapshot`."""
+        self.dashboard.render_snapshot(snapshot)
 
     def _draw_chart(self, chart: LatencyChart) -> None:
-        """Ask the controller for the series downsampled to the chart's width and plot it."""
-        try:
-            data = self.controller.chart(chart.columns)
-        except Exception as exc:  # noqa: BLE001 - a chart failure must not take the dashboard down
-            self.log.error(f"chart failed: {exc!r}")
-            return
-        self._chart_version += 1
-        thresholds = self.snapshot.thresholds if self.snapshot is not None else None
-        self.query_one("#latency", LatencyPane).show_chart(presenter.chart_view(data, self._chart_version, thresholds=thresholds))
+        """Plot the controller's series at the chart's width now."""
+        self.dashboard.draw_chart(chart)
 
     # ---- availability -------------------------------------------------------------------
 
@@ -471,26 +369,11 @@ class CanaryApp(DashboardActions):
 
     def action_freeze(self) -> None:
         """Freeze or unfreeze the view; polling goes on and nothing is lost."""
-        self.frozen = not self.frozen
-        self._frozen_snapshot = self.snapshot if self.frozen else None
-        if not self.frozen:
-            log = self.query_one("#events", EventsLog)
-            while self._pending_events:
-                log.add(presenter.event_line(self._pending_events.popleft()))
-            if self.snapshot is not None:
-                self.render_snapshot(self.snapshot)
-        elif self.snapshot is not None:
-            self._render_header(self.snapshot)
+        self.dashboard.toggle_freeze()
 
     def action_refresh(self) -> None:
         """Fetch now (or right after the fetch in progress)."""
         self._refresh_now.set()
-
-    def action_next_theme(self) -> None:
-        """Cycle through the canary themes (and the user's)."""
-        names = self.catalog.names or [self.theme]
-        self.theme = next_theme(names, self.theme)
-        self.notify(f"Theme: {self.theme}", timeout=2)
 
     def action_help(self) -> None:
         """Show every key with its effect and availability."""
@@ -502,17 +385,3 @@ class CanaryApp(DashboardActions):
         if self.read_only:
             notes.append("Read-only: no key changes the deployment.")
         self.push_screen(HelpScreen(rows, notes, presenter.threshold_rows(self.snapshot.thresholds) if self.snapshot else None))
-
-    async def action_quit(self) -> None:
-        """Leave; the ramp stays exactly as it is."""
-        self.exit()
-
-    # ---- crash handling -----------------------------------------------------------------
-
-    def _crashed(self) -> None:
-        """Textual reported an unhandled error (crash.py wrote it to the log and told the operator): the run failed."""
-        self.crashed = True
-
-    def key_display(self, key: str) -> str:
-        """How the footer shows a key ('^r' for ctrl+r), for the help screen and the palette."""
-        return self.get_key_display(Binding(key, ""))

@@ -11,12 +11,12 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from textual import on
-from textual.app import App
 from textual.message import Message
 
 from canary_tui.controller.model import ActionResult, Snapshot, Trigger
 from canary_tui.ui import presenter
 from canary_tui.ui.actions import source_text
+from canary_tui.ui.app_base import CanaryBaseApp
 from canary_tui.ui.deployment_presenter import environment_name
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ class ActionFinished(Message):
         self.error = error
 
 
-class DashboardActions(App[None]):
+class DashboardActions(CanaryBaseApp):
     """The action half of the dashboard app (CanaryApp adds layout, polling and rendering)."""
 
     controller: Any
@@ -50,10 +50,6 @@ class DashboardActions(App[None]):
 
     def _render_header(self, snapshot: Snapshot) -> None:
         """Draw the header (CanaryApp does)."""
-        raise NotImplementedError
-
-    def key_display(self, key: str) -> str:
-        """How the footer shows a key (CanaryApp says)."""
         raise NotImplementedError
 
     def _labelled(self, snapshot: Snapshot) -> Snapshot:

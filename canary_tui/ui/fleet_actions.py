@@ -12,40 +12,52 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from textual import on
-from textual.app import App
 from textual.message import Message
 
 from canary_tui.controller.model import ActionResult, Snapshot, Trigger
-from canary_tui.ui import presenter
+from canary_tui.ui import dashboard_feed, presenter
 from canary_tui.ui.actions import source_text
+from canary_tui.ui.app_base import CanaryBaseApp
+from canary_tui.ui.dashboard_feed import DashboardFeed
 from canary_tui.ui.screens.guard import GuardedDialog
 
 if TYPE_CHECKING:
     from canary_tui.ui.screens.confirm_advance import AdvanceRequest, ConfirmAdvance
 
 
-@dataclass
+@dataclass(eq=False)
 class TargetState:
-    """What the overview keeps per target: its controller, latest snapshot, trend, actions in flight and last outcome."""
+    """What the overview keeps per target: its controller, its dashboard feed (latest snapshot, error history,
+    actions in flight), the row's trend and last outcome."""
 
     name: str
     controller: Any
-    snapshot: Snapshot | None = None
+    read_only: bool = False
     p95_ms: list[float] = field(default_factory=list)
     error_rate: list[float] = field(default_factory=list)
     trend_key: object = None
-    in_flight: set[str] = field(default_factory=set)
     note: str = ""
     polls: int = 0
     poll_errors: int = 0
     refresh_now: asyncio.Event = field(default_factory=asyncio.Event)
+    feed: DashboardFeed = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.feed = DashboardFeed(self.controller, target=self.name, read_only=self.read_only)
+
+    @property
+    def snapshot(self) -> Snapshot | None:
+        """The target's newest snapshot."""
+        return self.feed.snapshot
+
+    @property
+    def in_flight(self) -> set[str]:
+        """Actions under way on this target."""
+        return self.feed.in_flight
 
     def blocked_reason(self, read_only: bool) -> str | None:
         """Why this target cannot be changed from here (read-only, no token), or None."""
-        reason = getattr(self.controller, "blocked_reason", None)
-        if isinstance(reason, str) and reason:
-            return reason
-        return "read-only mode" if read_only else None
+        return dashboard_feed.blocked_reason(self.controller, read_only)
 
 
 class TargetActionFinished(Message):
@@ -59,7 +71,7 @@ class TargetActionFinished(Message):
         self.error = error
 
 
-class FleetActions(App[None]):
+class FleetActions(CanaryBaseApp):
     """The action half of the fleet app (FleetApp adds layout, polling and rendering)."""
 
     targets: dict[str, TargetState]
@@ -68,10 +80,6 @@ class FleetActions(App[None]):
 
     def current_target(self) -> TargetState | None:
         """The target on show: the drilled-down one, else the selected row (FleetApp says)."""
-        raise NotImplementedError
-
-    def key_display(self, key: str) -> str:
-        """How the footer shows a key (FleetApp says)."""
         raise NotImplementedError
 
     def render_fleet(self) -> None:

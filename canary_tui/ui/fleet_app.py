@@ -14,7 +14,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.markup import escape
 from textual.message import Message
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from canary_tui.controller.model import Event, EventLevel, Snapshot
 from canary_tui.controller.target_verdict import is_paused
@@ -26,8 +26,9 @@ from canary_tui.ui.crash import crash_console
 from canary_tui.ui.fleet_actions import FleetActions, TargetState
 from canary_tui.ui.fleet_presenter import FleetRow, TargetTrend, actions_line, summary_line, target_row, worst_first
 from canary_tui.ui.screens.target_screen import TargetScreen
-from canary_tui.ui.themes import DEFAULT_THEME, ThemeCatalog, default_directories, load_themes, next_theme
+from canary_tui.ui.themes import DEFAULT_THEME, ThemeCatalog, default_directories, load_themes
 from canary_tui.ui.widgets.events_log import EventsLog
+from canary_tui.ui.widgets.fit_footer import OVERVIEW_SHED, FitFooter, shed_at
 from canary_tui.ui.widgets.fleet_table import FleetTable
 
 #: points of P95 and error rate kept per target for its trend
@@ -86,7 +87,7 @@ class FleetApp(FleetActions):
         self.catalog: ThemeCatalog = load_themes(theme_dirs if theme_dirs is not None else default_directories())
         super().__init__()
         self.error_console = crash_console(self._crashed)
-        self.targets = {name: TargetState(name, controller) for name, controller in controllers}
+        self.targets = {name: TargetState(name, controller, read_only) for name, controller in controllers}
         self.read_only = read_only
         self.requested_keymap = dict(keymap or {})
         self.action_keys = resolve_keys({})
@@ -104,10 +105,6 @@ class FleetApp(FleetActions):
             self.register_theme(loaded)
         self.theme = theme if theme in self.available_themes else (DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark")
 
-    def get_theme_variable_defaults(self) -> dict[str, str]:
-        """The dashboard's own theme variables, for themes that do not set them."""
-        return self.catalog.variable_defaults()
-
     def compose(self) -> ComposeResult:
         """Summary line, the table, the fleet's event log, the footer."""
         yield Static("", id="fleet-summary")
@@ -115,7 +112,7 @@ class FleetApp(FleetActions):
         events = EventsLog(id="fleet-events")
         events.can_focus = False  # ↑/↓ select targets, they never scroll the log
         yield events
-        yield Footer()
+        yield FitFooter()
 
     def on_mount(self) -> None:
         """Keymap, one subscription and one poll worker per target, the data-age tick."""
@@ -156,11 +153,10 @@ class FleetApp(FleetActions):
         self._layout_classes()
 
     def _layout_classes(self) -> None:
-        """A compact footer under 120 columns, no palette hint under 100."""
+        """The overview's footer fits the width: compact under 120 columns, the palette hint from 120, keys left out where narrow."""
         width, _ = self.size
-        for footer in self.query(Footer):
-            footer.compact = width < 120
-            footer.show_command_palette = width >= 100
+        for footer in self.screen_stack[0].query(FitFooter):
+            footer.fit(compact=width < 120, palette=width >= 120, shed=shed_at(width, OVERVIEW_SHED))
 
     # ---- polling: one worker per target ---------------------------------------------------
 
@@ -198,9 +194,9 @@ class FleetApp(FleetActions):
     def _target_snapshot(self, message: TargetSnapshot) -> None:
         """Keep the snapshot and its trend point; redraw once the queue is drained; dialogs and the drill-down follow."""
         state = self.targets.get(message.target)
-        if state is None or message.snapshot is state.snapshot:
+        if state is None or not state.feed.take(message.snapshot):
             return
-        state.snapshot = snapshot = message.snapshot
+        snapshot = message.snapshot
         hb = snapshot.heartbeat
         if hb is not None and hb.fetched_at_s != state.trend_key:
             state.trend_key = hb.fetched_at_s
@@ -210,9 +206,8 @@ class FleetApp(FleetActions):
             if rate is not None:
                 state.error_rate = [*state.error_rate[-(TREND_POINTS - 1):], rate]
         self.follow_dialogs(state)
-        screen = self.screen
-        if isinstance(screen, TargetScreen) and screen.target == state.name:
-            screen.show(snapshot, state.error_rate, blocked=state.blocked_reason(self.read_only), in_flight=state.in_flight)
+        for screen in self._drill_downs(state.name):
+            screen.show()
         if not self._render_pending:
             self._render_pending = True
             self.call_later(self.render_fleet)
@@ -226,9 +221,12 @@ class FleetApp(FleetActions):
             self.query_one("#fleet-events", EventsLog).add(type(line)(line.time_text, line.actor, line.kind, f"{message.target}: {line.message}", line.level))
         except Exception:  # noqa: BLE001 - the overview is not mounted (shutting down)
             return
-        for screen in self.screen_stack:
-            if isinstance(screen, TargetScreen) and screen.target == message.target:
-                screen.add_event(event)
+        for screen in self._drill_downs(message.target):
+            screen.add_event(event)
+
+    def _drill_downs(self, target: str) -> list[TargetScreen]:
+        """The open dashboards of `target` (at most one)."""
+        return [screen for screen in self.screen_stack if isinstance(screen, TargetScreen) and screen.target == target]
 
     def log_outcome(self, state: TargetState, kind: str, message: str, level: str) -> None:
         """An action's outcome on one target as a log line, stamped on that target's clock."""
@@ -286,15 +284,7 @@ class FleetApp(FleetActions):
         state = self.targets.get(self.selected)
         if state is None or isinstance(self.screen, TargetScreen):
             return
-        screen = TargetScreen(state.name, state.controller)
-        self.push_screen(screen)
-        if state.snapshot is not None:
-            self.call_after_refresh(self._show_target, screen, state)
-
-    def _show_target(self, screen: TargetScreen, state: TargetState) -> None:
-        """The first frame of a drilled-down target."""
-        if state.snapshot is not None and screen.is_mounted:
-            screen.show(state.snapshot, state.error_rate, blocked=state.blocked_reason(self.read_only), in_flight=state.in_flight)
+        self.push_screen(TargetScreen(state.name, state.feed))  # it draws the feed's snapshot once mounted
 
     def current_target(self) -> TargetState | None:
         """The drilled-down target, else the selected row's."""
@@ -308,7 +298,7 @@ class FleetApp(FleetActions):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Keys that change a deployment are dimmed where nothing can be changed; R is otherwise always live."""
         if action == "freeze":
-            return False  # the overview has no frozen view
+            return isinstance(self.screen, TargetScreen)  # only a target's dashboard freezes
         if action in ("cursor", "open_target") and isinstance(self.screen, TargetScreen):
             return False
         if action not in FLEET_MUTATING_ACTIONS:
@@ -339,35 +329,23 @@ class FleetApp(FleetActions):
             state.refresh_now.set()
 
     def action_freeze(self) -> None:
-        """Not in the overview (hidden by check_action)."""
-
-    def action_next_theme(self) -> None:
-        """Cycle through the canary themes (and the user's)."""
-        names = self.catalog.names or [self.theme]
-        self.theme = next_theme(names, self.theme)
-        self.notify(f"Theme: {self.theme}", timeout=2)
+        """Freeze or unfreeze the target's dashboard on show (the overview has none: hidden there)."""
+        if isinstance(self.screen, TargetScreen):
+            self.screen.toggle_freeze()
 
     def action_help(self) -> None:
         """Every key with its effect and availability."""
         from canary_tui.ui.screens.help_screen import HelpScreen
 
-        rows = help_rows(self.action_keys, self.key_display, lambda action: self.check_action(action, ()), fleet=True)
-        notes = ["↑/↓ or j/k select a target; Enter opens its dashboard, Escape comes back.",
+        def availability(action: str) -> bool | None:
+            state = self.check_action(action, ())
+            return None if state is False and action == "freeze" else state  # the overview has no frozen view: not a read-only matter
+
+        rows = help_rows(self.action_keys, self.key_display, availability, fleet=True)
+        notes = ["↑/↓ or j/k select a target; Enter opens its dashboard (the single view's, freeze included), Escape comes back.",
                  "R, A, P and c act on the selected target (or the one on show)."]
         if self.read_only:
             notes.append("Read-only: no key changes a deployment.")
         state = self.current_target()
         thresholds = presenter.threshold_rows(state.snapshot.thresholds) if state is not None and state.snapshot is not None else None
         self.push_screen(HelpScreen(rows, notes, thresholds))
-
-    async def action_quit(self) -> None:
-        """Leave; every ramp stays exactly as it is."""
-        self.exit()
-
-    def _crashed(self) -> None:
-        """Textual reported an unhandled error: the run failed."""
-        self.crashed = True
-
-    def key_display(self, key: str) -> str:
-        """How the footer shows a key."""
-        return self.get_key_display(Binding(key, ""))

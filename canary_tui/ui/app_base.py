@@ -1,0 +1,37 @@
+"""What the single dashboard and the fleet overview share as apps: the theme catalogue and key, key names, quitting, the crash flag."""
+
+from __future__ import annotations
+
+from textual.app import App
+from textual.binding import Binding
+
+from canary_tui.ui.themes import ThemeCatalog, next_theme
+
+
+class CanaryBaseApp(App[None]):
+    """The keys and hooks both canary apps handle the same way (each sets `catalog` before App.__init__)."""
+
+    catalog: ThemeCatalog
+    crashed: bool
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        """The dashboard's own theme variables, for themes that do not set them."""
+        return self.catalog.variable_defaults()
+
+    def action_next_theme(self) -> None:
+        """Cycle through the canary themes (and the user's)."""
+        names = self.catalog.names or [self.theme]
+        self.theme = next_theme(names, self.theme)
+        self.notify(f"Theme: {self.theme}", timeout=2)
+
+    async def action_quit(self) -> None:
+        """Leave; every ramp stays exactly as it is."""
+        self.exit()
+
+    def _crashed(self) -> None:
+        """Textual reported an unhandled error (crash.py wrote it to the log and told the operator): the run failed."""
+        self.crashed = True
+
+    def key_display(self, key: str) -> str:
+        """How the footer shows a key ('^r' for ctrl+r), for the help screen and the palette."""
+        return self.get_key_display(Binding(key, ""))

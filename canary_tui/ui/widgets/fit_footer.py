@@ -1,0 +1,46 @@
+"""A footer that leaves out some actions' keys so the rest fit a narrow terminal whole (the keys still work)."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.reactive import reactive
+from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
+
+
+class FitFooter(Footer):
+    """Textual's footer without the keys of the actions in `shed`; with nothing shed it is the plain footer."""
+
+    shed: reactive[frozenset[str]] = reactive(frozenset(), recompose=True)
+
+    def compose(self) -> ComposeResult:
+        """The footer's keys, less the shed ones (the help screen still lists every key)."""
+        for widget in super().compose():
+            if isinstance(widget, FooterKey) and widget.action in self.shed:
+                continue
+            yield widget
+
+    def fit(self, *, compact: bool, palette: bool, shed: frozenset[str] = frozenset()) -> None:
+        """Set compactness, the palette hint and what to leave out, in one go."""
+        self.compact = compact
+        self.show_command_palette = palette
+        self.shed = shed
+
+
+#: (below this many columns, leave out these actions' keys): measured with the default keys (P as the longer Resume) so every key shown is whole
+#: (tests/ui/test_ui_fleet_footer.py); the keys left out still work and the help (?) lists them
+OVERVIEW_SHED: tuple[tuple[int, frozenset[str]], ...] = (
+    (90, frozenset({"next_theme"})),
+    (82, frozenset({"help"})),
+)
+#: the drill-down has Escape and Freeze too: X goes first (it still works there), then t and ?
+DRILL_DOWN_SHED: tuple[tuple[int, frozenset[str]], ...] = (
+    (131, frozenset({"rollback_all"})),
+    (94, frozenset({"next_theme"})),
+    (86, frozenset({"help"})),
+)
+
+
+def shed_at(width: int, rules: tuple[tuple[int, frozenset[str]], ...]) -> frozenset[str]:
+    """The actions a footer leaves out at `width` columns under `rules`."""
+    return frozenset().union(*(actions for below, actions in rules if width < below))

@@ -45,12 +45,16 @@ def child_env(home: str) -> dict[str, str]:
 
 
 class SimulatorProcess:
-    """`with SimulatorProcess(**options) as sim:` — sim.url, sim.start_s; stopped (stdin closed) on exit."""
+    """`with SimulatorProcess(**options) as sim:` — sim.url, sim.start_s; stopped (stdin closed) on exit.
+
+    `count=N` among the options serves N simulators from the one process: sim.urls lists them.
+    """
 
     def __init__(self, **options: Any) -> None:
         self.options = options
         self.proc: subprocess.Popen[str] | None = None
         self.url = ""
+        self.urls: list[str] = []
         self.start_s = 0.0
         self._home = tempfile.TemporaryDirectory(prefix="canary-bench-sim-")
 
@@ -65,7 +69,7 @@ class SimulatorProcess:
             self.__exit__()
             raise RuntimeError("the simulator process did not start")
         info = json.loads(line)
-        self.url, self.start_s = info["url"], float(info["start_s"])
+        self.url, self.urls, self.start_s = info["url"], list(info["urls"]), float(info["start_s"])
         return self
 
     def __exit__(self, *exc_info: object) -> None:

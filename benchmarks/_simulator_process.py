@@ -1,7 +1,9 @@
 """A simulator in its own process (its CPU is not the dashboard's), with an arrival recorder.
 
 `python -m benchmarks._simulator_process OPTIONS_JSON` prints one JSON line
-{"url", "start_s"} and serves until its stdin closes. The ASGI app is wrapped so
+{"url", "urls", "start_s"} and serves until its stdin closes; `"count": N` in the
+options serves N simulators (one port each, seeds counting up from `seed`, their
+own deployment ids), `url` being the first. The ASGI app is wrapped so
 that every POST /api/ghost/canary is timestamped with time.perf_counter() the
 moment uvicorn hands it over (CLOCK_MONOTONIC: comparable across processes), and
 two bench-only routes are added: GET /_bench/arrivals (the timestamps) and
@@ -13,6 +15,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from dataclasses import replace
 from typing import Any
 
 from canary_tui.simulator import SimulatorOptions, SimulatorServer
@@ -52,15 +55,23 @@ async def _json(send: Any, payload: dict[str, Any]) -> None:
 
 
 def main() -> int:
-    options = SimulatorOptions(**json.loads(sys.argv[1]))
-    server = SimulatorServer(options)
-    server.app = ArrivalRecorder(server.app, server.state)  # type: ignore[assignment]  # start() hands any ASGI app in self.app to uvicorn
-    url = server.start()
-    print(json.dumps({"url": url, "start_s": server.state.start_s}), flush=True)
+    raw = json.loads(sys.argv[1])
+    count = int(raw.pop("count", 1))
+    base = SimulatorOptions(**raw)
+    servers: list[SimulatorServer] = []
+    urls: list[str] = []
     try:
+        for index in range(count):
+            options = base if count == 1 else replace(base, seed=base.seed + index, deployment_id=f"dep-bench-{index:02d}")
+            server = SimulatorServer(options)
+            server.app = ArrivalRecorder(server.app, server.state)  # type: ignore[assignment]  # start() hands any ASGI app in self.app to uvicorn
+            servers.append(server)
+            urls.append(server.start())
+        print(json.dumps({"url": urls[0], "urls": urls, "start_s": servers[0].state.start_s}), flush=True)
         sys.stdin.read()  # until the parent closes our stdin (or dies)
     finally:
-        server.stop()
+        for server in servers:
+            server.stop()
     return 0
 
 

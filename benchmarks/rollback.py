@@ -32,6 +32,7 @@ import httpx
 
 from benchmarks import Figure, at_most, median, percentile, reported
 from benchmarks._feed import load_history
+from benchmarks._pilot import until as _until
 from benchmarks._procs import SimulatorProcess
 
 TOKEN = "bench-token"
@@ -45,15 +46,6 @@ ADVERSITY_BUDGET_X = 1.25
 #: how long a trial waits for the POST to arrive before calling it lost
 ARRIVAL_TIMEOUT_S = 10.0
 ADVERSITY = ("heartbeat hung", "chart redraw", "advance dialog")
-
-
-async def _until(pilot: Any, condition: Callable[[], bool], timeout_s: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout_s
-    while not condition():
-        if loop.time() > deadline:
-            raise RuntimeError("rollback benchmark: condition not met in time")
-        await pilot.pause(0.002)
 
 
 async def _measure(trials: int, warmup: int, step_s: int, home: str) -> tuple[dict[str, list[float]], str]:

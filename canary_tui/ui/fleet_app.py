@@ -33,6 +33,8 @@ from canary_tui.ui.widgets.fleet_table import FleetTable
 
 #: points of P95 and error rate kept per target for its trend
 TREND_POINTS = 60
+#: the overview redraws at most this often: a dozen targets polled at 1 Hz arrive at a dozen moments a second
+RENDER_INTERVAL_S = 0.2
 
 
 class TargetSnapshot(Message):
@@ -94,12 +96,12 @@ class FleetApp(FleetActions):
         self.poll_interval_s = max(0.05, float(poll_interval_s))
         self.poll_enabled = poll
         self.tick_interval_s = tick_interval_s
-        self.selected = ""  # the selected target's name; none chosen yet: the first row (the worst)
+        self.selected = ""  # the selected target's name: the worst row until every target reported, then it stays
         self.rows: list[FleetRow] = []
         self.renders = 0
         self.crashed = False
         self._render_pending = False
-        self._chosen = False  # the operator moved the selection: it stays on that target
+        self.selection_settled = False
         self._unsubscribes: list[Any] = []
         for loaded in self.catalog.themes.values():
             self.register_theme(loaded)
@@ -208,9 +210,9 @@ class FleetApp(FleetActions):
         self.follow_dialogs(state)
         for screen in self._drill_downs(state.name):
             screen.show()
-        if not self._render_pending:
+        if not self._render_pending:  # every target's news in the next RENDER_INTERVAL_S drawn at once
             self._render_pending = True
-            self.call_later(self.render_fleet)
+            self.set_timer(RENDER_INTERVAL_S, self.render_fleet)
 
     @on(TargetEvent)
     def _target_event(self, message: TargetEvent) -> None:
@@ -253,8 +255,11 @@ class FleetApp(FleetActions):
             return
         self.renders += 1
         names = [row.name for row in self.rows]
-        if (not self._chosen or self.selected not in names) and names:
-            self.selected = names[0]  # until the operator moves, the selection is the worst row
+        everyone_seen = all(state.snapshot is not None for state in self.targets.values())
+        if names and (self.selected not in names or not self.selection_settled):
+            self.selected = names[0]  # the worst row while the targets first report
+        if everyone_seen:
+            self.selection_settled = True  # from now on the selection never moves by itself: R acts on what is selected
         index = names.index(self.selected) if self.selected in names else 0
         table.show(self.rows, index)
         blocked = self._blocked_everywhere()
@@ -271,18 +276,18 @@ class FleetApp(FleetActions):
 
     def action_cursor(self, delta: int) -> None:
         """Select the row above or below."""
-        if not isinstance(self.screen, TargetScreen) and self.rows:
+        if not self._on_target_screen() and self.rows:
             names = [row.name for row in self.rows]
             index = names.index(self.selected) if self.selected in names else 0
             self.selected = names[max(0, min(len(names) - 1, index + delta))]
-            self._chosen = True
+            self.selection_settled = True
             self.render_fleet()
             self.refresh_bindings()
 
     def action_open_target(self) -> None:
         """The selected target's dashboard over the overview (Escape comes back)."""
         state = self.targets.get(self.selected)
-        if state is None or isinstance(self.screen, TargetScreen):
+        if state is None or self._on_target_screen():
             return
         self.push_screen(TargetScreen(state.name, state.feed))  # it draws the feed's snapshot once mounted
 
@@ -298,8 +303,8 @@ class FleetApp(FleetActions):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Keys that change a deployment are dimmed where nothing can be changed; R is otherwise always live."""
         if action == "freeze":
-            return isinstance(self.screen, TargetScreen)  # only a target's dashboard freezes
-        if action in ("cursor", "open_target") and isinstance(self.screen, TargetScreen):
+            return self._on_target_screen()  # only a target's dashboard freezes
+        if action in ("cursor", "open_target") and self._on_target_screen():
             return False
         if action not in FLEET_MUTATING_ACTIONS:
             return True
@@ -328,10 +333,20 @@ class FleetApp(FleetActions):
         for state in self.targets.values():
             state.refresh_now.set()
 
+    @property
+    def redraw_pending(self) -> bool:
+        """Whether news from a target waits for the next coalesced redraw."""
+        return self._render_pending
+
+    def _on_target_screen(self) -> bool:
+        """Whether a target's dashboard is on show (False while the app starts or shuts down with no screen)."""
+        return bool(self.screen_stack) and isinstance(self.screen_stack[-1], TargetScreen)
+
     def action_freeze(self) -> None:
         """Freeze or unfreeze the target's dashboard on show (the overview has none: hidden there)."""
-        if isinstance(self.screen, TargetScreen):
-            self.screen.toggle_freeze()
+        screen = self.screen_stack[-1] if self.screen_stack else None
+        if isinstance(screen, TargetScreen):
+            screen.toggle_freeze()
 
     def action_help(self) -> None:
         """Every key with its effect and availability."""

@@ -76,6 +76,21 @@ async def test_selection_moves_with_arrows_and_jk_and_stays_on_its_target() -> N
         assert table.rows[table.selected].name == app.selected
 
 
+async def test_the_selection_never_moves_by_itself_so_R_hits_the_row_the_operator_sees() -> None:
+    app, controllers = fleet({"production/eu-west-1": "critical"})
+    async with app.run_test(size=(160, 48)) as pilot:
+        await until(pilot, lambda: app.selection_settled and app.selected == "production/eu-west-1")
+        controllers[3].publish(named("stale", "production/ap-southeast-1"))
+        controllers[0].publish(named("critical", "staging"))  # a new worst row sorts above the selected one
+        await until(pilot, lambda: not app.redraw_pending and app.rows[0].name != "production/eu-west-1")
+        assert app.selected == "production/eu-west-1"
+        table = app.query_one(FleetTable)
+        assert table.rows[table.selected].name == "production/eu-west-1"  # the ▶ mark stays on it too
+        await pilot.press("R")
+        await until(pilot, lambda: bool(controllers[2].calls))
+        assert [name for name, _ in controllers[2].calls] == ["rollback"] and not controllers[0].calls
+
+
 async def test_enter_opens_the_target_dashboard_and_escape_comes_back() -> None:
     app, controllers = fleet({"production/us-east-1": "critical"})
     async with app.run_test(size=(120, 40)) as pilot:
@@ -163,3 +178,8 @@ async def test_read_only_dims_every_key_that_changes_a_deployment() -> None:
         assert all(not c.calls for c in controllers)
         assert not isinstance(app.screen, ConfirmRollbackAll)
         assert "VIEW ONLY" in str(app.query_one("#fleet-summary").render())
+
+
+def test_availability_is_asked_safely_with_no_screen_at_all() -> None:
+    app, _ = fleet()  # not running: no screen on the stack, as while it shuts down
+    assert app.check_action("freeze", ()) is False and app.check_action("cursor", (1,)) is True

@@ -29,7 +29,7 @@ TARGET = "production/us-east-1"  # the worst row when it is the one critical tar
 
 async def drill_down(pilot, app: FleetApp) -> TargetScreen:
     """Open the selected row's dashboard and wait until its panes are drawn."""
-    await until(pilot, lambda: len(app.rows) == 4 and all(state.snapshot is not None for state in app.targets.values()))
+    await until(pilot, lambda: len(app.rows) == 4 and app.selection_settled)  # every target reported: the worst row is selected
     await pilot.press("enter")
     await until(pilot, lambda: isinstance(app.screen, TargetScreen) and app.screen.snapshot is not None)
     screen = app.screen

@@ -17,9 +17,9 @@ STATES = {
 
 
 async def drawn(pilot) -> None:
-    """Wait until every target's row is drawn (bounded)."""
+    """Wait until every target's row is drawn with its latest news (bounded)."""
     app = pilot.app
-    await until(pilot, lambda: len(app.rows) == 4 and all(state.snapshot is not None for state in app.targets.values()))
+    await until(pilot, lambda: len(app.rows) == 4 and app.selection_settled and not app.redraw_pending)
     await pilot.pause()
 
 
@@ -50,11 +50,12 @@ def test_fleet_rollback_all(snap_compare, phase: str, size: tuple[int, int]) -> 
         await drawn(pilot)
         await pilot.press("X", "y")
         await until(pilot, lambda: all(state.in_flight for state in app.targets.values()))
-        await until(pilot, lambda: all(row.verdict is TargetVerdict.CRITICAL for row in app.rows))
+        await until(pilot, lambda: all(row.verdict is TargetVerdict.CRITICAL for row in app.rows) and not app.redraw_pending)
         if phase == "after":
             controllers[0].release.set()  # type: ignore[attr-defined]
             await until(pilot, lambda: all(row.verdict is TargetVerdict.ROLLED_BACK for row in app.rows) and not any(s.in_flight for s in app.targets.values()))
-        await pilot.pause()
+        await until(pilot, lambda: not app.redraw_pending)
+        await pilot.pause()  # the footer's dimmed keys follow the in-flight state
 
     assert snap_compare(app, terminal_size=size, run_before=rollback_all)
 

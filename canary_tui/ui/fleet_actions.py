@@ -75,6 +75,7 @@ class FleetActions(CanaryBaseApp):
     """The action half of the fleet app (FleetApp adds layout, polling and rendering)."""
 
     targets: dict[str, TargetState]
+    _actions_shown_pending: bool = False  # a redraw for started or finished actions is queued
     read_only: bool
     action_keys: dict[str, tuple[str, ...]]
 
@@ -251,10 +252,17 @@ class FleetActions(CanaryBaseApp):
     def _follow(self, state: TargetState, name: str, call: Callable[[], Awaitable[Any]], then: Callable[[ActionResult | None], None] | None = None) -> None:
         """The worker that awaits the action and reports it as a message."""
         self.run_worker(self._worker(state.name, name, call, then), group=f"action-{state.name}-{name}", exit_on_error=False)
-        asyncio.get_running_loop().call_soon(self._after_start)
+        self._show_actions_soon()
 
-    def _after_start(self) -> None:
-        """The row's note and the dimmed keys, once the request has left."""
+    def _show_actions_soon(self) -> None:
+        """The rows' notes and the dimmed keys once the requests have left: one redraw for a batch (rollback-all starts twelve)."""
+        if not self._actions_shown_pending:
+            self._actions_shown_pending = True
+            asyncio.get_running_loop().call_soon(self._show_actions)
+
+    def _show_actions(self) -> None:
+        """Redraw the rows and the footer's keys for the actions started or finished since the last time."""
+        self._actions_shown_pending = False
         self.refresh_bindings()
         self.render_fleet()
 
@@ -290,8 +298,7 @@ class FleetActions(CanaryBaseApp):
             self.notify(f"{state.name}: {result.message or message.action + ' refused'}", severity="warning" if result.conflict else "error", timeout=10)
         self.log_outcome(state, message.action, state.note, "info" if result is not None and result.ok else "warning")
         state.refresh_now.set()
-        self.refresh_bindings()
-        self.render_fleet()
+        self._show_actions_soon()
 
     def log_outcome(self, state: TargetState, kind: str, message: str, level: str) -> None:
         """An outcome in the fleet log, stamped on the target's clock (FleetApp draws it)."""

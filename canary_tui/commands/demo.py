@@ -5,8 +5,12 @@ from __future__ import annotations
 import argparse
 import secrets
 import sys
+from typing import TYPE_CHECKING
 
 from canary_tui.core.plans import RampPlan, Stage
+
+if TYPE_CHECKING:
+    from canary_tui.config import Config
 
 #: demo bake per stage at speed 1 (seconds); divided by --speed
 DEMO_BAKE_S = 45.0
@@ -41,7 +45,7 @@ def _run(args: argparse.Namespace) -> int:
     if not args.speed > 0 or args.speed > 1000:
         sys.stderr.write("canary-tui: error: --speed must be above 0 and at most 1000\n")
         return 2
-    from canary_tui.config import Config, EnvironmentConfig
+    from canary_tui.config import EnvironmentConfig
     from canary_tui.controller.factory import build_controller
     from canary_tui.mission.client import MissionClient
     from canary_tui.mission.credentials import Secret
@@ -58,12 +62,7 @@ def _run(args: argparse.Namespace) -> int:
         sys.stderr.write(f"canary-tui: error: cannot start the simulator: {exc}\n")
         return 1
     try:
-        try:
-            from canary_tui.commands.common import load_config_or_exit
-
-            config = load_config_or_exit(args)
-        except SystemExit:
-            config = Config()
+        config = _config_or_default(args)
         env = EnvironmentConfig(name=f"demo:{args.scenario}", url=url, plan=demo_plan(args.speed), auto_advance=True, auto_rollback=True)
         holder: dict[str, MissionClient] = {}
 
@@ -94,7 +93,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def _run_fleet(args: argparse.Namespace) -> int:
     """Start the simulated fleet, run the overview on it, stop every simulator whatever happens."""
-    from canary_tui.config import Config, EnvironmentConfig
+    from canary_tui.config import EnvironmentConfig
     from canary_tui.controller.factory import build_controller
     from canary_tui.mission.client import MissionClient
     from canary_tui.mission.credentials import Secret
@@ -110,12 +109,7 @@ def _run_fleet(args: argparse.Namespace) -> int:
         sys.stderr.write(f"canary-tui: error: cannot start the simulated fleet: {exc}\n")
         return 1
     try:
-        try:
-            from canary_tui.commands.common import load_config_or_exit
-
-            config = load_config_or_exit(args)
-        except SystemExit:
-            config = Config()
+        config = _config_or_default(args)
         clients: list[MissionClient] = []
 
         def make_controllers() -> list[tuple[str, object]]:
@@ -135,3 +129,14 @@ def _run_fleet(args: argparse.Namespace) -> int:
                                       keymap=config.keymap, poll_interval_s=min(config.poll_interval_s, 1.0)))
     finally:
         fleet.stop()
+
+
+def _config_or_default(args: argparse.Namespace) -> Config:
+    """The user's config for theme and keys; the defaults when it is broken (a demo needs none of its environments)."""
+    from canary_tui.commands.common import load_config_or_exit
+    from canary_tui.config import Config
+
+    try:
+        return load_config_or_exit(args)
+    except SystemExit:
+        return Config()

@@ -69,9 +69,11 @@ class FleetApp(FleetActions):
     COMMAND_PALETTE_BINDING = BY_ID["command_palette"].keys[0]
     BINDINGS: ClassVar[list[BindingType]] = [
         *app_bindings(fleet=True),
-        Binding("up,k", "cursor(-1)", "Up", show=False),
-        Binding("down,j", "cursor(1)", "Down", show=False),
-        Binding("enter", "open_target", "Open"),
+        # priority, like R: a key typed ahead is handled in the order it was typed ("j R" rolls back the row below),
+        # never after an R that overtook it on its way to the focused widget; off the overview they pass on
+        Binding("up,k", "cursor(-1)", "Up", show=False, priority=True),
+        Binding("down,j", "cursor(1)", "Down", show=False, priority=True),
+        Binding("enter", "open_target", "Open", priority=True),
     ]
 
     def __init__(
@@ -304,8 +306,8 @@ class FleetApp(FleetActions):
         """Keys that change a deployment are dimmed where nothing can be changed; R is otherwise always live."""
         if action == "freeze":
             return self._on_target_screen()  # only a target's dashboard freezes
-        if action in ("cursor", "open_target") and self._on_target_screen():
-            return False
+        if action in ("cursor", "open_target"):
+            return len(self.screen_stack) == 1  # the overview itself; a dialog, help or a drill-down gets the key instead
         if action not in FLEET_MUTATING_ACTIONS:
             return True
         if action == "rollback_all":

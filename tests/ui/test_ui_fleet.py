@@ -182,4 +182,18 @@ async def test_read_only_dims_every_key_that_changes_a_deployment() -> None:
 
 def test_availability_is_asked_safely_with_no_screen_at_all() -> None:
     app, _ = fleet()  # not running: no screen on the stack, as while it shuts down
-    assert app.check_action("freeze", ()) is False and app.check_action("cursor", (1,)) is True
+    assert app.check_action("freeze", ()) is False and app.check_action("cursor", (1,)) is False
+
+
+async def test_keys_typed_ahead_act_in_order_j_then_R_rolls_back_the_row_below() -> None:
+    from textual import events
+
+    app, controllers = fleet()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.selection_settled and app.selected == "staging")  # rows in config order: all healthy
+        app.post_message(events.Key("j", "j"))  # both queued before either is handled, as a fast typist's keys arrive
+        app.post_message(events.Key("R", "R"))
+        await until(pilot, lambda: any(c.calls for c in controllers))
+        await pilot.pause(0.1)
+        assert [bool(c.calls) for c in controllers] == [False, True, False, False]  # production/us-east-1, the row below
+        assert app.selected == "production/us-east-1"

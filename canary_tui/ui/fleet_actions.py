@@ -154,7 +154,7 @@ class FleetActions(CanaryBaseApp):
             return
         key = self.key_display(self.action_keys.get("advance", ("A",))[0])
         screen = ConfirmAdvance(environment=state.name, view=view)
-        setattr(screen, "fleet_target", state.name)  # noqa: B010 - which target's snapshots the dialog follows
+        screen.fleet_target = state.name  # which target's snapshots the dialog follows
 
         def confirmed(request: AdvanceRequest | None) -> None:
             if request is None:
@@ -179,7 +179,7 @@ class FleetActions(CanaryBaseApp):
             return
         screen = ConfirmPipelineOverride(target=state.name, reason=result.pipeline_refusal, from_percent=request.from_percent,
                                          to_percent=request.to_percent, seen=presenter.seen_state(state.snapshot))
-        setattr(screen, "fleet_target", state.name)  # noqa: B010 - which target's snapshots the dialog follows
+        screen.fleet_target = state.name  # which target's snapshots the dialog follows
 
         def decided(go: bool | None) -> None:
             if go:
@@ -194,7 +194,7 @@ class FleetActions(CanaryBaseApp):
         from canary_tui.ui.screens.confirm_advance import ConfirmAdvance
 
         dialog = next((s for s in reversed(self.screen_stack) if isinstance(s, ConfirmAdvance)), None)
-        state = self.targets.get(getattr(dialog, "fleet_target", "")) if dialog is not None else None
+        state = self.targets.get(dialog.fleet_target or "") if dialog is not None else None
         if state is None:
             return
         note = f"pre-{message.canary_version} rollback checkpoint (advance dialog)"
@@ -229,14 +229,14 @@ class FleetActions(CanaryBaseApp):
                 self._run(state, "checkpoint", lambda: state.controller.checkpoint(note, Trigger.KEY))
 
         screen = CheckpointNote(seen=presenter.seen_state(state.snapshot) if state.snapshot is not None else None)
-        setattr(screen, "fleet_target", state.name)  # noqa: B010
+        screen.fleet_target = state.name
         self.push_screen(screen, noted)
 
     def follow_dialogs(self, state: TargetState) -> None:
         """Hand the confirm dialogs opened on this target its newest state (they turn invalid once it changes)."""
         if state.snapshot is None:
             return
-        dialogs = [s for s in self.screen_stack if isinstance(s, GuardedDialog) and getattr(s, "fleet_target", None) == state.name]
+        dialogs = [s for s in self.screen_stack if isinstance(s, GuardedDialog) and s.fleet_target == state.name]
         if dialogs:
             seen, advance = presenter.seen_state(state.snapshot), presenter.advance_view(state.snapshot)
             for dialog in dialogs:

@@ -16,6 +16,8 @@ class GuardedDialog(ModalScreen[ResultT]):
 
     #: the SeenState fields whose change makes what this dialog would send stale
     WATCHED: tuple[str, ...] = ("percent", "paused", "stable_version", "canary_version")
+    #: in the fleet overview: the target whose snapshots this dialog follows (None in the single dashboard)
+    fleet_target: str | None = None
 
     def __init__(self, seen: SeenState | None) -> None:
         super().__init__()

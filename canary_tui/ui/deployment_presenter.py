@@ -82,9 +82,11 @@ def frozen_snapshot(frozen: Snapshot, latest: Snapshot) -> Snapshot:
 
 
 def environment_name(snapshot: Snapshot) -> str:
-    """The deployment's name as the server reports it (`environment`), else the one the command gave."""
+    """The deployment's name as the server reports it (`environment`), else the one the command gave (or its region)."""
     hb = snapshot.heartbeat
     server_environment = (snapshot.deployment.environment if snapshot.deployment else None) or (hb.deployment.environment if hb else None)
+    if server_environment and snapshot.environment.startswith(f"{server_environment}/"):
+        return snapshot.environment  # a region of it (production/us-east-1): the more precise name
     return server_environment or snapshot.environment
 
 

@@ -63,6 +63,12 @@ def test_the_server_environment_name_is_shown() -> None:
     assert presenter.header_view(replace(snap, environment="mc.example.com", deployment=dep)).environment == "prod-eu"
 
 
+def test_a_region_target_keeps_its_region_in_the_header() -> None:
+    snap = snapshot("healthy")
+    dep: Deployment = replace(snap.heartbeat.deployment, environment="production")
+    assert presenter.header_view(replace(snap, environment="production/us-east-1", deployment=dep)).environment == "production/us-east-1"
+
+
 def test_no_token_is_in_the_header_with_its_reason() -> None:
     snap = replace(snapshot("healthy"), blocked_reason="no bearer token configured (set OPS_TOKEN or the environment's token source)")
     markup = HeaderBar.markup_for(presenter.header_view(snap), 80)

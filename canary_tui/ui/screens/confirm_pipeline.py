@@ -42,7 +42,7 @@ class ConfirmPipelineOverride(GuardedDialog[bool]):
             yield Label(f"The promotion pipeline holds {escape(self.target)} at {self.from_percent}% → {self.to_percent}%:", id="title")
             yield Label(escape(self.reason), id="reason")
             yield Label(f"Type {escape(self.target)} to advance anyway (audited as an override):", id="prompt")
-            yield Input(placeholder=self.target, id="name")
+            yield Input(placeholder="the target's name", id="name")
             yield Label("", id="why")
             with Horizontal(id="buttons"):
                 yield Button("Cancel", id="cancel", variant="primary")

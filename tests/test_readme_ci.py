@@ -11,7 +11,7 @@ README = REPO / "README.md"
 CI_RUN = REPO / ".ci" / "run"
 
 #: lines of .ci/run that are scaffolding, not the command itself
-_CI_SCAFFOLDING = re.compile(r'^(#.*|set -[euxo pipefail]+|cd "\$\(dirname "\$0"\)/\.\."|)$')
+_CI_SCAFFOLDING = re.compile(r'^(#.*|set -[euxo pipefail]+|cd "\$\(dirname "\$0"\)/\.\."|python3 tests/system_packages\.py|)$')
 
 
 def quickstart_commands(markdown: str) -> list[list[str]]:
@@ -64,3 +64,11 @@ def test_the_checker_catches_drift() -> None:
     assert ci_commands(drifted + "echo done\n") != [second]
     three = "## Quickstart\n\n```bash\na\n```\n\n```bash\nb\n```\n\n```bash\nc\n```\n\n## Next\n\n```bash\nd\n```\n"
     assert quickstart_commands(three) == [["a"], ["b"], ["c"]]
+
+
+def test_ci_installs_the_system_programs_the_tests_start_before_pytest() -> None:
+    """Prometheus and Chromium come from Debian's packages; .ci/run installs them before the test command runs."""
+    lines = [line.strip() for line in CI_RUN.read_text(encoding="utf-8").splitlines()]
+    assert "python3 tests/system_packages.py" in lines
+    _, (second,) = quickstart_commands(README.read_text(encoding="utf-8"))
+    assert lines.index("python3 tests/system_packages.py") < lines.index(second)

@@ -220,13 +220,17 @@ class HeadlessWatcher:
             self.report(target.name, "shutdown", f"stopping: finishing the {target.controller.action_in_flight} in flight first",
                         EventLevel.WARNING, snapshot=target.controller.snapshot)
         if busy:
-            idle = asyncio.ensure_future(asyncio.gather(*(t.controller.wait_idle() for t in busy)))
-            abandon = asyncio.ensure_future(self._abandon.wait())
-            await asyncio.wait({idle, abandon}, return_when=asyncio.FIRST_COMPLETED)
+            loop = asyncio.get_running_loop()
+            idle = {loop.create_task(t.controller.wait_idle()) for t in busy}
+            abandon = loop.create_task(self._abandon.wait())
+            while idle and not abandon.done():
+                done, _ = await asyncio.wait(idle | {abandon}, return_when=asyncio.FIRST_COMPLETED)
+                idle -= done
             abandon.cancel()
-            self.abandoned = not idle.done()
-            if self.abandoned:
-                idle.cancel()
+            self.abandoned = bool(idle)
+            for task in idle:
+                task.cancel()
+            await asyncio.wait(idle | {abandon})
         for target in self.targets:
             try:
                 await target.controller.aclose(abandon_rollback=self.abandoned)

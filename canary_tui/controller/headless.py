@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 #: how often every target is re-published on the clock alone (data age; LIVE → STALE while a poll hangs)
 TICK_INTERVAL_S = 1.0
 
-#: the JSON Lines fields of every event, in order (documented in docs/cli.md)
+#: the JSON Lines fields of every event, in order (documented in docs/run.md)
 EVENT_FIELDS = ("time", "target", "kind", "level", "message", "actor", "instance")
 
 
@@ -148,7 +148,7 @@ class HeadlessWatcher:
         for subscriber in list(self._subscribers):
             try:
                 subscriber(event)
-            except Exception:  # noqa: BLE001 - one broken subscriber must not silence the others or stop the watch
+            except Exception:
                 log.exception("watch event subscriber failed")
         return event
 
@@ -189,7 +189,7 @@ class HeadlessWatcher:
             try:
                 await target.controller.refresh()
                 target.polls += 1
-            except Exception as exc:  # noqa: BLE001 - the controller should not raise; keep watching anyway
+            except Exception as exc:
                 log.exception("%s: refresh failed", target.name)
                 self.report(target.name, "poll-failure", f"refresh failed: {type(exc).__name__}: {exc}", EventLevel.ERROR)
             try:
@@ -207,7 +207,7 @@ class HeadlessWatcher:
             for target in self.targets:
                 try:
                     target.controller.tick()
-                except Exception:  # noqa: BLE001 - a failed tick must not stop the watch
+                except Exception:
                     log.exception("%s: tick failed", target.name)
 
     async def _shutdown(self, tasks: list[asyncio.Task[None]]) -> None:

@@ -225,3 +225,14 @@ def test_bad_config_or_usage_exits_2_naming_it(simulator, tmp_path: Path, extra:
     done = canary_tui(["run", *args], cli_env(tmp_path, write_config(tmp_path, simulator.url, extra=extra)), timeout_s=30)
     assert done.returncode == 2, done.stdout + done.stderr
     assert named in done.stderr and "Traceback" not in done.stderr and done.stdout == ""
+
+
+def test_without_a_token_it_watches_and_says_it_cannot_act(simulator, tmp_path: Path, runs) -> None:
+    env = cli_env(tmp_path, write_config(tmp_path, simulator.url))
+    del env["OPS_TOKEN"]
+    run = runs(["staging"], env)
+    start = run.wait_for(_kind("start"), "start line")
+    assert start["level"] == "warning" and "cannot act" in start["message"]
+    run.wait_for(lambda e: e["kind"] == "verdict", "a verdict: it watches anyway")
+    code, stderr = run.stop()
+    assert code == 0, stderr

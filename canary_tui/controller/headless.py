@@ -159,7 +159,7 @@ class HeadlessWatcher:
         if self._stopping.is_set():
             if not self._abandon.is_set():
                 self._abandon.set()
-                self.report("*", "shutdown", "asked again: abandoning the rollback in flight", EventLevel.ERROR)
+                self.report("*", "shutdown", "asked again: abandoning whatever is still in flight", EventLevel.ERROR)
             return
         self._stopping.set()
 

@@ -189,7 +189,7 @@ class Notifier:
                 return [Delivery(notice, "", refused)]
         skipped: list[Delivery] = []
         for channel in self.channels:
-            if notice.event != TEST_EVENT and not channel.route.wants(notice.event, notice.environment):
+            if not route_takes(channel.route, notice):
                 continue
             with self.idle:
                 channel.busy += 1
@@ -220,3 +220,10 @@ class Notifier:
                         channel.busy -= 1
                         self.idle.notify_all()
             channel.queue.put(None)
+
+
+def route_takes(route: NotifyRoute, notice: Notice) -> bool:
+    """Whether `route` takes `notice`; a test goes to every URL (to those of its environment when it names one)."""
+    if notice.event == TEST_EVENT:
+        return not notice.environment or not route.environments or notice.environment in route.environments
+    return route.wants(notice.event, notice.environment)

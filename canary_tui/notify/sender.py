@@ -69,7 +69,7 @@ def require_apprise() -> None:
 
 
 def masked(url: str) -> str:
-    """The URL as apprise shows it with privacy on (secrets masked), else only its scheme."""
+    """The URL as apprise shows it with privacy on (its own notion of secrets masked), else only its scheme."""
     try:
         import apprise
 
@@ -123,8 +123,8 @@ class _Channel:
     def __init__(self, route: NotifyRoute, url: str, notifier: Notifier) -> None:
         self.route = route
         self.url = url
-        self.destination = masked(url)
-        self.secrets = secret_parts(url)
+        self.secrets = [part for part in secret_parts(url) if part != url]
+        self.destination = scrub(masked(url), self.secrets)
         self.notifier = notifier
         self.queue: queue.Queue[tuple[Notice, Report] | None] = queue.Queue(QUEUE_MAX)
         self.busy = 0

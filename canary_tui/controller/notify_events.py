@@ -24,6 +24,8 @@ _NOT_CONFIRMED = re.compile(r"^rollback attempt (?P<attempt>\d+) not confirmed \
 _CANNOT = "rollback cannot succeed: "
 _ROLLBACK_KINDS = ("rollback", "auto-rollback")
 _DEGRADED = (ConnectionState.STALE, ConnectionState.UNREACHABLE)
+#: a stage whose bake is met in one of these states has not completed (it has not held)
+_NOT_HOLDING = (RampState.GATE_FAILING, RampState.ROLLING_BACK, RampState.PAUSED)
 
 NoticeSink = Callable[[Notice], None]
 
@@ -101,6 +103,7 @@ class NotifyEvents:
             self._send("stage-advanced", f"{before}% → {dep.canary_percent}%", dep.updated_by or "unknown")
         stage = snapshot.stage
         baked = stage is not None and stage.bake_s is not None and stage.bake_remaining_s is not None and stage.bake_remaining_s <= 0
+        baked = baked and snapshot.ramp not in _NOT_HOLDING and not any(g.status is GateStatus.FAIL for g in snapshot.gates)
         key = (dep.canary_version, dep.canary_percent)
         if not baked or dep.canary_percent == 0 or key in self._baked:
             return

@@ -11,7 +11,7 @@ NOTIFY_EVENTS: dict[str, str] = {
     "rollback-confirmed": "a rollback (automatic or by hand) was confirmed by a read-back showing 0%",
     "rollback-unconfirmed": "a rollback is still not confirmed after `unconfirmed_after_attempts` attempts, or cannot succeed",
     "stage-advanced": "the canary's percent went up (a new stage)",
-    "stage-completed": "the current stage's bake time was met",
+    "stage-completed": "the current stage's bake time was met with no gate failing",
     "gate-failing": "a stage gate has been failing for longer than `gate_failing_after`",
     "stale": "the data has been STALE or UNREACHABLE for longer than `stale_after`",
     "release-completed": "the canary version is at 100% with its bake met",

@@ -110,3 +110,42 @@ class JournalReporter:
     def emit(self, delivery: Delivery) -> None:
         """One event-log line for one delivery."""
         self.controller.emit(EVENT_KIND, delivery.describe(), _LEVELS.get(delivery.outcome, EventLevel.ERROR))
+
+
+#: the longest a command or the dashboard waits on the way out for messages still being delivered
+DRAIN_MAX_S = 30.0
+
+
+class Notifications:
+    """One process's notifier and its controllers: attach each, then drain and close on the way out.
+
+    Without `[[notify]]` routes it does nothing (apprise is never imported); ConfigError when apprise is
+    missing or a URL's source cannot be read.
+    """
+
+    def __init__(self, config: Config, *, clock: Clock | None = None) -> None:
+        self.config = config
+        self.notifier = build_notifier(config, clock=clock)
+
+    def attach(self, controller: RampController, target: EnvironmentConfig) -> None:
+        """Send this controller's notification events (see attach_notifier)."""
+        attach_notifier(controller, target, self.config, self.notifier)
+
+    @property
+    def drain_s(self) -> float:
+        """How long the messages in flight may still need: every attempt's timeout and backoff, capped at DRAIN_MAX_S."""
+        notifier = self.notifier
+        if notifier is None:
+            return 0.0
+        settings = notifier.settings
+        backoff_s = sum(notifier.backoff_s[min(i, len(notifier.backoff_s) - 1)] for i in range(settings.retries))
+        return min(DRAIN_MAX_S, settings.timeout_s * (settings.retries + 1) + backoff_s)
+
+    async def aclose(self, drain_s: float | None = None) -> None:
+        """Let the messages in flight finish (at most `drain_s`, default `self.drain_s`), then stop the workers."""
+        notifier = self.notifier
+        if notifier is None:
+            return
+        await asyncio.to_thread(notifier.drain, self.drain_s if drain_s is None else drain_s)
+        await asyncio.sleep(0)  # the reports hopping onto this loop land in the event log
+        notifier.close()

@@ -62,21 +62,22 @@ class NotifyEvents:
             return
         started = _ROLLING_BACK.search(text)
         if started:
-            self._rollback = started.groupdict()
+            self._rollback = {**started.groupdict(), "stage": stage_words(self._last)}
             self._unconfirmed_sent = False
             return
         what = self._rollback_words()
         if text.startswith(_CONFIRMED):
-            self._send("rollback-confirmed", f"{what} confirmed: {text.removeprefix(_CONFIRMED)}", event.actor)
+            self._send("rollback-confirmed", f"{what} confirmed: {text.removeprefix(_CONFIRMED)}", event.actor, self._rollback.get("stage"))
             self._rollback = {}
             return
         failed = _NOT_CONFIRMED.match(text)
         if failed and int(failed["attempt"]) >= self.settings.unconfirmed_after_attempts and not self._unconfirmed_sent:
             self._unconfirmed_sent = True
-            self._send("rollback-unconfirmed", f"{what} not confirmed after {failed['attempt']} attempts ({failed['error']}); still retrying", event.actor)
+            self._send("rollback-unconfirmed", f"{what} not confirmed after {failed['attempt']} attempts ({failed['error']}); still retrying",
+                       event.actor, self._rollback.get("stage"))
         elif text.startswith(_CANNOT) and not self._unconfirmed_sent:
             self._unconfirmed_sent = True
-            self._send("rollback-unconfirmed", f"{what} cannot succeed: {text.removeprefix(_CANNOT)}", event.actor)
+            self._send("rollback-unconfirmed", f"{what} cannot succeed: {text.removeprefix(_CANNOT)}", event.actor, self._rollback.get("stage"))
 
     def _rollback_words(self) -> str:
         """'rollback 50% → 0% (auto: auto-rollback: …)' for the rollback in progress."""
@@ -145,12 +146,13 @@ class NotifyEvents:
 
     # ---------------------------------------------------------------- notices
 
-    def _send(self, event: str, reason: str, actor: str) -> None:
-        """Hand one notice to the sink, with the release and stage as last seen."""
+    def _send(self, event: str, reason: str, actor: str, stage: str | None = None) -> None:
+        """Hand one notice to the sink, with the release as last seen and the stage (a rollback's: where it started)."""
         snapshot = self._last
         heartbeat = snapshot.heartbeat if snapshot is not None else None
         release = heartbeat.deployment.canary_version if heartbeat is not None else ""
-        self.sink(Notice(event, self.target, self.environment, release, stage_words(snapshot), reason, actor, self.clock.now()))
+        stage = stage_words(snapshot) if stage is None else stage
+        self.sink(Notice(event, self.target, self.environment, release, stage, reason, actor, self.clock.now()))
 
 
 def stage_words(snapshot: Snapshot | None) -> str:

@@ -38,7 +38,7 @@ def receiver() -> Iterator[Receiver]:
     server_ref: list[Receiver] = []
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        def do_POST(self) -> None:
             rec = server_ref[0]
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             with rec.lock:
@@ -54,7 +54,7 @@ def receiver() -> Iterator[Receiver]:
             except OSError:  # the client gave up on a hanging request
                 pass
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - http.server's signature
+        def log_message(self, format: str, *args: object) -> None:
             return
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -11,7 +11,7 @@ from canary_tui.config import ConfigError, config_from_dict
 from canary_tui.notify.attach import build_notifier
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "cli"))
-from cli_harness import assert_clean, canary_tui, cli_env  # noqa: E402
+from cli_harness import assert_clean, canary_tui, cli_env, write_config
 
 
 def _config(tmp_path: Path, text: str) -> Path:
@@ -71,3 +71,19 @@ def test_a_notify_url_without_apprise_names_the_extra_to_install(monkeypatch) ->
         build_notifier(config)
     assert caught.value.errors == ["notify: notifications are configured but apprise is not installed; run: pip install 'canary-tui[notify]'"]
     assert build_notifier(config_from_dict({})) is None  # nothing configured: apprise is never needed
+
+
+def test_rollback_from_the_cli_sends_rollback_confirmed_naming_who_acted(simulator_factory, receiver, tmp_path) -> None:
+    sim = simulator_factory(scenario="healthy", token="test-token", seed=7, health_latency_scale=0.02)
+    sim.state.set_canary(50, None, None, "", "alice")
+    hooks = (f'[[notify]]\nurl = "{receiver.url("ok")}"\nenvironments = ["staging"]\n[[notify]]\nurl = "{receiver.url("fail")}"\n'
+              '[notifications]\nretries = 0\nlink_base = "https://canary.example.com"\n')
+    done = canary_tui(["rollback", "staging", "--note", "pager"], cli_env(tmp_path, write_config(tmp_path, sim.url, extra=hooks)))
+    assert done.returncode == 0, done.stderr
+    assert_clean(done)
+    (message,) = receiver.fields("ok")  # sent before the command exits
+    assert message["event"] == "rollback-confirmed" and message["actor"] == "cli@test" and message["target"] == "staging"
+    assert message["reason"] == "rollback 50% → 0% (cli: pager) confirmed: 0% after 1 attempt"
+    assert message["stage"] == "50% (stage 2 of 3)"  # the stage it rolled back from
+    assert message["link"] == "https://canary.example.com/?target=staging"
+    assert f"canary-tui: notify rollback-confirmed → json://127.0.0.1:{receiver.port}/fail: failed" in done.stderr

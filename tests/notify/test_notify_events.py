@@ -13,7 +13,7 @@ from canary_tui.core.notices import Notice
 from canary_tui.mission.errors import TransportError
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "controller"))
-from controller_harness import make_client, make_controller  # noqa: E402
+from controller_harness import make_client, make_controller
 
 
 def _listen(ctl, clock, **settings: float) -> list[Notice]:

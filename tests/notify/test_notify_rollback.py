@@ -19,7 +19,7 @@ from canary_tui.notify.message import FIELDS
 from canary_tui.notify.sender import Notifier
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "controller"))
-from controller_harness import make_client, make_controller, wait_for  # noqa: E402
+from controller_harness import make_client, make_controller, wait_for
 
 LINK_BASE = "http://127.0.0.1:8040"
 
@@ -87,7 +87,7 @@ async def test_error_spike_sends_one_auto_rollback_and_one_rollback_confirmed_wi
         assert list(message) == list(FIELDS)
         assert message["target"] == "staging" and message["release"] == "v0.5.0"
         assert message["actor"] == "alice@test" and message["link"] == f"{LINK_BASE}/?target=staging"
-    assert fired["stage"] == "10% (stage 1 of 3)" and "error rate > 5% on evidence" in fired["reason"]
+    assert fired["stage"] == confirmed["stage"] == "10% (stage 1 of 3)" and "error rate > 5% on evidence" in fired["reason"]
     assert confirmed["reason"].startswith("rollback 10% → 0% (auto: auto-rollback: ") and confirmed["reason"].endswith("confirmed: 0% after 1 attempt")
     assert "canary requests failed" in fired["reason"]  # the figures behind the reason
     assert "test-token" not in str(receiver.received)

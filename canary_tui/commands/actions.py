@@ -108,11 +108,17 @@ def notifications_or_exit(config: Config) -> Any:
 def _store_problems_to_stderr(event: Any) -> None:
     """A history-store problem (corrupt, read-only, held by another process) as one stderr line: the command goes on without it."""
     from canary_tui.controller.recording import EVENT_KIND
-    from canary_tui.notify.attach import EVENT_KIND as NOTIFY_KIND
 
     if event.kind == EVENT_KIND:
         sys.stderr.write(f"canary-tui: history store: {event.message}\n")
-    elif event.kind == NOTIFY_KIND and event.level != "info":  # a notification that failed or was held back
+    notify_problems_to_stderr(event)
+
+
+def notify_problems_to_stderr(event: Any) -> None:
+    """A notification that failed or was held back, as one stderr line (the command goes on)."""
+    from canary_tui.notify.attach import EVENT_KIND
+
+    if event.kind == EVENT_KIND and event.level != "info":
         sys.stderr.write(f"canary-tui: {event.message}\n")
 
 

@@ -91,7 +91,7 @@ class _Timed:
 
 async def rollback_targets(args: argparse.Namespace, config: Config, targets: list[EnvironmentConfig]) -> int:
     """Roll back every target in parallel; a line each as it lands, then the count; exit 0 only when all are confirmed."""
-    from canary_tui.commands.actions import notifications_or_exit
+    from canary_tui.commands.actions import notifications_or_exit, notify_problems_to_stderr
     from canary_tui.commands.common import client_for, paint, print_json
     from canary_tui.controller.factory import build_controller
     from canary_tui.controller.fleet import all_ok, rollback_each
@@ -101,6 +101,7 @@ async def rollback_targets(args: argparse.Namespace, config: Config, targets: li
     notifications = notifications_or_exit(config)
     for env in targets:
         notifications.attach(controllers[env.name], env)
+        controllers[env.name].subscribe(on_event=notify_problems_to_stderr)
     timeout_s = args.timeout or None
 
     def landed(target: str, result: ActionResult) -> None:

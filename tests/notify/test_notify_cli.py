@@ -87,3 +87,15 @@ def test_rollback_from_the_cli_sends_rollback_confirmed_naming_who_acted(simulat
     assert message["stage"] == "50% (stage 2 of 3)"  # the stage it rolled back from
     assert message["link"] == "https://canary.example.com/?target=staging"
     assert f"canary-tui: notify rollback-confirmed → json://127.0.0.1:{receiver.port}/fail: failed" in done.stderr
+
+
+@pytest.mark.parametrize("argv", [["watch", "staging"], ["rollback", "staging"], ["notify", "test"]])
+def test_every_sending_command_says_which_extra_to_install_when_apprise_is_missing(argv, tmp_path) -> None:
+    shadow = tmp_path / "shadow" / "apprise"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text('raise ImportError("No module named apprise")\n')
+    config = _config(tmp_path, '[[notify]]\nurl = "json://127.0.0.1:9/hook"\n')
+    done = canary_tui(argv, cli_env(tmp_path, config, PYTHONPATH=str(tmp_path / "shadow")), timeout_s=30)
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert "notify: notifications are configured but apprise is not installed; run: pip install 'canary-tui[notify]'" in done.stderr
+    assert_clean(done)

@@ -14,7 +14,7 @@ from canary_tui.controller.model import EventLevel
 from canary_tui.controller.notify_events import NotifyEvents
 from canary_tui.core.clock import Clock
 from canary_tui.core.notices import Notice
-from canary_tui.notify.sender import AppriseMissingError, Delivery, Notifier, require_apprise
+from canary_tui.notify.sender import AppriseMissingError, Delivery, Notifier, accepts, require_apprise
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,12 @@ def build_notifier(config: Config, *, clock: Clock | None = None, environ: Mappi
         require_apprise()
     except AppriseMissingError as exc:
         raise ConfigError([f"notify: {exc}"], config.path) from None
-    return Notifier(config.notify, route_urls(config, environ), clock=clock)
+    urls = route_urls(config, environ)
+    unusable = [f"notify[{i}].url: apprise does not accept this {url.partition('://')[0]}:// URL (see its wiki for the service's URL format)"
+                for i, (_route, url) in enumerate(urls) if not accepts(url)]
+    if unusable:
+        raise ConfigError(unusable, config.path)
+    return Notifier(config.notify, urls, clock=clock)
 
 
 def attach_notifier(controller: RampController, target: EnvironmentConfig, config: Config, notifier: Notifier | None) -> Callable[[], None]:

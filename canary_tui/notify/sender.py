@@ -68,6 +68,16 @@ def require_apprise() -> None:
         raise AppriseMissingError() from None
 
 
+def accepts(url: str) -> bool:
+    """Whether apprise knows this URL's service and can parse it."""
+    import apprise
+
+    try:
+        return bool(apprise.Apprise.instantiate(url))
+    except Exception:  # noqa: BLE001 - a plugin that cannot parse its URL says no
+        return False
+
+
 def masked(url: str) -> str:
     """The URL as apprise shows it with privacy on (its own notion of secrets masked), else only its scheme."""
     try:

@@ -99,3 +99,10 @@ def test_every_sending_command_says_which_extra_to_install_when_apprise_is_missi
     assert done.returncode == 2, (done.stdout, done.stderr)
     assert "notify: notifications are configured but apprise is not installed; run: pip install 'canary-tui[notify]'" in done.stderr
     assert_clean(done)
+
+
+def test_a_url_apprise_does_not_know_is_refused_naming_its_key_without_echoing_it(tmp_path) -> None:
+    config = _config(tmp_path, '[[notify]]\nurl = "json://127.0.0.1:9/ok"\n[[notify]]\nurl = "nosuchservice://sekrit-token-123"\n')
+    done = canary_tui(["notify", "test"], cli_env(tmp_path, config))
+    assert done.returncode == 2 and "notify[1].url: apprise does not accept this nosuchservice:// URL" in done.stderr
+    assert "sekrit-token-123" not in done.stderr + done.stdout

@@ -3,15 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import threading
 
 from canary_tui.commands.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail, load_config_or_exit, report_config_error, resolve_target_or_exit
 from canary_tui.config import ConfigError
-from canary_tui.core.clock import SystemClock
-from canary_tui.core.notices import TEST_EVENT, Notice
-
-#: extra seconds `notify test` waits beyond every URL's timeouts and retries
-_DRAIN_SLACK_S = 5.0
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> list[str]:
@@ -34,43 +28,26 @@ def add_parser(subparsers: argparse._SubParsersAction) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Send one test message per URL and wait for every result."""
-    from canary_tui.notify.attach import build_notifier
-    from canary_tui.notify.sender import Delivery, route_takes
+    """Send one test message per URL and print each result."""
+    from canary_tui.notify.attach import Notifications
 
     config = load_config_or_exit(args)
     target = resolve_target_or_exit(config, args.target) if args.target else None
     try:
-        notifier = build_notifier(config)
+        notifications = Notifications(config)
     except ConfigError as exc:
         report_config_error(exc)
         return EXIT_USAGE
-    if notifier is None:
+    if notifications.notifier is None:
         fail("no notify URL is configured: add a [[notify]] table with url = \"...\" (docs/notifications.md)")
-    clock = SystemClock()
-    name = target.name if target is not None else "(no target)"
-    notice = Notice(TEST_EVENT, name, target.environment if target is not None else "", "", "",
-                    "a test message from canary-tui notify test", config.actor, clock.now())
-    results: list[Delivery] = []
-    lock = threading.Lock()
-
-    def report(delivery: Delivery) -> None:
-        with lock:
-            results.append(delivery)
-
-    queued = len([c for c in notifier.channels if route_takes(c.route, notice)])
-    skipped = notifier.submit(notice, report)
-    settings = config.notify
-    notifier.drain(settings.timeout_s * (settings.retries + 1) + sum(notifier.backoff_s[: settings.retries]) + _DRAIN_SLACK_S)
-    notifier.close()
-    with lock:
-        done = [*skipped, *results]
-    if queued == 0:
-        fail(f"no notify URL takes environment {notice.environment!r}")
-    for delivery in done:
+    try:
+        deliveries, without_result = notifications.send_test(target)
+    finally:
+        notifications.notifier.close()
+    if not deliveries and not without_result:
+        fail(f"no notify URL takes environment {target.environment if target else ''!r}")
+    for delivery in deliveries:
         print(f"{delivery.destination}: {delivery.outcome}{': ' + delivery.error if delivery.error else ''}")
-    waiting = queued - len(results)
-    if waiting > 0:
-        print(f"{waiting} URL(s): no result in time")
-    return EXIT_OK if waiting <= 0 and all(d.ok for d in done) else EXIT_FAILED
-
+    if without_result:
+        print(f"{without_result} URL(s): no result in time")
+    return EXIT_OK if not without_result and all(d.ok for d in deliveries) else EXIT_FAILED

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 #: every notification event, with what fires it (the config's `events` and docs/notifications.md name these)
 NOTIFY_EVENTS: dict[str, str] = {
@@ -32,7 +32,6 @@ class Notice:
     reason: str
     actor: str
     at_s: float
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def dedupe_key(self) -> tuple[str, str, str, str, str]:

@@ -13,7 +13,7 @@ from canary_tui.controller.controller import RampController
 from canary_tui.controller.model import EventLevel
 from canary_tui.controller.notify_events import NotifyEvents
 from canary_tui.core.clock import Clock
-from canary_tui.core.notices import Notice
+from canary_tui.core.notices import TEST_EVENT, Notice
 from canary_tui.notify.sender import AppriseMissingError, Delivery, Notifier, accepts, require_apprise
 
 log = logging.getLogger(__name__)
@@ -119,6 +119,8 @@ class JournalReporter:
 
 #: the longest a command or the dashboard waits on the way out for messages still being delivered
 DRAIN_MAX_S = 30.0
+#: `notify test` waits this much longer than the timeouts and retries, for the worker threads to report
+TEST_SLACK_S = 5.0
 
 
 class Notifications:
@@ -145,6 +147,15 @@ class Notifications:
         settings = notifier.settings
         backoff_s = sum(notifier.backoff_s[min(i, len(notifier.backoff_s) - 1)] for i in range(settings.retries))
         return min(DRAIN_MAX_S, settings.timeout_s * (settings.retries + 1) + backoff_s)
+
+    def send_test(self, target: EnvironmentConfig | None) -> tuple[list[Delivery], int]:
+        """A test message to every URL (those taking `target`'s environment when given): (deliveries, URLs without a result in time)."""
+        if self.notifier is None:
+            return [], 0
+        name, environment = (target.name, target.environment) if target is not None else ("(no target)", "")
+        notice = Notice(TEST_EVENT, name, environment, "", "", "a test message from canary-tui notify test", self.config.actor,
+                        self.notifier.clock.now())
+        return self.notifier.deliver_and_wait(notice, self.drain_s + TEST_SLACK_S)
 
     async def aclose(self, drain_s: float | None = None) -> None:
         """Let the messages in flight finish (at most `drain_s`, default `self.drain_s`), then stop the workers."""

@@ -211,6 +211,21 @@ class Notifier:
                 skipped.append(Delivery(notice, channel.destination, "dropped", error=f"more than {QUEUE_MAX} messages waiting"))
         return skipped
 
+    def deliver_and_wait(self, notice: Notice, timeout_s: float) -> tuple[list[Delivery], int]:
+        """Queue `notice` and wait for its results (at most `timeout_s`): (deliveries, URLs that gave none in time)."""
+        results: list[Delivery] = []
+        lock = threading.Lock()
+
+        def report(delivery: Delivery) -> None:
+            with lock:
+                results.append(delivery)
+
+        queued = sum(route_takes(c.route, notice) for c in self.channels)
+        skipped = self.submit(notice, report)
+        self.drain(timeout_s)
+        with lock:
+            return [*skipped, *results], queued - len(skipped) - len(results)
+
     def drain(self, timeout_s: float) -> bool:
         """Wait until every queued message has been delivered or given up (at most `timeout_s`); True when all done."""
         with self.idle:

@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "audit": "audit",
     "probe": "probe",
     "locate": "locate",
+    "notify": "notify",
 }
 
 EXIT_USAGE = 2

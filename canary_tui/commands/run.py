@@ -32,6 +32,7 @@ def _run(args: argparse.Namespace) -> int:
     """Load the config, build one controller per target with this instance as actor, watch until a signal."""
     from dataclasses import replace
 
+    from canary_tui.commands.actions import notifications_or_exit
     from canary_tui.config import ConfigError
     from canary_tui.config_model import MAX_ACTOR_CHARS
     from canary_tui.controller.headless import HeadlessWatcher, instance_name
@@ -46,6 +47,7 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     envs = resolve_targets_or_exit(config, args.targets, all_targets=args.all_targets)
     config = replace(config, actor=instance)
+    notifications = notifications_or_exit(config)
     _log_to_file()
     write = _json_line if args.json else _text_line
 
@@ -55,6 +57,8 @@ def _run(args: argparse.Namespace) -> int:
         except ConfigError as exc:
             report_config_error(exc)
             return EXIT_USAGE
+        for env in envs:
+            notifications.attach(dict(controllers)[env.name], env)
         watcher = HeadlessWatcher(controllers, instance=instance, poll_interval_s=config.poll_interval_s, on_event=write)
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -66,6 +70,7 @@ def _run(args: argparse.Namespace) -> int:
                 aclose = getattr(controller.client, "aclose", None)
                 if callable(aclose):
                     await aclose()
+            await notifications.aclose()  # the messages in flight are delivered or given up
 
     try:
         return asyncio.run(main())

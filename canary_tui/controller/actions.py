@@ -312,7 +312,7 @@ class ActionRunner:
             self.host.emit(kind, "rollback abandoned before 0% was confirmed", EventLevel.ERROR)
             raise
 
-    async def _rollback_loop(self, trigger: Trigger, note: str, frm: int | None, kind: str, extra: dict[str, object]) -> ActionResult:
+    async def _rollback_loop(self, trigger: Trigger, note: str, frm: int | None, kind: str, extra: dict[str, Any]) -> ActionResult:
         """The retry loop of a rollback: send, read back, back off; returns once a trusted 0% is seen."""
         attempt = 0
         while True:

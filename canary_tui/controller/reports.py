@@ -1,0 +1,106 @@
+"""Releases and reports from the disk: the audit log (the source of truth for actions) and the history store.
+
+The `releases` and `report` commands and the dashboard's releases screen all read through here;
+the rules are core/releases.py and core/report.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from canary_tui.controller.audit import audit_files, audit_path, read_audit
+from canary_tui.core.clock import Clock, SystemClock, to_datetime
+from canary_tui.core.releases import Release, build_releases, find_release, parse_time
+from canary_tui.core.report import BEFORE_S, build_report
+from canary_tui.core.thresholds import ThresholdTable
+from canary_tui.store import HistoryStore, StoredBeat, StoreUnavailable
+
+#: how many ended releases the deployment success rate covers by default
+SUCCESS_LAST = 10
+
+
+def target_records(target: str, directory: Path | None = None) -> list[dict[str, Any]]:
+    """The audit records of one target (its own file), oldest first; torn lines skipped."""
+    records = [r for r in read_audit(audit_path(target, directory)).records if r.get("target", r.get("environment")) == target]
+    records.sort(key=lambda r: str(r.get("time", "")))
+    return records
+
+
+def releases_of(target: str, directory: Path | None = None) -> list[Release]:
+    """Every release of one target, oldest first."""
+    return build_releases(target_records(target, directory))
+
+
+def all_releases(directory: Path | None = None) -> list[Release]:
+    """Every release of every target with an audit file, oldest first."""
+    out: list[Release] = []
+    for path in audit_files(directory):
+        records = sorted(read_audit(path).records, key=lambda r: str(r.get("time", "")))
+        out += build_releases(records)
+    out.sort(key=lambda r: r.started)
+    return out
+
+
+def stored_beats(store_path: Path | None, target: str, since_s: float) -> tuple[list[StoredBeat], str | None]:
+    """The target's stored heartbeats since `since_s`, and a note when the store could not say (never raises)."""
+    if store_path is None or not store_path.exists():
+        return [], "no history store yet: the before/after table has no samples"
+    try:
+        store = HistoryStore.open(store_path, mode="ro")
+    except StoreUnavailable as exc:
+        return [], f"history store unavailable ({exc}): the before/after table has no samples"
+    try:
+        return store.beats(target, since_s), None
+    except StoreUnavailable as exc:
+        return [], f"history store unreadable ({exc}): the before/after table has no samples"
+    finally:
+        store.close()
+
+
+@dataclass(frozen=True, slots=True)
+class ReportRequest:
+    """What a report is about: the target, which release (latest when None), and where the history is."""
+
+    target: str
+    version: str | None = None
+    store_path: Path | None = None
+    thresholds: ThresholdTable = ThresholdTable.seed()
+    success_last: int = SUCCESS_LAST
+    audit_dir: Path | None = None
+
+
+class NoRelease(LookupError):
+    """No release of the target (or of that version) in its audit log."""
+
+
+def make_report(request: ReportRequest, clock: Clock | None = None) -> dict[str, object]:
+    """The report of one release as plain values (docs/report-schema.json); NoRelease when there is none."""
+    clock = clock or SystemClock()
+    records = target_records(request.target, request.audit_dir)
+    releases = build_releases(records)
+    release = find_release(releases, request.version)
+    if release is None:
+        which = f"release {request.version}" if request.version else "release"
+        raise NoRelease(f"no {which} of {request.target} in its audit log")
+    now_s = clock.now()
+    start = _start_s(release, now_s)
+    beats, note = stored_beats(request.store_path, request.target, start - BEFORE_S)
+    generated = to_datetime(now_s).isoformat().replace("+00:00", "Z")
+    return build_report(release, releases=releases, records=records, beats=beats, table=request.thresholds,
+                        now_s=now_s, generated_at=generated, success_last=request.success_last, store_note=note)
+
+
+def _start_s(release: Release, now_s: float) -> float:
+    start = parse_time(release.started)
+    return start.timestamp() if start else now_s
+
+
+def release_rows(releases: Sequence[Release]) -> list[dict[str, object]]:
+    """One summary per release (newest first) for `releases --json` and the releases screen."""
+    return [{"target": r.target, "canary_version": r.canary_version, "stable_version": r.stable_version, "started": r.started,
+             "ended": r.ended, "outcome": r.outcome, "peak_percent": r.peak_percent, "stages": [s.percent for s in r.stages],
+             "checkpoint_id": r.checkpoint_id, "rollback_trigger": r.rollback.trigger if r.rollback else None}
+            for r in reversed(releases)]

@@ -234,7 +234,7 @@ class Observer:
         if obs.stage_percent == 0 or self.runner.rollback_running():
             return
         host.emit("auto-rollback", f"auto-rollback triggered: {intent.reason}", EventLevel.ERROR)
-        at_trigger = metrics_at_trigger(self.judge.verdicts, self.view.last, self.view.window.rates())
+        at_trigger = metrics_at_trigger(self.judge.verdicts, self.view.last, self.view.window.rates(), self.judge.gates)
         self.start_rollback_now(Trigger.AUTO, f"auto-rollback: {intent.reason}"[:500], at_trigger)
 
     def start_rollback_now(self, trigger: Trigger, note: str, at_trigger: dict[str, object] | None = None) -> None:

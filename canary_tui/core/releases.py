@@ -14,6 +14,7 @@ from datetime import datetime
 from canary_tui.core.rates import Rates
 from canary_tui.core.rules import RuleVerdict
 from canary_tui.core.samples import Heartbeat
+from canary_tui.core.verdicts import GateResult, GateStatus
 
 
 class Outcome:
@@ -207,12 +208,16 @@ def find_release(releases: Sequence[Release], version: str | None) -> Release | 
     return matching[-1] if matching else None
 
 
-def metrics_at_trigger(verdicts: Sequence[RuleVerdict], heartbeat: Heartbeat | None, window: Rates | None) -> dict[str, object]:
-    """What an automatic rollback records of the moment it fired: the trips, the evidence and the figures then."""
+def metrics_at_trigger(verdicts: Sequence[RuleVerdict], heartbeat: Heartbeat | None, window: Rates | None,
+                       gates: Sequence[GateResult] = ()) -> dict[str, object]:
+    """What a rollback records of the moment it was asked for: the trips, failing gates, the evidence and the figures then."""
     out: dict[str, object] = {}
     trips = [asdict(t) for v in verdicts if v.trip for t in v.trips]
     if trips:
         out["trips"] = trips
+    failing = [{"name": g.name, "reason": g.reason} for g in gates if g.status is GateStatus.FAIL]
+    if failing:
+        out["failing_gates"] = failing
     decision = next((v.decision for v in verdicts if v.decision is not None), None)
     if decision is not None:
         out["evidence"] = dict(decision.evidence)

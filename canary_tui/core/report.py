@@ -79,10 +79,16 @@ def _delta_sum(values: Sequence[int | None]) -> int:
     return total
 
 
+#: fewer polls than this have no 95% order-statistic interval for their median (1 − 2·0.5ⁿ < 0.95): low data
+MEDIAN_MIN_POLLS = 6
+
+
 def _median_interval(values: Sequence[float]) -> tuple[float | None, tuple[float, float] | None]:
-    """The median of per-poll values and its 95% order-statistic interval."""
+    """The median of per-poll values and its 95% order-statistic interval (None when too few polls to have one)."""
     if not values:
         return None, None
+    if len(values) < MEDIAN_MIN_POLLS:
+        return statistics.median(values), None
     ordered = sorted(values)
     low, high = quantile_rank_interval(len(ordered), 0.5)
     return statistics.median(ordered), (ordered[low - 1], ordered[high - 1])
@@ -111,9 +117,9 @@ def column_figures(beats: Sequence[Beat], variant: str, table: ThresholdTable) -
 
 
 def columns_of(release: Release, now_s: float) -> list[Column]:
-    """Stable before the ramp, then the canary during each stage entered."""
-    start = parse_time(release.started)
-    start_s = start.timestamp() if start else now_s
+    """Stable before the first stage (up to BEFORE_S), then the canary during each stage entered."""
+    first = parse_time(release.stages[0].entered) if release.stages else parse_time(release.started)
+    start_s = first.timestamp() if first else now_s
     cols = [Column("stable before", start_s - BEFORE_S, start_s, "service", 0)]
     for stage in release.stages:
         entered, left = parse_time(stage.entered), parse_time(stage.left) if stage.left else None

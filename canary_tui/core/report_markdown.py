@@ -28,13 +28,17 @@ def format_cell(metric: str, cell: Mapping[str, Any]) -> str:
     value, low, high = cell.get("value"), cell.get("low"), cell.get("high")
     if value is None:
         return f"n/a {level.glyph} low data"
+    if cell.get("low_data") and low is None:
+        return f"{_fmt(metric, value)} {level.glyph} low data ({cell.get('samples')} polls)"
 
-    def fmt(x: float) -> str:
-        return f"{x:.0f} ms" if metric.endswith("_ms") else f"{x * 100:.2f}%"
-
-    interval = f" [{fmt(low)}–{fmt(high)}]" if low is not None and high is not None else ""
+    interval = f" [{_fmt(metric, low)}–{_fmt(metric, high)}]" if low is not None and high is not None else ""
     word = "low data" if cell.get("low_data") else level.word
-    return f"{fmt(value)}{interval} {level.glyph} {word}"
+    return f"{_fmt(metric, value)}{interval} {level.glyph} {word}"
+
+
+def _fmt(metric: str, x: float) -> str:
+    """A latency in ms, a rate in percent."""
+    return f"{x:.0f} ms" if metric.endswith("_ms") else f"{x * 100:.2f}%"
 
 
 def _trigger_value(key: str, value: object) -> str:
@@ -60,6 +64,8 @@ def _incident(inc: Mapping[str, Any], peak: object) -> list[str]:
     if at:
         lines += ["", "### Metrics at the trigger", "", "| figure | value |", "|---|---|"]
         lines += [f"| {k} | {_esc(_trigger_value(k, at[k]))} |" for k in _TRIGGER_KEYS if at.get(k) is not None]
+        for gate in at.get("failing_gates", []):
+            lines.append(f"| gate {_esc(gate.get('name'))} failing | {_esc(gate.get('reason'))} |")
         for trip in at.get("trips", []):
             lines.append(f"| trip {trip.get('kind')} | {_esc(', '.join(f'{k}={v}' for k, v in trip.items() if k != 'kind' and v is not None))} |")
     lines.append("")

@@ -6,7 +6,7 @@ the rules are core/releases.py and core/report.py.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,20 @@ def target_records(target: str, directory: Path | None = None) -> list[dict[str,
 def releases_of(target: str, directory: Path | None = None) -> list[Release]:
     """Every release of one target, oldest first."""
     return build_releases(target_records(target, directory))
+
+
+def releases_loader(controller: object) -> tuple[str, Callable[[], list[Release]]]:
+    """The target a dashboard's controller audits, and a loader of its releases (none without an audit log: the demo)."""
+    audit = getattr(controller, "audit", None)
+    path, target = getattr(audit, "path", None), getattr(audit, "target", None)
+    if not isinstance(path, Path) or not isinstance(target, str):
+        return str(getattr(controller, "environment", "?")), list
+
+    def load() -> list[Release]:
+        return build_releases(sorted((r for r in read_audit(path).records if r.get("target", r.get("environment")) == target),
+                                     key=lambda r: str(r.get("time", ""))))
+
+    return target, load
 
 
 def all_releases(directory: Path | None = None) -> list[Release]:

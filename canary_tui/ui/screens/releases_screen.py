@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.markup import escape
@@ -85,11 +86,18 @@ class ReleasesScreen(Screen[None]):
 
     def action_open(self) -> None:
         """The selected release as a timeline."""
-        table = self.query_one("#releases-table", DataTable)
-        if not self.releases:
-            return
-        row = min(max(table.cursor_row, 0), len(self.releases) - 1)
-        self.app.push_screen(ReleaseTimelineScreen(self.releases[row]))
+        self.open_row(self.query_one("#releases-table", DataTable).cursor_row)
+
+    @on(DataTable.RowSelected, "#releases-table")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter on the table (the table takes the key first)."""
+        event.stop()
+        self.open_row(event.cursor_row)
+
+    def open_row(self, row: int) -> None:
+        """Release number `row` (as shown) as a timeline."""
+        if self.releases:
+            self.app.push_screen(ReleaseTimelineScreen(self.releases[min(max(row, 0), len(self.releases) - 1)]))
 
     def action_close(self) -> None:
         """Back to the dashboard."""
@@ -124,7 +132,7 @@ class ReleaseTimelineScreen(Screen[None]):
         yield Static(self._trigger_note(), id="timeline-note")
 
     def _trigger_note(self) -> str:
-        """What the rollback saw when it was asked for, in one line; the way back."""
+        """Why it was rolled back and what the rollback saw when it was asked for; the way back."""
         rollback = self.release.rollback
         at = rollback.at_trigger if rollback is not None else None
         parts: list[str] = []
@@ -137,8 +145,13 @@ class ReleaseTimelineScreen(Screen[None]):
             gates = at.get("failing_gates")
             if isinstance(gates, list):
                 parts += [f"gate {g.get('name')} failing" for g in gates if isinstance(g, dict)]
-        head = f"At the rollback: {escape(', '.join(parts))} · " if parts else ""
-        return f"{head}Escape: back"
+        lines = []
+        if rollback is not None:
+            lines.append(f"Rollback ({rollback.trigger}, {escape(rollback.actor)}): {escape(rollback.note or 'no reason given')}")
+        if parts:
+            lines.append(f"At the rollback: {escape(', '.join(parts))}")
+        lines.append("[dim]Escape: back[/]")
+        return "\n".join(lines)
 
     def action_close(self) -> None:
         """Back to the list."""

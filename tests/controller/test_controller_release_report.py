@@ -3,13 +3,14 @@ metrics at the trigger and the versions, and the report built from the audit log
 
 from __future__ import annotations
 
+from controller_harness import make_client, make_controller, poll
+
 from canary_tui.controller.audit import AuditLog
 from canary_tui.controller.model import Trigger
 from canary_tui.controller.recording import attach_store
 from canary_tui.controller.reports import ReportRequest, make_report, releases_of
 from canary_tui.core.clock import ManualClock
 from canary_tui.core.report_markdown import render_markdown
-from controller_harness import make_client, make_controller, poll
 
 
 async def test_auto_rollback_records_its_trips_and_the_report_shows_them(simulator_factory, tmp_path):

@@ -14,6 +14,7 @@ from datetime import datetime
 from canary_tui.core.rates import Rates
 from canary_tui.core.rules import RuleVerdict
 from canary_tui.core.samples import Heartbeat
+from canary_tui.core.trips import describe_trip
 from canary_tui.core.verdicts import GateResult, GateStatus
 
 
@@ -212,7 +213,9 @@ def metrics_at_trigger(verdicts: Sequence[RuleVerdict], heartbeat: Heartbeat | N
                        gates: Sequence[GateResult] = ()) -> dict[str, object]:
     """What a rollback records of the moment it was asked for: the trips, failing gates, the evidence and the figures then."""
     out: dict[str, object] = {}
-    trips = [asdict(t) for v in verdicts if v.trip for t in v.trips]
+    trips: list[dict[str, object]] = []
+    for trip in dict.fromkeys(t for v in verdicts if v.trip for t in v.trips):  # two rules on the same evidence: once
+        trips.append({**asdict(trip), "reason": describe_trip(trip)})
     if trips:
         out["trips"] = trips
     failing = [{"name": g.name, "reason": g.reason} for g in gates if g.status is GateStatus.FAIL]

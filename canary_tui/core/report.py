@@ -163,7 +163,8 @@ def incident(release: Release, records: Sequence[Mapping[str, object]], title_ve
     rollback = release.rollback
     if release.outcome != Outcome.ROLLED_BACK or rollback is None:
         return None
-    start, end = release.started, release.ended or rollback.time
+    start = release.stages[0].entered if release.stages else release.started  # traffic reached the canary from the first stage on
+    end = release.ended or rollback.time
     excerpt = [dict(r) for r in records if release.started <= str(r.get("time", "")) <= end][-EXCERPT_MAX:]
     acted = sorted({e.actor for e in release.events})
     return {

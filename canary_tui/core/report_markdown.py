@@ -67,7 +67,8 @@ def _incident(inc: Mapping[str, Any], peak: object) -> list[str]:
         for gate in at.get("failing_gates", []):
             lines.append(f"| gate {_esc(gate.get('name'))} failing | {_esc(gate.get('reason'))} |")
         for trip in at.get("trips", []):
-            lines.append(f"| trip {trip.get('kind')} | {_esc(', '.join(f'{k}={v}' for k, v in trip.items() if k != 'kind' and v is not None))} |")
+            figures = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in trip.items() if k not in ("kind", "reason") and v is not None)
+            lines.append(f"| trip {trip.get('kind')} | {_esc(trip.get('reason') or '')} ({_esc(figures)}) |")
     lines.append("")
     return lines
 

@@ -103,3 +103,19 @@ def test_markdown_of_a_completed_release_has_no_incident():
     text = render_markdown(report)
     assert text.startswith("# Release v3 on staging: completed") and "## Incident" not in text and report["incident"] is None
     assert "| P95 | n/a ? low data |" in text
+
+
+def test_metrics_at_trigger_says_a_shared_trip_once_with_its_reason_and_the_failing_gates():
+    from canary_tui.core.releases import metrics_at_trigger
+    from canary_tui.core.rules import RuleVerdict
+    from canary_tui.core.trips import Trip, TripKind
+    from canary_tui.core.verdicts import GateKind, GateResult, GateStatus
+
+    trip = Trip(TripKind.SEED_ERRORS, value=12.8, limit=12.0, bound=0.05, count=158, of=1947)
+    verdicts = [RuleVerdict("seed", True, "r", trips=(trip,)), RuleVerdict("evidence", True, "r", trips=(trip,)), RuleVerdict("quiet", False, "")]
+    gates = [GateResult("canary errors", GateStatus.FAIL, 0.025, 0.01, "%", "canary errors 75/3025", kind=GateKind.CANARY_ERRORS),
+             GateResult("bake", GateStatus.HOLD, 60.0, 120.0, "s", "2m to go", kind=GateKind.BAKE)]
+    at = metrics_at_trigger(verdicts, None, None, gates)
+    assert at["trips"] == [{"kind": "seed-errors", "value": 12.8, "limit": 12.0, "bound": 0.05, "count": 158, "of": 1947, "windows": None,
+                            "reason": "error rate > 5% on evidence: 158/1947 canary requests failed, CUSUM 12.8 ≥ 12"}]
+    assert at["failing_gates"] == [{"name": "canary errors", "reason": "canary errors 75/3025"}]

@@ -6,8 +6,9 @@ import json
 from pathlib import Path
 from types import SimpleNamespace
 
+from fleet_builders import fleet
 from textual.widgets import DataTable, Static
-from ui_builders import FakeController, snapshot
+from ui_builders import FakeController, snapshot, until
 
 from canary_tui.ui.app import CanaryApp
 from canary_tui.ui.screens.dashboard_screen import DashboardScreen
@@ -110,3 +111,17 @@ def test_release_timeline_snapshot(snap_compare, tmp_path) -> None:
         await pilot.pause()
 
     assert snap_compare(app_with_audit(tmp_path), terminal_size=(80, 24), run_before=open_rolled_back)
+
+
+async def test_fleet_h_opens_the_selected_targets_releases(tmp_path) -> None:
+    app, controllers = fleet({"production/eu-west-1": "critical"})
+    path = tmp_path / "eu.jsonl"
+    path.write_text("".join(json.dumps({**r, "target": "production/eu-west-1"}) + "\n" for r in RECORDS))
+    controllers[2].audit = SimpleNamespace(path=path, target="production/eu-west-1")  # type: ignore[attr-defined]
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: app.selection_settled and app.selected == "production/eu-west-1")
+        screen = await open_releases(pilot)
+        assert screen.target == "production/eu-west-1" and screen.query_one("#releases-table", DataTable).row_count == 3
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, ReleasesScreen)

@@ -6,6 +6,7 @@ the rules are core/releases.py and core/report.py.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +17,7 @@ from canary_tui.core.clock import Clock, SystemClock, to_datetime
 from canary_tui.core.releases import Release, build_releases, find_release, parse_time
 from canary_tui.core.report import BEFORE_S, build_report
 from canary_tui.core.thresholds import ThresholdTable
-from canary_tui.store import HistoryStore, StoredBeat, StoreUnavailable
+from canary_tui.store import HistoryStore, MinuteSummary, StoredBeat, StoreUnavailable
 
 #: how many ended releases the deployment success rate covers by default
 SUCCESS_LAST = 10
@@ -58,8 +59,42 @@ def all_releases(directory: Path | None = None) -> list[Release]:
     return out
 
 
-def stored_beats(store_path: Path | None, target: str, since_s: float) -> tuple[list[StoredBeat], str | None]:
-    """The target's stored heartbeats since `since_s`, and a note when the store could not say (never raises)."""
+@dataclass(frozen=True, slots=True)
+class MinuteBeat:
+    """A stored minute read as one heartbeat (past the full resolution): its last counters, its highest percent, mean percentiles."""
+
+    observed_s: float
+    canary_percent: int
+    requests: int
+    errors: int
+    canary_requests: int | None
+    canary_errors: int | None
+    p50_ms: float | None
+    p95_ms: float | None
+    p99_ms: float | None
+    canary_p50_ms: float | None
+    canary_p95_ms: float | None
+    canary_p99_ms: float | None
+
+
+def minute_beat(minute: MinuteSummary) -> MinuteBeat | None:
+    """One minute summary as a report sample, None without the service's counters."""
+    counters, values = minute.counters, minute.values
+    requests, errors = counters.get("requests"), counters.get("errors")
+    if requests is None or errors is None or minute.canary_percent_max is None:
+        return None
+
+    def mean(name: str) -> float | None:
+        return values.get(name, (None, None, None))[2]
+
+    return MinuteBeat(float(minute.minute_s), minute.canary_percent_max, requests, errors, counters.get("canary_requests"),
+                      counters.get("canary_errors"), mean("p50_ms"), mean("p95_ms"), mean("p99_ms"),
+                      mean("canary_p50_ms"), mean("canary_p95_ms"), mean("canary_p99_ms"))
+
+
+def stored_beats(store_path: Path | None, target: str, since_s: float) -> tuple[list[StoredBeat | MinuteBeat], str | None]:
+    """The target's stored heartbeats since `since_s` (minute summaries where the full-resolution rows are pruned),
+    and a note when the store could not say (never raises)."""
     if store_path is None or not store_path.exists():
         return [], "no history store yet: the before/after table has no samples"
     try:
@@ -67,7 +102,10 @@ def stored_beats(store_path: Path | None, target: str, since_s: float) -> tuple[
     except StoreUnavailable as exc:
         return [], f"history store unavailable ({exc}): the before/after table has no samples"
     try:
-        return store.beats(target, since_s), None
+        beats: list[StoredBeat | MinuteBeat] = list(store.beats(target, since_s))
+        first_s = beats[0].observed_s if beats else math.inf
+        older = [b for m in store.minutes(target, int(since_s)) if (b := minute_beat(m)) is not None and b.observed_s + 60.0 <= first_s]
+        return [*older, *beats], None
     except StoreUnavailable as exc:
         return [], f"history store unreadable ({exc}): the before/after table has no samples"
     finally:

@@ -14,7 +14,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> list[str]:
     """Register `releases`."""
     p = subparsers.add_parser("releases", help="list the releases of a target (or of all) from the audit log",
                               description="A release is one canary version's life on a target: stages, holds, checkpoints, outcome.")
-    p.add_argument("target", metavar="TARGET", nargs="?", help="ENV/REGION, ENV or a URL; every target when omitted")
+    p.add_argument("target", metavar="TARGET", nargs="?", help="ENV/REGION, ENV (with all its regions) or a URL; every target when omitted")
     p.add_argument("--json", action="store_true", help="a JSON list, newest first")
     p.set_defaults(run=run)
     return ["releases"]
@@ -32,10 +32,10 @@ def target_name(args: argparse.Namespace) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Print the releases; exit 0 (also when there are none), 1 when the audit log cannot be read."""
-    from canary_tui.controller.reports import all_releases, release_rows, releases_of
+    from canary_tui.controller.reports import all_releases, release_rows
 
     try:
-        releases = releases_of(target_name(args)) if args.target else all_releases()
+        releases = all_releases(name=target_name(args)) if args.target else all_releases()
     except OSError as exc:
         sys.stderr.write(f"canary-tui: releases: cannot read the audit log: {exc.strerror or exc}\n")
         return EXIT_FAILED

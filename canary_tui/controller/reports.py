@@ -49,12 +49,13 @@ def releases_loader(controller: object) -> tuple[str, Callable[[], list[Release]
     return target, load
 
 
-def all_releases(directory: Path | None = None) -> list[Release]:
-    """Every release of every target with an audit file, oldest first."""
+def all_releases(directory: Path | None = None, name: str | None = None) -> list[Release]:
+    """Every release of every target with an audit file (or of `name`: a target, or an environment with all its regions), oldest first."""
     out: list[Release] = []
     for path in audit_files(directory):
-        records = sorted(read_audit(path).records, key=lambda r: str(r.get("time", "")))
-        out += build_releases(records)
+        records = [r for r in read_audit(path).records
+                   if name is None or r.get("target", r.get("environment")) == name or r.get("environment") == name]
+        out += build_releases(sorted(records, key=lambda r: str(r.get("time", ""))))
     out.sort(key=lambda r: r.started)
     return out
 
@@ -136,7 +137,9 @@ def make_report(request: ReportRequest, clock: Clock | None = None) -> dict[str,
     release = find_release(releases, request.version)
     if release is None:
         which = f"release {request.version}" if request.version else "release"
-        raise NoRelease(f"no {which} of {request.target} in its audit log")
+        regions = sorted({r.target for r in all_releases(request.audit_dir, request.target)} - {request.target})
+        hint = f" (a report is of one target: {', '.join(regions)})" if regions else ""
+        raise NoRelease(f"no {which} of {request.target} in its audit log{hint}")
     now_s = clock.now()
     start = _start_s(release, now_s)
     beats, note = stored_beats(request.store_path, request.target, start - BEFORE_S)

@@ -119,3 +119,4 @@ def test_metrics_at_trigger_says_a_shared_trip_once_with_its_reason_and_the_fail
     assert at["trips"] == [{"kind": "seed-errors", "value": 12.8, "limit": 12.0, "bound": 0.05, "count": 158, "of": 1947, "windows": None,
                             "reason": "error rate > 5% on evidence: 158/1947 canary requests failed, CUSUM 12.8 ≥ 12"}]
     assert at["failing_gates"] == [{"name": "canary errors", "reason": "canary errors 75/3025"}]
+

@@ -21,6 +21,8 @@ COMMANDS: dict[str, str] = {
     "resume": "actions",
     "checkpoint": "actions",
     "audit": "audit",
+    "releases": "releases",
+    "report": "report",
     "probe": "probe",
     "locate": "locate",
     "notify": "notify",

@@ -18,6 +18,7 @@ from canary_tui.controller.model import ActionResult, Event, EventLevel, Trigger
 from canary_tui.controller.ports import ControllerClient
 from canary_tui.core.advance_rule import override_reasons
 from canary_tui.core.plans import RampPlan
+from canary_tui.core.releases import metrics_at_trigger
 from canary_tui.core.verdicts import GateResult, GateStatus
 from canary_tui.mission.errors import MissionError
 
@@ -199,7 +200,8 @@ class Changes:
         """A rollback to 0%, already started when this returns: pre-empts any action in flight, idempotent."""
         if self.host.blocked_reason:
             return _ready(self.runner.refused("rollback", self.host.blocked_reason))
-        return self.runner.rollback_result(self.runner.ensure_rollback(trigger, note))
+        at_trigger = metrics_at_trigger(self.judge.verdicts, self.view.last, self.view.window.rates(), self.judge.gates)
+        return self.runner.rollback_result(self.runner.ensure_rollback(trigger, note, at_trigger))
 
     def _refuse_mutation(self, name: str) -> ActionResult | None:
         """The common refusals: read-only or no token, a rollback in progress, another action in flight."""

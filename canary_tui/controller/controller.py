@@ -92,7 +92,7 @@ class RampController:
         self.journal = EventJournal(clock, actor, events_max)
         self.runner = ActionRunner(
             self, client=client, actuator=actuator, actor=actor, clock=clock,
-            audit=Auditor(audit, actor, self._audit_failed),
+            audit=Auditor(audit, actor, self._audit_failed, context=self._audit_context),
             sleep=sleep, backoff_s=rollback_backoff_s,
         )
         checkpoints = CheckpointBook(audit)
@@ -326,6 +326,11 @@ class RampController:
             except Exception:  # noqa: BLE001 - one broken observer must not stop the others
                 self.journal.log_listener_failure("snapshot")
         return self._snapshot
+
+    def _audit_context(self) -> dict[str, object]:
+        """The versions the server shows, on every audit record: a release is one canary version's life (core/releases.py)."""
+        seen = self.view.seen
+        return {} if seen is None else {"canary_version": seen.canary_version, "stable_version": seen.stable_version}
 
     def _audit_failed(self, message: str) -> None:
         """The audit log could not be written: say so in the event log."""

@@ -20,6 +20,7 @@ from canary_tui.core.clock import Clock
 from canary_tui.core.history import History
 from canary_tui.core.plans import RampPlan
 from canary_tui.core.preflight import PreflightFacts, preflight_gates
+from canary_tui.core.releases import metrics_at_trigger
 from canary_tui.core.rules import Observation
 from canary_tui.core.samples import Heartbeat, VariantMetrics
 from canary_tui.core.stats import Z_95, wilson_interval
@@ -233,12 +234,13 @@ class Observer:
         if obs.stage_percent == 0 or self.runner.rollback_running():
             return
         host.emit("auto-rollback", f"auto-rollback triggered: {intent.reason}", EventLevel.ERROR)
-        self.start_rollback_now(Trigger.AUTO, f"auto-rollback: {intent.reason}"[:500])
+        at_trigger = metrics_at_trigger(self.judge.verdicts, self.view.last, self.view.window.rates(), self.judge.gates)
+        self.start_rollback_now(Trigger.AUTO, f"auto-rollback: {intent.reason}"[:500], at_trigger)
 
-    def start_rollback_now(self, trigger: Trigger, note: str) -> None:
+    def start_rollback_now(self, trigger: Trigger, note: str, at_trigger: dict[str, object] | None = None) -> None:
         """Start a rollback from a synchronous path (needs the running event loop)."""
         try:
-            self.runner.ensure_rollback(trigger, note)
+            self.runner.ensure_rollback(trigger, note, at_trigger)
         except RuntimeError:
             self.host.emit("rollback", "rollback needed but no event loop is running", EventLevel.ERROR)
 

@@ -127,8 +127,8 @@ class PrometheusSource:
             if isinstance(result, BaseException):
                 raise result
         values: list[Any] = list(results)
-        by_variant = {v: _variant(*values[i * 4:(i + 1) * 4]) for i, v in enumerate(VARIANTS)}
-        return _service(by_variant["canary"], by_variant["stable"], self.promql.window_s)
+        canary, stable = (values[i * 4:(i + 1) * 4] for i in range(len(VARIANTS)))
+        return _service(_variant(*canary), _variant(*stable), _add_window(canary[3], stable[3]), self.promql.window_s)
 
     async def _scalar(self, name: str, variant: str, at_s: float) -> int:
         samples = await self._query(name, variant, at_s)
@@ -233,11 +233,18 @@ def _sum_buckets(a: LatencyBuckets | None, b: LatencyBuckets | None) -> LatencyB
     return LatencyBuckets(a.le_ms, tuple(x + y for x, y in zip(a.counts, b.counts, strict=True)))
 
 
-def _service(canary: VariantMetrics, stable: VariantMetrics, window_s: float) -> Metrics:
-    """Whole-service figures: the two variants added up (service quantiles from the summed window histograms)."""
-    buckets = _sum_buckets(canary.latency_buckets, stable.latency_buckets)
+def _add_window(canary: tuple[LatencyBuckets, int], stable: tuple[LatencyBuckets, int]) -> tuple[LatencyBuckets, int] | None:
+    """Both variants' window histograms added up (None when their edges differ)."""
+    added = _sum_buckets(canary[0], stable[0])
+    return None if added is None else (added, canary[1] + stable[1])
+
+
+def _service(canary: VariantMetrics, stable: VariantMetrics, window: tuple[LatencyBuckets, int] | None, window_s: float) -> Metrics:
+    """Whole-service figures: the two variants added up, service quantiles from the summed window histograms."""
+    quantiles = _quantiles(*window) if window is not None else {}
     return Metrics(requests=canary.requests + stable.requests, errors=canary.errors + stable.errors, window_s=window_s,
-                   canary=canary, stable=stable, latency_buckets=buckets, source="prometheus")
+                   canary=canary, stable=stable, latency_buckets=_sum_buckets(canary.latency_buckets, stable.latency_buckets),
+                   source="prometheus", **quantiles)
 
 
 class PrometheusBackedClient(MissionClient):

@@ -1,0 +1,43 @@
+"""One real Prometheus for the module, scraping seeded simulators (healthy, latency regression, error spike) every second."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+import pytest
+
+from canary_tui.simulator import SimulatorOptions, SimulatorServer
+from prom_harness import PrometheusServer
+
+#: simulated seconds per clock second: the scenarios' regressions start within seconds
+SPEED = 20.0
+SCENARIOS = {"healthy": "healthy", "latency": "latency-regression", "errors": "error-spike"}
+
+
+@dataclass
+class Stack:
+    """Started simulators by job name and the Prometheus scraping them."""
+
+    prometheus: PrometheusServer
+    simulators: dict[str, SimulatorServer]
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """The shared stack; every process and server is stopped at teardown."""
+    simulators: dict[str, SimulatorServer] = {}
+    prometheus: PrometheusServer | None = None
+    try:
+        for job, scenario in SCENARIOS.items():
+            server = SimulatorServer(SimulatorOptions(scenario=scenario, seed=7, token="test-token", initial_percent=50,
+                                                      speed=SPEED if job != "healthy" else 1.0))
+            simulators[job] = server
+            server.start()
+        prometheus = PrometheusServer(tmp_path_factory.mktemp("prometheus"), {job: s.url or "" for job, s in simulators.items()})
+        prometheus.start()
+        yield Stack(prometheus, simulators)
+    finally:
+        if prometheus is not None:
+            prometheus.stop()
+        for server in simulators.values():
+            server.stop()

@@ -102,9 +102,9 @@ class PrometheusServer:
         self.process = None
 
 
-def env_toml(name: str, url: str, prometheus_url: str | None, job: str, extra: str = "") -> str:
+def env_toml(name: str, url: str, prometheus_url: str | None, job: str, extra: str = "", auto_rollback: bool = False) -> str:
     """An `[environments.NAME]` table on `url`, its figures from Prometheus (job label) when `prometheus_url` is set."""
-    lines = [f"[environments.{name}]", f'url = "{url}"', "read_timeout_s = 2.0", "auto_rollback = false"]
+    lines = [f"[environments.{name}]", f'url = "{url}"', "read_timeout_s = 2.0", f"auto_rollback = {str(auto_rollback).lower()}"]
     if prometheus_url is not None:
         lines += ['metrics = "prometheus"', f'prometheus_url = "{prometheus_url}"', f"[environments.{name}.prometheus]",
                   f'labels = {{ job = "{job}" }}', 'window = "30s"', "timeout_s = 3.0", extra]

@@ -34,11 +34,12 @@ from canary_tui.mission.errors import (
     PrometheusTimeout,
     PrometheusUnavailable,
 )
-from canary_tui.mission.http_stack import async_client
+from canary_tui.mission.http_stack import KEEPALIVE_S, async_client
 
 QUERY_PATH = "/api/v1/query"
 VARIANTS = ("canary", "stable")
 MAX_BODY_BYTES = 1024 * 1024
+QUERIES_PER_POLL = 4 * len(VARIANTS)
 QUANTILES = (("p50_ms", 0.50), ("p95_ms", 0.95), ("p99_ms", 0.99))
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 Sample = tuple[Mapping[str, str], float]
@@ -101,8 +102,9 @@ class PrometheusSource:
         self._token = token
         self._timeout_s = timeout_s
         self._clock = clock
-        timeout = httpx.Timeout(timeout_s)
-        self._http = async_client(verify=verify, timeout=timeout, base_url=self.url, transport=transport)
+        # every query of a poll in flight at once, each on a connection kept warm for the next poll
+        limits = httpx.Limits(max_connections=QUERIES_PER_POLL, max_keepalive_connections=QUERIES_PER_POLL, keepalive_expiry=KEEPALIVE_S)
+        self._http = async_client(verify=verify, timeout=httpx.Timeout(timeout_s), base_url=self.url, transport=transport, limits=limits)
 
     def __repr__(self) -> str:
         return f"PrometheusSource({self.url!r}, token={'set' if self._token else 'none'})"

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+
 import pytest
+from prom_harness import PrometheusServer
 
 from canary_tui.simulator import SimulatorOptions, SimulatorServer
-from prom_harness import PrometheusServer
 
 #: simulated seconds per clock second: the scenarios' regressions start within seconds
 SPEED = 20.0

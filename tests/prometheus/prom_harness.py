@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from system_packages import ensure  # noqa: E402
+from system_packages import ensure
 
 SCRAPE_INTERVAL_S = 1
 START_TIMEOUT_S = 30.0

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from prom_harness import PrometheusServer, env_toml, write_config
 
 from canary_tui.config import load_config
 from canary_tui.controller.factory import build_controller
@@ -16,7 +17,6 @@ from canary_tui.controller.model import ConnectionState
 from canary_tui.core.verdicts import DecisionKind
 from canary_tui.ui.app import CanaryApp
 from canary_tui.ui.widgets.heartbeat_pane import HeartbeatPane
-from prom_harness import PrometheusServer, env_toml, write_config
 
 THEMES = Path(__file__).resolve().parents[2] / "themes"
 BAD_QUERIES = {

@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from prom_harness import SCRAPE_INTERVAL_S, env_toml, wait_for, write_config
+
 from canary_tui.config import load_config
 from canary_tui.controller.factory import mission_client
 from canary_tui.core.clock import SystemClock
@@ -16,7 +18,6 @@ from canary_tui.mission.client import MissionClient
 from canary_tui.mission.credentials import Secret
 from canary_tui.mission.prometheus import PrometheusBackedClient
 from canary_tui.simulator.options import LATENCY_LE_MS
-from prom_harness import SCRAPE_INTERVAL_S, env_toml, wait_for, write_config
 
 #: the healthy simulator's traffic (requests per simulated second, at speed 1)
 RATE_PER_S = 100.0

@@ -12,7 +12,9 @@ from canary_tui.simulator import SimulatorOptions, SimulatorServer
 
 #: simulated seconds per clock second: the scenarios' regressions start within seconds
 SPEED = 20.0
-SCENARIOS = {"healthy": "healthy", "latency": "latency-regression", "errors": "error-spike"}
+#: job name -> (scenario, speed, initial percent); "ramp" is the one the command tests may change
+JOBS = {"healthy": ("healthy", 1.0, 50), "latency": ("latency-regression", SPEED, 50), "errors": ("error-spike", SPEED, 50),
+        "ramp": ("healthy", 1.0, 0)}
 
 
 @dataclass
@@ -29,9 +31,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     simulators: dict[str, SimulatorServer] = {}
     prometheus: PrometheusServer | None = None
     try:
-        for job, scenario in SCENARIOS.items():
-            server = SimulatorServer(SimulatorOptions(scenario=scenario, seed=7, token="test-token", initial_percent=50,
-                                                      speed=SPEED if job != "healthy" else 1.0))
+        for job, (scenario, speed, percent) in JOBS.items():
+            server = SimulatorServer(SimulatorOptions(scenario=scenario, seed=7, token="test-token", initial_percent=percent,
+                                                      speed=speed, health_latency_scale=0.02))
             simulators[job] = server
             server.start()
         prometheus = PrometheusServer(tmp_path_factory.mktemp("prometheus"), {job: s.url or "" for job, s in simulators.items()})

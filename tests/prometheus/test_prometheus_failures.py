@@ -13,7 +13,7 @@ from prom_harness import PrometheusServer, env_toml, write_config
 
 from canary_tui.config import load_config
 from canary_tui.controller.factory import build_controller
-from canary_tui.controller.model import ConnectionState
+from canary_tui.controller.model import ConnectionState, Trigger
 from canary_tui.core.verdicts import DecisionKind
 from canary_tui.ui.app import CanaryApp
 from canary_tui.ui.widgets.heartbeat_pane import HeartbeatPane
@@ -40,7 +40,8 @@ async def poll_until(controller, condition, what: str, timeout_s: float = 20.0, 
         await asyncio.sleep(every_s)
 
 
-async def test_prometheus_stopped_mid_watch_is_stale_with_the_reason_never_a_rollback(simulator_factory, tmp_path) -> None:
+async def test_prometheus_stopped_mid_watch_is_stale_with_the_reason_never_a_rollback(simulator_factory, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("OPS_TOKEN", "test-token")
     sim = simulator_factory(scenario="healthy", seed=7, token="test-token", initial_percent=50)
     (tmp_path / "prom").mkdir()
     prometheus = PrometheusServer(tmp_path / "prom", {"own": sim.url})
@@ -59,6 +60,9 @@ async def test_prometheus_stopped_mid_watch_is_stale_with_the_reason_never_a_rol
                 assert stale.decision is None or stale.decision.kind is not DecisionKind.ROLLBACK
             await controller.wait_idle()
             assert sim.state.canary_percent == 50 and not sim.state.history  # nothing was rolled back
+            # R still works: Mission Control's read-back confirms 0% while Prometheus is down
+            result = await controller.rollback(Trigger.KEY, "by hand while Prometheus is down")
+            assert result.ok and sim.state.canary_percent == 0, result.message
             prometheus.start()
             back = await poll_until(controller, lambda s: s.connection is ConnectionState.LIVE, "LIVE again")
             assert back.connection_error is None and back.heartbeat.metrics.source == "prometheus"

@@ -106,3 +106,23 @@ async def test_bad_queries_are_clear_errors_on_the_dashboard(stack, tmp_path, na
         assert not app.crashed
     finally:
         await controller.aclose()
+
+
+async def test_the_dashboard_says_the_figures_come_from_prometheus(stack, tmp_path) -> None:
+    sim = stack.simulators["healthy"]
+    config = load_config(write_config(tmp_path, env_toml("live", sim.url, stack.prometheus.url, "healthy")))
+    controller = build_controller(config.environments["live"], config, audit=False, store=False, read_only=True)
+    app = CanaryApp(controller, read_only=True, poll_interval_s=0.2, theme_dirs=[THEMES])
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            pane = app.query_one("#heartbeat", HeartbeatPane)
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + 10.0
+            while app.snapshot is None or app.snapshot.connection is not ConnectionState.LIVE:
+                assert loop.time() < deadline, "never LIVE through Prometheus"
+                await pilot.pause(0.05)
+            await pilot.pause(0.1)
+            assert "metrics: prometheus" in str(pane.render())
+        assert not app.crashed
+    finally:
+        await controller.aclose()

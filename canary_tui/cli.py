@@ -15,6 +15,7 @@ COMMANDS: dict[str, str] = {
     "simulator": "simulator",
     "status": "status",
     "ramp": "ramp",
+    "run": "run",
     "rollback": "actions",
     "pause": "actions",
     "resume": "actions",

@@ -242,14 +242,16 @@ class RampController:
         from_percent: int | None = None,
         to_percent: int | None = None,
         override_pipeline: bool = False,
+        authorized_by: str | None = None,
     ) -> ActionResult:
         """Move to the next stage's percent; without an override, refused for the reasons core/advance_rule.py gives.
 
         A confirmed advance passes the `from_percent` and `to_percent` the operator saw: it is sent as a
         compare-and-set on exactly those, and refused when the server has moved since (controller/changes.py).
+        `authorized_by` is the automatic advance's judgment standing in for the gate check (audited as such).
         """
         return await self.changes.advance(trigger, note, override, from_percent=from_percent, to_percent=to_percent,
-                                          override_pipeline=override_pipeline)
+                                          override_pipeline=override_pipeline, authorized_by=authorized_by)
 
     async def set_percent(
         self, percent: int, trigger: Trigger, note: str | None = None, *, expected_percent: int | None = None, override_pipeline: bool = False,

@@ -44,7 +44,7 @@ class ObserverHost(Protocol):
     def publish(self) -> Snapshot: ...
     def ramp_state(self) -> RampState: ...
     async def advance(self, trigger: Trigger, note: str | None = None, override: bool = False, *,
-                      from_percent: int | None = None, to_percent: int | None = None) -> ActionResult: ...
+                      from_percent: int | None = None, to_percent: int | None = None, authorized_by: str | None = None) -> ActionResult: ...
 
 
 class Observer:
@@ -267,14 +267,14 @@ class Observer:
         if why is None:
             return
         host.emit("auto-advance", f"auto-advance: {why}")
-        # the evidence gates hold while the judgment says eligible: its own check stands in for the gate check
-        override = self.judge.decision() is not None or host.advance_on_seed_gates
+        # `why` is the judgment that authorized it on this observation (the evidence decision may say eligible while
+        # its gates still hold): it stands in for the gate check and is audited as such, never as an override
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             host.emit("auto", "automatic action needed but no event loop is running", EventLevel.ERROR)
             return
-        runner.auto_task = loop.create_task(host.advance(Trigger.AUTO, note=f"auto-advance: {why}"[:500], override=override))
+        runner.auto_task = loop.create_task(host.advance(Trigger.AUTO, note=f"auto-advance: {why}"[:500], authorized_by=why))
 
 
 #: after a refused automatic advance, how long before it is tried again

@@ -12,9 +12,9 @@ from canary_tui.simulator import SimulatorOptions, SimulatorServer
 
 #: simulated seconds per clock second: the scenarios' regressions start within seconds
 SPEED = 20.0
-#: job name -> (scenario, speed, initial percent); "ramp" is the one the command tests may change
+#: job name -> (scenario, speed, initial percent); "ramp" and "run" are the ones the command tests change
 JOBS = {"healthy": ("healthy", 1.0, 50), "latency": ("latency-regression", SPEED, 50), "errors": ("error-spike", SPEED, 50),
-        "ramp": ("healthy", 1.0, 0)}
+        "ramp": ("healthy", 1.0, 0), "run": ("error-spike", SPEED, 10)}
 
 
 @dataclass

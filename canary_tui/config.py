@@ -36,6 +36,7 @@ from canary_tui.config_model import (
     default_actor,
 )
 from canary_tui.config_notify import NOTIFICATIONS_KEYS, NOTIFY_KEYS, parse_notify
+from canary_tui.config_prometheus import PROMETHEUS_KEYS
 from canary_tui.config_sections import _ACTUATOR_KEYS, _PLAN_KEYS, _SOURCE_KEYS, _STAGE_KEYS, _parse_keymap, _parse_plan, _parse_thresholds
 from canary_tui.config_targets import _ENV_KEYS, REGION_PLACEHOLDER, check_pipeline, parse_environment, resolve_target, resolve_targets
 from canary_tui.core.plans import BUILTIN_PLANS, RampPlan
@@ -50,7 +51,7 @@ __all__ = [
 ]
 
 #: every accepted key, by table (docs/config.md names each one: tests/test_config.py checks it)
-KNOWN_KEYS = (_ACTUATOR_KEYS, _ENV_KEYS, _PLAN_KEYS, _SOURCE_KEYS, _STAGE_KEYS, NOTIFY_KEYS, NOTIFICATIONS_KEYS)
+KNOWN_KEYS = (_ACTUATOR_KEYS, _ENV_KEYS, _PLAN_KEYS, _SOURCE_KEYS, _STAGE_KEYS, PROMETHEUS_KEYS, NOTIFY_KEYS, NOTIFICATIONS_KEYS)
 _TOP_KEYS = ("poll_interval_s", "theme", "keymap", "actor", "default_plan", "thresholds", "plans", "environments",
              "store", "store_full_resolution_h", "store_minute_days", "notify", "notifications")
 

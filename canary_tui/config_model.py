@@ -53,6 +53,31 @@ DEFAULT_TOKEN = CredentialSource("env", DEFAULT_TOKEN_ENV)
 DEFAULT_SECRET = CredentialSource("env", DEFAULT_SECRET_ENV)
 
 
+#: the PromQL an environment with metrics = "prometheus" runs per variant, unless overridden (see docs/prometheus.md)
+DEFAULT_PROMQL: dict[str, str] = {
+    "requests": 'sum(http_requests_total{variant="{variant}"{labels}})',
+    "errors": 'sum(http_requests_total{variant="{variant}",code=~"5.."{labels}}) or vector(0)',
+    "latency_buckets": 'sum by (le) (http_request_duration_seconds_bucket{variant="{variant}"{labels}})',
+    "window_latency_buckets": 'sum by (le) (increase(http_request_duration_seconds_bucket{variant="{variant}"{labels}}[{window}]))',
+}
+#: placeholders a PromQL template may use
+PROMQL_PLACEHOLDERS = ("variant", "window", "labels", "environment", "region")
+
+
+@dataclass(frozen=True, slots=True)
+class PrometheusConfig:
+    """Where an environment's request figures come from when `metrics = "prometheus"`: server, credentials, PromQL."""
+
+    url: str
+    token: CredentialSource | None = None  # no Authorization header when None
+    verify_tls: bool = True
+    ca_bundle: str | None = None
+    window_s: float = 60.0
+    labels: tuple[tuple[str, str], ...] = ()
+    queries: tuple[tuple[str, str], ...] = tuple(DEFAULT_PROMQL.items())
+    timeout_s: float = 5.0
+
+
 @dataclass(frozen=True, slots=True)
 class ActuatorConfig:
     """How a percent change is applied: the Mission Control API, or a command template like `deploy {env} {percent}`."""
@@ -90,6 +115,7 @@ class EnvironmentConfig:
     regions: tuple[str, ...] = ()  # the environment's regions in declared order (wave order)
     after: str | None = None  # the environment this one follows in the promotion pipeline
     waves: bool = False  # a region starts a stage only after the previous region has baked it
+    prometheus: PrometheusConfig | None = None  # metrics = "prometheus": request figures from there; None: the heartbeat's
 
     def __post_init__(self) -> None:
         if not self.environment:

@@ -248,6 +248,11 @@ class ActionRunner:
                 seen = f"read-back untrusted ({exc})"
             except MissionError as exc:
                 seen = f"read-back failed: {exc}"
+                arrived = getattr(exc, "heartbeat", None)  # a metrics source failed: the deployment state still arrived
+                if isinstance(arrived, Heartbeat) and trusted_readback(arrived):
+                    dep = arrived.deployment
+                    if (percent is None or dep.canary_percent == percent) and (paused is None or dep.paused == paused):
+                        return True, f"read-back shows {dep.canary_percent}%{' paused' if dep.paused else ''} ({exc.kind})"
             else:
                 self.host.observe(heartbeat)
                 dep = heartbeat.deployment

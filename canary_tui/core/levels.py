@@ -43,7 +43,10 @@ def _band_of_interval(threshold: Threshold, low: float, high: float) -> tuple[Le
     level_low, level_high = threshold.level(low), threshold.level(high)
     if level_low is level_high:
         return level_low, False
-    if _on_line(low, high, (threshold.warning_from, threshold.critical_beyond)):
+    lines = (threshold.warning_from, threshold.critical_beyond)
+    if threshold.higher_is_better:  # a success rate's width is judged on its failures' scale, as the error rate's is
+        low, high, lines = 1.0 - high, 1.0 - low, (1.0 - lines[0], 1.0 - lines[1])
+    if _on_line(low, high, lines):
         return Level.WARNING, False
     return Level.UNKNOWN, True
 

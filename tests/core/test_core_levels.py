@@ -57,3 +57,10 @@ def test_quantile_level_from_slow_counts() -> None:
 def test_quantile_level_low_data_and_no_buckets() -> None:
     assert quantile_level(0.95, 20, _slow({500.0: 2, 750.0: 1}), P95).low_data
     assert quantile_level(0.95, 10_000, _slow({}), P95).level is Level.UNKNOWN
+
+
+def test_a_success_rate_straddling_its_line_is_low_data_exactly_when_the_error_rate_is() -> None:
+    """Success is the complement of errors: the same counts get the same answer on both rows (not 'warning' on one)."""
+    for errors, requests in ((0, 2200), (2, 1000), (1, 100_000), (15, 10_000), (40, 1000)):
+        error, success = rate_level(errors, requests, ERRORS), rate_level(errors, requests, SUCCESS)
+        assert (error.level, error.low_data) == (success.level, success.low_data), (errors, requests, error, success)

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CountedSimulator
+from web_harness import CountedSimulator
 
 from canary_tui.config import Config, EnvironmentConfig
 from canary_tui.controller.factory import build_controller

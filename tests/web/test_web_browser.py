@@ -7,9 +7,9 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import ACCESS_TOKEN, ARTIFACTS, OPS_TOKEN, Served
 from playwright.sync_api import Error as PlaywrightError
 from web_browser import CHROMIUM_ARGS, open_page, wait_for_rows, wait_for_text
+from web_harness import ACCESS_TOKEN, ARTIFACTS, OPS_TOKEN, Served, descendants, process_cmdline, process_environ
 
 pytestmark = pytest.mark.slow
 
@@ -66,6 +66,11 @@ def test_the_page_shows_the_target_and_its_verdict_and_ignores_mutating_keys(ser
     page.screenshot(path=str(ARTIFACTS / "serve-dashboard.png"))
     _press_through_the_page(page, (*MUTATING_KEYS, "Control+r", "c"))
     _nothing_changed(served, before)
+    sessions = [pid for pid in descendants(served.process.pid) if "--served" in process_cmdline(pid)]
+    assert sessions, "no served session process found"
+    for pid in sessions:  # the session holds neither the Mission Control token nor the access token
+        assert not {OPS_TOKEN, ACCESS_TOKEN} & set(process_environ(pid).values())
+        assert not {OPS_TOKEN, ACCESS_TOKEN} & set(process_cmdline(pid))
     html = page.content()
     assert all(secret not in html and secret not in page.url for secret in (OPS_TOKEN, ACCESS_TOKEN))
 

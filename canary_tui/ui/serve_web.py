@@ -10,6 +10,7 @@ import sys
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 from textual_serve.server import Server
 
 #: the cookie a browser keeps once it presented the access token: the page's assets and websocket carry it
@@ -39,7 +40,7 @@ def presented_token(request: web.Request) -> str | None:
     return None
 
 
-def token_middleware(access_token: str) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+def token_middleware(access_token: str) -> Middleware:
     """Refuse (401) every request, page, asset, download or websocket, without the token or the cookie it earns."""
     expected_session = session_value(access_token)
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import hashlib
 import hmac
 import sys
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
@@ -17,6 +19,9 @@ from textual_serve.server import Server
 SESSION_COOKIE = "canary_tui_session"
 #: what a browser is asked for when it comes without the token (any user name, the token as password)
 REALM = "canary-tui"
+
+#: how long stopping the server waits for the sessions' dashboards to quit
+SESSION_STOP_TIMEOUT_S = 5.0
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -76,6 +81,7 @@ class ServeServer(Server):
         super().__init__(command, host=host, port=port, title=title, public_url=public_url or f"http://{_url_host(host)}:{port}")
         self.access_token = access_token
         self.banner = banner
+        self._sessions: set[asyncio.Task[Any]] = set()
 
     async def _make_app(self) -> web.Application:
         """textual-serve's app (routes, templates, statics) with the token check in front of every route."""
@@ -83,6 +89,24 @@ class ServeServer(Server):
         if self.access_token:
             app.middlewares.append(token_middleware(self.access_token))
         return app
+
+    async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
+        """textual-serve's browser session, tracked so that stopping the server ends it: no dashboard outlives `serve`."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._sessions.add(task)
+        try:
+            return await super().handle_websocket(request)
+        finally:
+            self._sessions.discard(task)
+
+    async def on_shutdown(self, app: web.Application) -> None:
+        """End every session: textual-serve closes its websocket and tells its app to quit, then waits for the process."""
+        sessions = list(self._sessions)
+        for task in sessions:
+            task.cancel()
+        if sessions:
+            await asyncio.wait(sessions, timeout=SESSION_STOP_TIMEOUT_S)
 
     async def on_startup(self, app: web.Application) -> None:
         """Say where the view is served (never the command line, never a secret)."""

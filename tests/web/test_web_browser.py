@@ -11,6 +11,8 @@ from playwright.sync_api import Error as PlaywrightError
 from web_browser import CHROMIUM_ARGS, open_page, wait_for_rows, wait_for_text
 from web_harness import ACCESS_TOKEN, ARTIFACTS, OPS_TOKEN, Served, descendants, process_cmdline, process_environ
 
+from canary_tui.ui.serve_web import SESSION_COOKIE
+
 #: the keys that change a deployment in the terminal dashboard (advance, pause, roll back, roll back all)
 MUTATING_KEYS = ("A", "P", "R", "X")
 #: how long `serve` may take to stop, its sessions included
@@ -110,6 +112,11 @@ def test_without_the_token_the_page_is_refused_and_with_it_it_loads(serve: Calla
             assert client.get(path, headers={**headers, "Authorization": "Bearer not-the-token"}).status_code == 401, path
         for path in ("/", "/static/js/textual.js"):
             assert client.get(path, headers={"Authorization": f"Bearer {ACCESS_TOKEN}"}).status_code == 200, path
+        session = client.cookies.get(SESSION_COOKIE)  # earned with the token: derived from it, never the token itself
+        assert session and ACCESS_TOKEN not in session
+        assert client.get("/static/js/textual.js").status_code == 200  # the cookie alone lets the page's assets in
+        client.cookies.set(SESSION_COOKIE, "0" * len(session))
+        assert client.get("/static/js/textual.js").status_code == 401  # a forged one does not
     allowed = open_page(browser, **CREDENTIALS)
     response = allowed.goto(served.url, timeout=30_000)
     assert response is not None and response.status == 200

@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "probe": "probe",
     "locate": "locate",
     "notify": "notify",
+    "serve": "serve",
 }
 
 EXIT_USAGE = 2

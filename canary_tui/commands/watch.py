@@ -19,6 +19,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> list[str]:
     parser.add_argument("more_targets", metavar="TARGET", nargs="*", help="more targets: the fleet overview")
     parser.add_argument("--all", dest="all_targets", action="store_true", help="every configured environment")
     parser.add_argument("--read-only", action="store_true", help="show everything, accept no key that changes the deployment")
+    # internal: the session `canary-tui serve` starts per browser; read-only, no token, no mutating key at all
+    parser.add_argument("--served", action="store_true", help=argparse.SUPPRESS)
     parser.set_defaults(run=_run)
     return ["watch"]
 
@@ -40,6 +42,13 @@ def _run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         report_config_error(exc)
         return 2
+    if args.served:  # a viewer: read-only, and it sends no notification nor reads a notify URL's secret
+        from dataclasses import replace
+
+        from canary_tui.config_model import NotifySettings
+
+        args.read_only = True
+        config = replace(config, notify=NotifySettings())
     if len(envs) > 1:
         return _run_fleet(args, config, envs)
     env = envs[0]
@@ -47,7 +56,10 @@ def _run(args: argparse.Namespace) -> int:
     notifications = notifications_or_exit(config)
 
     def make_controller() -> object:
-        controller = build_controller(env, config, read_only=args.read_only, advance_guard=_guard(env, config, {}))
+        if args.served:  # a viewer: no pipeline guard, no token resolved
+            controller = build_controller(env, config, read_only=True, with_token=False)
+        else:
+            controller = build_controller(env, config, read_only=args.read_only, advance_guard=_guard(env, config, {}))
         notifications.attach(controller, env)
         holder["client"] = controller.client
         return controller
@@ -64,6 +76,7 @@ def _run(args: argparse.Namespace) -> int:
                 make_controller,
                 close=close,
                 read_only=args.read_only,
+                served=args.served,
                 theme=config.theme,
                 keymap=config.keymap,
                 poll_interval_s=config.poll_interval_s,
@@ -90,12 +103,12 @@ def _run_fleet(args: argparse.Namespace, config: Any, envs: list[Any]) -> int:
         out = []
         watched: dict[str, Any] = {}
         for env in envs:
-            controller = build_controller(env, config, read_only=args.read_only)
+            controller = build_controller(env, config, read_only=args.read_only, with_token=not args.served)
             notifications.attach(controller, env)
             clients.append(controller.client)
             out.append((env.name, controller))
             watched[env.name] = controller
-        for env in envs:  # each consults the promotion pipeline on the fleet's own snapshots where it watches upstream
+        for env in envs if not args.served else ():  # each consults the promotion pipeline on the fleet's own snapshots where it watches upstream
             watched[env.name].advance_guard = _guard(env, config, watched)
         return out
 
@@ -107,7 +120,7 @@ def _run_fleet(args: argparse.Namespace, config: Any, envs: list[Any]) -> int:
 
     async def main() -> int:
         try:
-            return await run_fleet(make_controllers, close=close, read_only=args.read_only, theme=config.theme,
+            return await run_fleet(make_controllers, close=close, read_only=args.read_only, served=args.served, theme=config.theme,
                                    keymap=config.keymap, poll_interval_s=config.poll_interval_s)
         except ConfigError as exc:
             report_config_error(exc)

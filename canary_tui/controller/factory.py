@@ -22,9 +22,12 @@ if TYPE_CHECKING:
     from canary_tui.mission.credentials import Secret
 
 
-def build_client(env: EnvironmentConfig, clock: Clock) -> Any:
-    """A MissionClient for `env` (credentials resolved now; ConfigError when a source is broken)."""
-    return mission_client(env, clock, resolve_secret(env.token), resolve_secret(env.secret))
+def build_client(env: EnvironmentConfig, clock: Clock, *, with_token: bool = True) -> Any:
+    """A MissionClient for `env` (credentials resolved now; ConfigError when a source is broken).
+
+    `with_token` False: a client that can only read, its token never even resolved (the served web view).
+    """
+    return mission_client(env, clock, resolve_secret(env.token) if with_token else None, resolve_secret(env.secret))
 
 
 def mission_client(env: EnvironmentConfig, clock: Clock, token: Secret | None, secret: Secret | None) -> MissionClient:
@@ -71,16 +74,17 @@ def build_controller(
     rules: tuple[Rule, ...] | None = None,
     auto_rollback: bool | None = None,
     store: bool | Path | None = None,
+    with_token: bool = True,
     **options: Any,
 ) -> RampController:
     """A controller for `env`: client (given or built), actuator, thresholds, rules, audit log and history store.
 
-    `auto_rollback` None follows the environment's setting; False turns it off for this controller.
+    `with_token` False builds a read-only client (no token resolved); `auto_rollback` None follows the environment's setting; False turns it off for this controller.
     `store` None records into the config's history store when the audit log is the factory's own (audit=True),
     so a demo, a status sample or a test harness stays out of it; True or a Path asks for it, False refuses it.
     """
     clock = clock or SystemClock()
-    client = client if client is not None else build_client(env, clock)
+    client = client if client is not None else build_client(env, clock, with_token=with_token)
     if isinstance(audit, AuditLog):
         audit_log: AuditLog | None = audit
     else:

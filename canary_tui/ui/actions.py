@@ -44,6 +44,12 @@ def app_bindings(*, fleet: bool = False) -> list[BindingType]:
     return out
 
 
+def without_mutating(bindings: list[BindingType]) -> list[BindingType]:
+    """`bindings` minus every binding of an action that changes a deployment: the served web view has no such key at all."""
+    mutating_ids = {spec.id for spec in ACTIONS if spec.mutating}
+    return [binding for binding in bindings if not (isinstance(binding, Binding) and binding.id in mutating_ids)]
+
+
 class CheckedKeymap(NamedTuple):
     """A requested keymap split into what can be applied and what is wrong with the rest."""
 

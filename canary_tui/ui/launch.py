@@ -14,8 +14,10 @@ from canary_tui.ui.widgets.chart_builds import ChartBuilds
 FIRST_SNAPSHOT_WAIT_S = 0.5
 
 
-async def run_dashboard(make_controller: Callable[[], Any], *, close: Callable[[], Awaitable[None]] | None = None, **app_options: Any) -> int:
-    """Build the controller in the running loop, run the app, then close the controller and the client.
+async def run_dashboard(
+    make_controller: Callable[[], Any], *, close: Callable[[], Awaitable[None]] | None = None, served: bool = False, **app_options: Any,
+) -> int:
+    """Build the controller in the running loop, run the app (`served`: the web view's, no mutating key), then close the controller and the client.
 
     The first poll starts before the app and may hold the first frame back up to FIRST_SNAPSHOT_WAIT_S, so
     a reachable server is shown live in the very first frame instead of an empty one followed by a full
@@ -28,7 +30,12 @@ async def run_dashboard(make_controller: Callable[[], Any], *, close: Callable[[
         first_poll = asyncio.ensure_future(controller.refresh())
         await asyncio.wait({first_poll}, timeout=FIRST_SNAPSHOT_WAIT_S)
     chart_builds = ChartBuilds()  # the chart's plots are built off the event loop, which R needs
-    app = CanaryApp(controller, first_poll=first_poll, chart_builds=chart_builds, **app_options)
+    app_type = CanaryApp
+    if served:
+        from canary_tui.ui.serve_apps import ServedDashboard
+
+        app_type = ServedDashboard
+    app = app_type(controller, first_poll=first_poll, chart_builds=chart_builds, **app_options)
     try:
         await app.run_async()
     finally:
@@ -60,13 +67,20 @@ def run_blocking(coroutine: Awaitable[int]) -> int:
         return 1
 
 
-async def run_fleet(make_controllers: Callable[[], list[tuple[str, Any]]], *, close: Callable[[], Awaitable[None]] | None = None, **app_options: Any) -> int:
-    """Build one controller per target in the running loop, run the fleet overview, then close them all."""
+async def run_fleet(
+    make_controllers: Callable[[], list[tuple[str, Any]]], *, close: Callable[[], Awaitable[None]] | None = None, served: bool = False, **app_options: Any,
+) -> int:
+    """Build one controller per target in the running loop, run the fleet overview (`served`: the web view's), then close them all."""
     from canary_tui.ui.fleet_app import FleetApp
 
     controllers = make_controllers()
     chart_builds = ChartBuilds()  # the drill-down's chart is built off the event loop, which R needs
-    app = FleetApp(controllers, chart_builds=chart_builds, **app_options)
+    if served:
+        from canary_tui.ui.serve_apps import ServedFleet
+
+        app: FleetApp = ServedFleet(controllers, chart_builds=chart_builds, **app_options)
+    else:
+        app = FleetApp(controllers, chart_builds=chart_builds, **app_options)
     try:
         await app.run_async()
     finally:

@@ -7,6 +7,7 @@ import logging
 import os
 from collections.abc import Callable, Mapping
 
+from canary_tui import paths
 from canary_tui.config import Config, ConfigError, EnvironmentConfig, resolve_secret
 from canary_tui.config_model import NotifyRoute
 from canary_tui.controller.controller import RampController
@@ -14,12 +15,16 @@ from canary_tui.controller.model import EventLevel
 from canary_tui.controller.notify_events import NotifyEvents
 from canary_tui.core.clock import Clock
 from canary_tui.core.notices import TEST_EVENT, Notice
+from canary_tui.notify.claims import SentClaims
 from canary_tui.notify.sender import AppriseMissingError, Delivery, Notifier, accepts, require_apprise
 
 log = logging.getLogger(__name__)
 
 #: the journal's kind for notification results
 EVENT_KIND = "notify"
+#: the file under the state dir where every canary-tui process on this machine claims the notices it sends
+CLAIMS_FILE = "notify-sent.sqlite3"
+
 _LEVELS = {"sent": EventLevel.INFO, "duplicate": EventLevel.INFO, "rate-limited": EventLevel.WARNING}
 
 
@@ -61,7 +66,8 @@ def build_notifier(config: Config, *, clock: Clock | None = None, environ: Mappi
                 for i, (_route, url) in enumerate(urls) if not accepts(url)]
     if unusable:
         raise ConfigError(unusable, config.path)
-    return Notifier(config.notify, urls, clock=clock)
+    claims = SentClaims(paths.state_dir(environ) / CLAIMS_FILE, config.notify.limits.dedupe_s)
+    return Notifier(config.notify, urls, clock=clock, claims=claims)
 
 
 def attach_notifier(controller: RampController, target: EnvironmentConfig, config: Config, notifier: Notifier | None) -> Callable[[], None]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from canary_tui.config_model import NotifyRoute, NotifySettings
 from canary_tui.core.clock import Clock, SystemClock
 from canary_tui.core.notices import TEST_EVENT, Notice, Throttle
+from canary_tui.notify.claims import SentClaims
 from canary_tui.notify.message import Message, render, scrub, secret_parts
 
 log = logging.getLogger(__name__)
@@ -155,6 +156,8 @@ class _Channel:
 
     def _deliver(self, notice: Notice) -> Delivery:
         n = self.notifier
+        if n.claims is not None and notice.event != TEST_EVENT and not n.claims.claim(self.destination, notice, n.clock.now()):
+            return Delivery(notice, self.destination, "duplicate", error="already sent by another canary-tui on this machine")
         message = render(notice, n.settings.link_base, n.secrets)
         error: str | None = "not attempted"
         attempts = 0
@@ -178,12 +181,15 @@ class Notifier:
         clock: Clock | None = None,
         send: SendFunction = apprise_send,
         backoff_s: Sequence[float] = RETRY_BACKOFF_S,
+        claims: SentClaims | None = None,
     ) -> None:
+        """`claims`: what other canary-tui processes on this machine already sent (None: this process alone dedupes)."""
         self.settings = settings
         self.clock = clock or SystemClock()
         self.send = send
         self.backoff_s = tuple(backoff_s) or (0.0,)
         self.throttle = Throttle(settings.limits)
+        self.claims = claims
         self.closing = threading.Event()
         self.idle = threading.Condition()
         self._lock = threading.Lock()

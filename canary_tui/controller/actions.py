@@ -20,7 +20,7 @@ from canary_tui.controller.ports import HeartbeatSource
 from canary_tui.core.clock import Clock
 from canary_tui.core.samples import Heartbeat
 from canary_tui.mission.actuators import Actuator, ActuatorError, ActuatorOutcome
-from canary_tui.mission.errors import ConflictError, MissionError, SignatureError
+from canary_tui.mission.errors import ConflictError, MissionError, SignatureError, deployment_heartbeat
 
 log = logging.getLogger(__name__)
 
@@ -199,8 +199,7 @@ class ActionRunner:
         view = self.host.view
         try:
             if not self.actuator.compare_and_set:
-                observed = await self.client.heartbeat()
-                self.host.observe(observed)
+                observed = await self._deployment_now()
                 if observed.deployment.canary_percent != expected:
                     raise ConflictError(observed.deployment.canary_percent, observed.deployment.updated_by)
             view.own_target = (percent, paused)
@@ -238,6 +237,19 @@ class ActionRunner:
         self.host.emit(name, f"{self.actor} {name} done: {what} (confirmed)")
         return self.finish(ActionResult(name, True, f"{name} done: {what}", expected, to))
 
+    async def _deployment_now(self) -> Heartbeat:
+        """A heartbeat for its deployment state: one whose metrics source failed still says where the ramp is."""
+        try:
+            observed = await self.client.heartbeat()
+        except MissionError as exc:
+            arrived = deployment_heartbeat(exc)
+            if arrived is None:
+                raise
+            self.host.observe_error(exc)
+            return arrived
+        self.host.observe(observed)
+        return observed
+
     async def read_back(self, percent: int | None, paused: bool | None) -> tuple[bool, str]:
         """Fetch heartbeats until a trusted one shows the change (a few tries); (confirmed, what was seen)."""
         seen = "no read-back"
@@ -248,8 +260,8 @@ class ActionRunner:
                 seen = f"read-back untrusted ({exc})"
             except MissionError as exc:
                 seen = f"read-back failed: {exc}"
-                arrived = getattr(exc, "heartbeat", None)  # a metrics source failed: the deployment state still arrived
-                if isinstance(arrived, Heartbeat) and trusted_readback(arrived):
+                arrived = deployment_heartbeat(exc)  # a metrics source failed: the deployment state still arrived
+                if arrived is not None and trusted_readback(arrived):
                     dep = arrived.deployment
                     if (percent is None or dep.canary_percent == percent) and (paused is None or dep.paused == paused):
                         return True, f"read-back shows {dep.canary_percent}%{' paused' if dep.paused else ''} ({exc.kind})"

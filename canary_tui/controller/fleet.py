@@ -15,7 +15,7 @@ from canary_tui.config_fields import ConfigError
 from canary_tui.controller.model import ActionResult, Snapshot, Trigger
 from canary_tui.core.pipeline import TargetState, promotion_refusal, state_of
 from canary_tui.core.stage_clock import server_skew_s
-from canary_tui.mission.errors import MissionError
+from canary_tui.mission.errors import MissionError, deployment_heartbeat
 
 if TYPE_CHECKING:
     from canary_tui.config import Config, EnvironmentConfig
@@ -163,7 +163,10 @@ def states_from_clients(config: Config, make_client: Callable[[EnvironmentConfig
         try:
             heartbeat = await client.heartbeat()
         except MissionError as exc:
-            return TargetState(name, problem=f"{exc.kind}: {exc}")
+            arrived = deployment_heartbeat(exc)  # the metrics source failed: the deployment state is all the guard reads
+            if arrived is None:
+                return TargetState(name, problem=f"{exc.kind}: {exc}")
+            heartbeat = arrived
         finally:
             await client.aclose()
         if not heartbeat.signature_ok:

@@ -5,6 +5,11 @@ Messages are short, operator-facing and never contain the token or the secret.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from canary_tui.core.samples import Heartbeat
+
 
 class MissionError(Exception):
     """Base of every error the client raises; `str()` is safe to show on screen."""
@@ -166,7 +171,12 @@ class PrometheusError(MissionError):
         super().__init__(f"Prometheus {where}{message}")
         self.query = query
         self.variant = variant
-        self.heartbeat: object | None = None
+        self.heartbeat: Heartbeat | None = None
+
+
+def deployment_heartbeat(error: MissionError) -> Heartbeat | None:
+    """The heartbeat that still arrived with a failure of the metrics source (its deployment state is good), else None."""
+    return error.heartbeat if isinstance(error, PrometheusError) else None
 
 
 class PrometheusUnavailable(PrometheusError):

@@ -12,7 +12,9 @@ import pytest
 from prom_harness import PrometheusServer, env_toml, write_config
 
 from canary_tui.config import load_config
-from canary_tui.controller.factory import build_controller
+from canary_tui.controller.factory import build_client, build_controller
+from canary_tui.controller.fleet import states_from_clients
+from canary_tui.core.clock import SystemClock
 from canary_tui.controller.model import ConnectionState, Trigger
 from canary_tui.core.verdicts import DecisionKind
 from canary_tui.ui.app import CanaryApp
@@ -60,6 +62,10 @@ async def test_prometheus_stopped_mid_watch_is_stale_with_the_reason_never_a_rol
                 assert stale.decision is None or stale.decision.kind is not DecisionKind.ROLLBACK
             await controller.wait_idle()
             assert sim.state.canary_percent == 50 and not sim.state.history  # nothing was rolled back
+            # the promotion pipeline reads only the deployment state: an upstream's metrics source being down does not hide it
+            read = states_from_clients(config, lambda env: build_client(env, SystemClock()), SystemClock())
+            (upstream,) = (await read(["own"])).values()
+            assert upstream.problem is None and upstream.percent == 50, upstream
             # R still works: Mission Control's read-back confirms 0% while Prometheus is down
             result = await controller.rollback(Trigger.KEY, "by hand while Prometheus is down")
             assert result.ok and sim.state.canary_percent == 0, result.message

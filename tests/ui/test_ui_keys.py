@@ -106,6 +106,7 @@ async def test_A_confirm_advances_without_override_when_gates_pass() -> None:
         await pilot.press("A")
         await until(pilot, lambda: isinstance(app.screen, ConfirmAdvance))
         assert not app.screen.needs_override
+        await until(pilot, lambda: app.screen.query_one("#advance", Button).region.area > 0)  # laid out: a click lands on it
         await pilot.click("#advance")
         await until(pilot, lambda: "advance" in names(controller))
         assert controller.calls[-1][1]["override"] is False

@@ -14,10 +14,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from canary_tui.controller.model import EventLevel, Snapshot
+from canary_tui.core.evidence import JudgmentConfig
+from canary_tui.core.evidence_rule import EvidenceRule
 from canary_tui.core.history import History
 from canary_tui.core.rates import Rates
-from canary_tui.core.samples import Heartbeat
+from canary_tui.core.samples import Heartbeat, VariantMetrics
 from canary_tui.store import DEFAULT_RETENTION, Bucket, HistoryStore, Retention, StoredBeat, StoreUnavailable, StoreWriter
+from canary_tui.store.queries import last_stage
 
 if TYPE_CHECKING:
     from canary_tui.controller.controller import RampController
@@ -28,9 +31,19 @@ GAP_LABEL = "not watched"
 EVENT_KIND = "store"
 
 
-def beat_from(target: str, heartbeat: Heartbeat, rates: Rates | None) -> StoredBeat:
-    """What is kept of one trusted heartbeat: its counters and percentiles as sent, the rates as the controller derived them."""
+def _slower(variant: VariantMetrics | None, threshold_ms: float) -> int | None:
+    """A variant's requests so far slower than `threshold_ms`, from its latency buckets (None without them)."""
+    if variant is None or variant.latency_buckets is None:
+        return None
+    return variant.latency_buckets.slower_than(threshold_ms, variant.requests)
+
+
+def beat_from(target: str, heartbeat: Heartbeat, rates: Rates | None, judgment: JudgmentConfig | None = None) -> StoredBeat:
+    """What is kept of one trusted heartbeat: its counters and percentiles as sent, the rates as the controller derived them,
+    and the slow counts at the judgment's bounds (so a restart resumes the slow evidence)."""
     m, d = heartbeat.metrics, heartbeat.deployment
+    gate_ms = judgment.gate_slow_ms if judgment is not None else None
+    trip_ms = judgment.trip_slow_ms if judgment is not None else None
     canary, stable = m.canary, m.stable
     server_s = heartbeat.timestamp.timestamp()
     return StoredBeat(
@@ -49,7 +62,18 @@ def beat_from(target: str, heartbeat: Heartbeat, rates: Rates | None) -> StoredB
         stable_error_rate=rates.stable_error_rate if rates else None,
         requests_per_s=rates.requests_per_s if rates else None,
         data_age_s=max(0.0, heartbeat.fetched_at_s - server_s),
+        slow_gate_ms=gate_ms if gate_ms is not None and m.canary is not None and m.canary.latency_buckets is not None else None,
+        canary_slow_gate=_slower(canary, gate_ms) if gate_ms is not None else None,
+        stable_slow_gate=_slower(stable, gate_ms) if gate_ms is not None else None,
+        canary_slow_trip=_slower(canary, trip_ms) if trip_ms is not None else None,
+        stable_slow_trip=_slower(stable, trip_ms) if trip_ms is not None else None,
     )
+
+
+def judgment_config(controller: RampController) -> JudgmentConfig:
+    """The evidence judgment's knobs as the controller's rules run them (window, slow bounds from the thresholds in force)."""
+    config = next((r.evidence.config for r in controller.rules if isinstance(r, EvidenceRule)), JudgmentConfig())
+    return config.with_thresholds(controller.thresholds)
 
 
 #: chart series read from a stored beat's column of the same name
@@ -113,6 +137,7 @@ class Recorder:
         self.controller = controller
         self.target = target
         self.writer = writer
+        self.judgment = judgment_config(controller)
         self._last: Heartbeat | None = None
 
     def on_snapshot(self, snapshot: Snapshot) -> None:
@@ -120,7 +145,7 @@ class Recorder:
         heartbeat = snapshot.heartbeat
         if heartbeat is not None and heartbeat is not self._last:
             self._last = heartbeat
-            self.writer.put(beat_from(self.target, heartbeat, snapshot.rates))
+            self.writer.put(beat_from(self.target, heartbeat, snapshot.rates, self.judgment))
         self.relay_problems()
 
     def relay_problems(self) -> None:
@@ -137,7 +162,8 @@ class Recorder:
 
 
 def attach_store(controller: RampController, target: str, path: Path, retention: Retention = DEFAULT_RETENTION) -> Recorder | None:
-    """Preload the stored past of `target` into the controller's History, then record what it observes.
+    """Preload the stored past of `target` into the controller's History, offer its last stored stage to the judgment
+    (it resumes from those counts when the first heartbeat shows the same stage), then record what it observes.
 
     Returns the Recorder, or None when the store cannot be used (reported once in the event log).
     """
@@ -146,6 +172,8 @@ def attach_store(controller: RampController, target: str, path: Path, retention:
         store = HistoryStore.open(path, retention)
         try:
             preload(controller.history, store, target, controller.clock.now())
+            judgment = judgment_config(controller)
+            controller.observer.stored_stage = last_stage(store, target, window_s=judgment.window_s, slow_gate_ms=judgment.gate_slow_ms)
         finally:
             store.close()
     except StoreUnavailable as exc:

@@ -47,7 +47,15 @@ class StoredBeat:
     stable_error_rate: float | None = None
     requests_per_s: float | None = None
     data_age_s: float | None = None
+    slow_gate_ms: float | None = None  # the P95 bound the cumulative slow counts below were taken at (None: no buckets)
+    canary_slow_gate: int | None = None  # requests so far slower than slow_gate_ms, from the latency buckets
+    stable_slow_gate: int | None = None
+    canary_slow_trip: int | None = None  # requests so far slower than the seed's trip latency (1000 ms)
+    stable_slow_trip: int | None = None
 
+
+#: cumulative slow counts (schema version 3), read back to resume the judgment's slow evidence
+SLOW_COLUMNS: tuple[str, ...] = ("canary_slow_gate", "stable_slow_gate", "canary_slow_trip", "stable_slow_trip")
 
 #: every column of the `beat` table, in StoredBeat's field order
 BEAT_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(StoredBeat))

@@ -1,0 +1,65 @@
+"""Reading the store for others: the current stage's counts (the judgment resumes from them), decisions and audit records.
+
+Every function takes an open `HistoryStore` and raises `StoreUnavailable` on failure. Times are epoch
+seconds on the watcher's clock (`observed_s`) or, for audit records, the record's own `time`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from canary_tui.core.evidence import WindowCounts
+from canary_tui.core.resume import StoredStage
+from canary_tui.store.history_store import HistoryStore, unavailable
+
+_COUNTS = ("canary_requests", "canary_errors", "stable_requests", "stable_errors")
+
+
+def _rows(store: HistoryStore, sql: str, params: tuple[object, ...]) -> list[tuple[Any, ...]]:
+    """Run one read; any sqlite3 failure as StoreUnavailable."""
+    try:
+        return store.conn.execute(sql, params).fetchall()
+    except sqlite3.Error as exc:
+        raise unavailable(store.path, exc) from None
+
+
+def last_stage(store: HistoryStore, target: str, *, window_s: float, slow_gate_ms: float) -> StoredStage | None:
+    """The target's latest stored stage (same canary version and percent since the last row that differs),
+    as counts per window of `window_s` — None when nothing is stored or the canary was at 0%.
+
+    Slow counts are used only where they were taken at `slow_gate_ms` (the P95 bound in force now).
+    Aggregated in SQL: a 72 h stage is ~4 300 windows, not 259 200 rows.
+    """
+    last = _rows(store, "SELECT canary_version, canary_percent FROM beat WHERE target = ? ORDER BY observed_s DESC LIMIT 1", (target,))
+    if not last or not last[0][1]:
+        return None
+    version, percent = str(last[0][0]), int(last[0][1])
+    other = _rows(store, "SELECT max(observed_s) FROM beat WHERE target = ? AND (canary_version IS NOT ? OR canary_percent != ?)",
+                  (target, version, percent))
+    since_s = other[0][0] if other and other[0][0] is not None else -1.0
+    slow = ", ".join(f"CASE WHEN slow_gate_ms = ? THEN {c} END" for c in ("canary_slow_gate", "stable_slow_gate", "canary_slow_trip", "stable_slow_trip"))
+    columns = f"{', '.join(_COUNTS)}, {slow}"
+    first = _rows(store, f"SELECT observed_s, {columns} FROM beat WHERE target = ? AND observed_s > ? ORDER BY observed_s LIMIT 1",
+                  (*(slow_gate_ms,) * 4, target, since_s))
+    if not first:
+        return None
+    first_s = float(first[0][0])
+    windows = _rows(store, f"SELECT max(observed_s), {columns} FROM beat WHERE target = ? AND observed_s > ? "
+                           f"GROUP BY CAST((observed_s - ?) / ? AS INTEGER) ORDER BY 1",
+                    (*(slow_gate_ms,) * 4, target, since_s, first_s, window_s))
+    out: list[tuple[float, WindowCounts]] = []
+    previous = first[0][1:]
+    for row in windows:
+        current = row[1:]
+        out.append((float(row[0]), WindowCounts(*(_delta(a, b) or 0 for a, b in zip(previous[:4], current[:4], strict=True)),
+                                                *(_delta(a, b) for a, b in zip(previous[4:], current[4:], strict=True)))))
+        previous = current
+    return StoredStage(version, percent, first_s, tuple(out))
+
+
+def _delta(before: object, after: object) -> int | None:
+    """How much a cumulative counter grew (a counter that went down was reset: all of it is new); None when unknown."""
+    if not isinstance(before, int) or not isinstance(after, int):
+        return None
+    return after - before if after >= before else after

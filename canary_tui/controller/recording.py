@@ -9,6 +9,7 @@ controller runs on without it.
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,7 +20,7 @@ from canary_tui.core.evidence_rule import EvidenceRule
 from canary_tui.core.history import History
 from canary_tui.core.rates import Rates
 from canary_tui.core.samples import Heartbeat, VariantMetrics
-from canary_tui.store import DEFAULT_RETENTION, Bucket, HistoryStore, Retention, StoredBeat, StoreUnavailable, StoreWriter
+from canary_tui.store import DEFAULT_RETENTION, Bucket, HistoryStore, Retention, StoredBeat, StoredDecision, StoreUnavailable, StoreWriter
 from canary_tui.store.queries import last_stage
 
 if TYPE_CHECKING:
@@ -67,6 +68,32 @@ def beat_from(target: str, heartbeat: Heartbeat, rates: Rates | None, judgment: 
         stable_slow_gate=_slower(stable, gate_ms) if gate_ms is not None else None,
         canary_slow_trip=_slower(canary, trip_ms) if trip_ms is not None else None,
         stable_slow_trip=_slower(stable, trip_ms) if trip_ms is not None else None,
+    )
+
+
+def decision_key(snapshot: Snapshot) -> str:
+    """What counts as a change of the verdict: state, version, percent, the judgment's kind and each gate's status (not their numbers)."""
+    d = snapshot.deployment
+    parts = [snapshot.ramp.value, d.canary_version if d else "", str(d.canary_percent) if d else "",
+             snapshot.decision.kind.value if snapshot.decision else ""]
+    return "|".join(parts + [f"{g.name}={g.status.value}" for g in snapshot.gates])
+
+
+def _finite(value: float | None) -> float | None:
+    """A gate's number as JSON can hold it (no NaN or infinity)."""
+    return value if value is None or math.isfinite(value) else None
+
+
+def decision_from(target: str, snapshot: Snapshot, heartbeat: Heartbeat, change: str) -> StoredDecision:
+    """The verdict of one snapshot as kept: state, the judgment and every gate with its value, threshold and reason."""
+    d, decision = snapshot.deployment, snapshot.decision
+    gates = [{"name": g.name, "status": g.status.value, "value": _finite(g.value), "threshold": _finite(g.threshold), "reason": g.reason}
+             for g in snapshot.gates]
+    return StoredDecision(
+        target=target, server_s=math.floor(heartbeat.timestamp.timestamp()), observed_s=heartbeat.fetched_at_s,
+        canary_version=d.canary_version if d else None, canary_percent=d.canary_percent if d else None,
+        state=snapshot.ramp.value, decision=decision.kind.value if decision else None,
+        reason=decision.reason if decision else "", gates=json.dumps(gates, default=str), change=change,
     )
 
 
@@ -139,13 +166,19 @@ class Recorder:
         self.writer = writer
         self.judgment = judgment_config(controller)
         self._last: Heartbeat | None = None
+        self._last_change: str | None = None
 
     def on_snapshot(self, snapshot: Snapshot) -> None:
-        """A snapshot with a heartbeat not yet queued queues it (ticks re-publish the same one)."""
+        """A snapshot with a heartbeat not yet queued queues it (ticks re-publish the same one), and the verdict where it changed."""
         heartbeat = snapshot.heartbeat
         if heartbeat is not None and heartbeat is not self._last:
             self._last = heartbeat
             self.writer.put(beat_from(self.target, heartbeat, snapshot.rates, self.judgment))
+        if heartbeat is not None:
+            change = decision_key(snapshot)
+            if change != self._last_change:
+                self._last_change = change
+                self.writer.put(decision_from(self.target, snapshot, heartbeat, change))
         self.relay_problems()
 
     def relay_problems(self) -> None:

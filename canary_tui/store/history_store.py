@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from canary_tui.store.records import BEAT_COLUMNS, COUNTER_COLUMNS, VALUE_COLUMNS, MinuteSummary, StoredBeat
+from canary_tui.store.records import BEAT_COLUMNS, COUNTER_COLUMNS, DECISION_COLUMNS, VALUE_COLUMNS, MinuteSummary, StoredBeat, StoredDecision
 from canary_tui.store.schema import SchemaTooNew, migrate
 
 #: how long a statement waits for another process's write lock before it counts as "busy"
@@ -71,6 +71,7 @@ def unavailable(path: Path, exc: BaseException) -> StoreUnavailable:
     return StoreUnavailable(path, str(exc) or type(exc).__name__)
 
 
+_INSERT_DECISION = f"INSERT OR IGNORE INTO decision ({', '.join(DECISION_COLUMNS)}) VALUES ({', '.join('?' * len(DECISION_COLUMNS))})"
 _INSERT = f"INSERT OR IGNORE INTO beat ({', '.join(BEAT_COLUMNS)}) VALUES ({', '.join('?' * len(BEAT_COLUMNS))})"
 
 
@@ -151,9 +152,9 @@ class HistoryStore:
 
     # ------------------------------------------------------------------ writing
 
-    def record(self, beats: Sequence[StoredBeat], *, prune: bool = False) -> int:
-        """Insert beats and merge each new one into its minute, in one transaction (a key already there is kept:
-        recorded once, counted once); returns rows added."""
+    def record(self, beats: Sequence[StoredBeat], *, prune: bool = False, decisions: Sequence[StoredDecision] = ()) -> int:
+        """Insert beats and merge each new one into its minute, and the decisions, in one transaction (a key already
+        there is kept: recorded once, counted once); returns beat rows added."""
         try:
             conn = self.conn
             conn.execute("BEGIN IMMEDIATE")
@@ -163,6 +164,8 @@ class HistoryStore:
                     if conn.execute(_INSERT, _row(beat)).rowcount == 1:
                         conn.execute(_MERGE, _minute_row(beat))
                         added += 1
+                for decision in decisions:
+                    conn.execute(_INSERT_DECISION, tuple(getattr(decision, name) for name in DECISION_COLUMNS))
                 if prune and beats:
                     self._prune(max(beat.server_s for beat in beats))
                 conn.execute("COMMIT")
@@ -193,6 +196,7 @@ class HistoryStore:
         cutoff = int((now_s - self.retention.full_s) // 60 * 60)
         self.conn.execute("DELETE FROM beat WHERE server_s < ?", (cutoff,))
         self.conn.execute("DELETE FROM beat_minute WHERE minute_s < ?", (int(now_s - self.retention.minute_s),))
+        self.conn.execute("DELETE FROM decision WHERE server_s < ?", (int(now_s - self.retention.minute_s),))
 
     # ------------------------------------------------------------------ reading
 
@@ -297,8 +301,8 @@ class HistoryStore:
         return out
 
     def count(self, table: str = "beat") -> int:
-        """Rows in `beat` or `beat_minute` (for tests and `locate`-style summaries)."""
-        if table not in ("beat", "beat_minute"):
+        """Rows in `beat`, `beat_minute`, `decision` or `audit` (for tests and `locate`-style summaries)."""
+        if table not in ("beat", "beat_minute", "decision", "audit"):
             raise ValueError(table)
         try:
             return int(self.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])

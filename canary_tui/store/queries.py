@@ -12,6 +12,7 @@ from typing import Any
 from canary_tui.core.evidence import WindowCounts
 from canary_tui.core.resume import StoredStage
 from canary_tui.store.history_store import HistoryStore, unavailable
+from canary_tui.store.records import DECISION_COLUMNS, StoredDecision
 
 _COUNTS = ("canary_requests", "canary_errors", "stable_requests", "stable_errors")
 
@@ -63,3 +64,13 @@ def _delta(before: object, after: object) -> int | None:
     if not isinstance(before, int) or not isinstance(after, int):
         return None
     return after - before if after >= before else after
+
+
+def decisions(store: HistoryStore, target: str | None = None, since_s: float | None = None, until_s: float | None = None) -> list[StoredDecision]:
+    """The stored verdict changes (state, judgment, gates) of one target or all, observed in [since, until], oldest first."""
+    sql = f"SELECT {', '.join(DECISION_COLUMNS)} FROM decision WHERE observed_s >= ? AND observed_s <= ?"
+    params: list[object] = [-1e18 if since_s is None else since_s, 1e18 if until_s is None else until_s]
+    if target is not None:
+        sql += " AND target = ?"
+        params.append(target)
+    return [StoredDecision(*row) for row in _rows(store, sql + " ORDER BY observed_s, server_s", tuple(params))]

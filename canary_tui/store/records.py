@@ -72,3 +72,28 @@ class MinuteSummary:
     canary_percent_max: int | None
     counters: dict[str, int | None]
     values: dict[str, tuple[float | None, float | None, float | None]]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredDecision:
+    """The controller's verdict on a target where it changed: keyed by (target, server second of the heartbeat judged, change),
+    so two dashboards judging one heartbeat alike record it once.
+
+    `gates` is a JSON list of {name, status, value, threshold, reason}; `decision` the judgment's kind (None: no judgment);
+    `change` what changed as one comparable string (state, version, percent, decision, each gate's status).
+    """
+
+    target: str
+    server_s: int
+    observed_s: float
+    canary_version: str | None
+    canary_percent: int | None
+    state: str
+    decision: str | None
+    reason: str
+    gates: str
+    change: str
+
+
+#: every column of the `decision` table, in StoredDecision's field order
+DECISION_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(StoredDecision))

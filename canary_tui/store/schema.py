@@ -43,8 +43,9 @@ def _minute_table() -> str:
 
 def _decision_table() -> str:
     """Version 4: the controller's decision and gate results, one row per change (not per poll)."""
-    return ("CREATE TABLE decision (target TEXT NOT NULL, observed_s REAL NOT NULL, canary_version TEXT, canary_percent INTEGER, "
-            "state TEXT, decision TEXT, reason TEXT, gates TEXT, PRIMARY KEY (target, observed_s)) WITHOUT ROWID")
+    return ("CREATE TABLE decision (target TEXT NOT NULL, server_s INTEGER NOT NULL, observed_s REAL NOT NULL, canary_version TEXT, "
+            "canary_percent INTEGER, state TEXT, decision TEXT, reason TEXT, gates TEXT, change TEXT NOT NULL, "
+            "PRIMARY KEY (target, server_s, change)) WITHOUT ROWID")
 
 
 def _audit_table() -> str:

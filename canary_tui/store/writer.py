@@ -14,7 +14,7 @@ from collections import deque
 from pathlib import Path
 
 from canary_tui.store.history_store import BUSY_TIMEOUT_S, DEFAULT_RETENTION, HistoryStore, Retention, StoreUnavailable, unavailable
-from canary_tui.store.records import StoredBeat
+from canary_tui.store.records import StoredBeat, StoredDecision
 
 #: how long the thread gathers rows before committing them as one transaction
 BATCH_S = 0.5
@@ -39,16 +39,17 @@ class StoreWriter:
         self.failed: StoreUnavailable | None = None
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._pending: deque[StoredBeat] = deque(maxlen=MAX_PENDING)
+        self._decisions: deque[StoredDecision] = deque(maxlen=MAX_PENDING)
         self._busy_reported = False
         self._last_prune_s: float | None = None
         self._thread = threading.Thread(target=self._run, name="canary-tui-store", daemon=True)
         self._thread.start()
         atexit.register(self.close)  # a command that exits without closing its controller still commits its last rows
 
-    def put(self, beat: StoredBeat) -> None:
-        """Queue one beat (never blocks; ignored once recording has stopped for good)."""
+    def put(self, row: StoredBeat | StoredDecision) -> None:
+        """Queue one beat or decision (never blocks; ignored once recording has stopped for good)."""
         if self.failed is None:
-            self._queue.put(beat)
+            self._queue.put(row)
 
     def flush(self, timeout_s: float = 5.0) -> bool:
         """Wait until everything queued before this call is committed (or kept while busy, or given up); False on timeout."""
@@ -80,7 +81,7 @@ class StoreWriter:
                     stopping = self._take(self._queue.get_nowait(), markers)
                 except queue.Empty:
                     break
-            if self._pending and self.failed is None:
+            if (self._pending or self._decisions) and self.failed is None:
                 store = self._commit(store)
             for marker in markers:
                 marker.set()
@@ -91,19 +92,21 @@ class StoreWriter:
         """File one queued item; True when it says stop."""
         if isinstance(item, StoredBeat):
             self._pending.append(item)
+        elif isinstance(item, StoredDecision):
+            self._decisions.append(item)
         elif isinstance(item, threading.Event):
             markers.append(item)
         return item is _STOP
 
     def _commit(self, store: HistoryStore | None) -> HistoryStore | None:
         """Write the pending rows; on busy keep them for the next round, on anything else stop recording."""
-        batch = list(self._pending)
-        newest_s = max(beat.server_s for beat in batch)
+        batch, decisions = list(self._pending), list(self._decisions)
+        newest_s = max([beat.server_s for beat in batch] + [decision.server_s for decision in decisions], default=0)
         due = self._last_prune_s is None or newest_s - self._last_prune_s >= PRUNE_EVERY_S
         try:
             if store is None:
                 store = HistoryStore.open(self.path, self.retention, busy_timeout_s=self.busy_timeout_s)
-            self.written += store.record(batch, prune=due)
+            self.written += store.record(batch, prune=due, decisions=decisions)
         except Exception as exc:  # noqa: BLE001 - any failure of the store is reported once, never raised into the app
             problem = unavailable(self.path, exc)
             if problem.busy:
@@ -113,11 +116,13 @@ class StoreWriter:
                 return store
             self.failed = problem
             self._pending.clear()
+            self._decisions.clear()
             self.problems.put(f"{problem}; history is no longer recorded")
             if store is not None:
                 store.close()
             return None
         self._pending.clear()
+        self._decisions.clear()
         if due:
             self._last_prune_s = newest_s
         if self._busy_reported:

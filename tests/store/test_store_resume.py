@@ -6,6 +6,7 @@ evidence totals continue from the first's, its bake clock is the same, and the c
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from canary_tui.core.resume import StoredStage, resume_seed
 from canary_tui.core.seed_triggers import SeedTriggers
 from canary_tui.simulator import SimulatorServer
 from canary_tui.store import HistoryStore
-from canary_tui.store.queries import last_stage
+from canary_tui.store.queries import decisions, last_stage
 
 
 def _evidence(controller: RampController) -> dict[str, object]:
@@ -104,3 +105,30 @@ def test_the_seed_cusum_resumes_from_windows() -> None:
     assert triggers.errors.tripped  # 15% errors over a thousand requests: the seed's error trigger holds
     resume_seed(triggers, StoredStage("v2", 10, 0.0, ((60.0, WindowCounts(1000, 10, 9000, 90)),)))
     assert not triggers.errors.tripped
+
+
+async def test_decisions_and_gates_are_stored_as_they_change_once_for_two_dashboards(
+        simulator_factory: Callable[..., SimulatorServer], tmp_path: Path) -> None:
+    clock = ManualClock(T0)
+    sim = simulator_factory(scenario="healthy", seed=11, token=TOKEN, clock=clock)
+    store = tmp_path / "history.sqlite3"
+    one, two = _controller(sim.url, clock, store), _controller(sim.url, clock, store)
+    for controller in (one, two):
+        await controller.refresh()
+    assert (await one.advance(Trigger.CLI, override=True)).ok
+    for _ in range(60):
+        clock.advance(STEP_S)
+        await one.refresh()
+        await two.refresh()
+    await one.aclose()
+    await two.aclose()
+    opened = HistoryStore.open(store)
+    rows = decisions(opened, "staging")
+    assert 2 <= len(rows) < 30, [r.change for r in rows]  # changes, not one row per poll
+    assert len({(r.server_s, r.change) for r in rows}) == len(rows)  # each once, though two dashboards judged it
+    assert all(a.change != b.change for a, b in zip(rows, rows[1:], strict=False))
+    assert one.snapshot.deployment is not None and rows[-1].canary_percent == one.snapshot.deployment.canary_percent
+    assert len({r.canary_percent for r in rows}) == 2, [(r.canary_percent, r.change) for r in rows]  # the advance is a change
+    gates = json.loads(rows[-1].gates)
+    assert gates and {"name", "status", "value", "threshold", "reason"} <= set(gates[0])
+    assert decisions(opened, "staging", since_s=clock.now() + 1) == [] and decisions(opened, "other") == []

@@ -215,7 +215,8 @@ def attach_store(controller: RampController, target: str, path: Path, retention:
         controller.emit(EVENT_KIND, f"{exc}{suffix}", EventLevel.WARNING)
         if not busy:
             return None
-    recorder = Recorder(controller, target, StoreWriter(path, retention))
+    audit_paths = (controller.audit.path,) if controller.audit is not None else ()  # indexed by the store, caught up at once
+    recorder = Recorder(controller, target, StoreWriter(path, retention, audit_paths=audit_paths))
     controller.subscribe(on_snapshot=recorder.on_snapshot)
     controller.closers.append(recorder.close)
     return recorder

@@ -6,6 +6,7 @@ seconds on the watcher's clock (`observed_s`) or, for audit records, the record'
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from typing import Any
 
@@ -74,3 +75,23 @@ def decisions(store: HistoryStore, target: str | None = None, since_s: float | N
         sql += " AND target = ?"
         params.append(target)
     return [StoredDecision(*row) for row in _rows(store, sql + " ORDER BY observed_s, server_s", tuple(params))]
+
+
+def audit_records(store: HistoryStore, target: str | None = None, since_s: float | None = None, until_s: float | None = None,
+                  action: str | None = None) -> list[dict[str, object]]:
+    """The indexed audit records (each the JSON object as written) of one target or all, optionally one action,
+    timed in [since, until], oldest first. Call `audit_index.catch_up` for the files first to include their newest lines."""
+    sql = "SELECT record FROM audit WHERE coalesce(time_s, 0) >= ? AND coalesce(time_s, 0) <= ?"
+    params: list[object] = [-1e18 if since_s is None else since_s, 1e18 if until_s is None else until_s]
+    if target is not None:
+        sql += " AND target = ?"
+        params.append(target)
+    if action is not None:
+        sql += " AND action = ?"
+        params.append(action)
+    out = []
+    for (text,) in _rows(store, sql + " ORDER BY time_s, source, byte_at", tuple(params)):
+        value = json.loads(text)
+        if isinstance(value, dict):
+            out.append(value)
+    return out

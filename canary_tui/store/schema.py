@@ -50,13 +50,13 @@ def _decision_table() -> str:
 
 def _audit_table() -> str:
     """Version 5: an index of the JSON Lines audit logs (the logs stay the source of truth), one row per record."""
-    return ("CREATE TABLE audit (source TEXT NOT NULL, line INTEGER NOT NULL, target TEXT, time_s REAL, action TEXT, outcome TEXT, "
-            "actor TEXT, canary_version TEXT, record TEXT NOT NULL, PRIMARY KEY (source, line)) WITHOUT ROWID")
+    return ("CREATE TABLE audit (source TEXT NOT NULL, byte_at INTEGER NOT NULL, target TEXT, time_s REAL, action TEXT, outcome TEXT, "
+            "actor TEXT, canary_version TEXT, record TEXT NOT NULL, PRIMARY KEY (source, byte_at)) WITHOUT ROWID")
 
 
 def _audit_source_table() -> str:
     """Version 5: how far each audit file has been indexed (bytes), so catching up reads only what is new."""
-    return "CREATE TABLE audit_source (source TEXT PRIMARY KEY, offset INTEGER NOT NULL, lines INTEGER NOT NULL)"
+    return "CREATE TABLE audit_source (source TEXT PRIMARY KEY, indexed_to INTEGER NOT NULL) WITHOUT ROWID"
 
 
 #: step i brings a file from version i to version i + 1

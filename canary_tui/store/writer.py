@@ -11,8 +11,10 @@ import atexit
 import queue
 import threading
 from collections import deque
+from collections.abc import Sequence
 from pathlib import Path
 
+from canary_tui.store.audit_index import catch_up
 from canary_tui.store.history_store import BUSY_TIMEOUT_S, DEFAULT_RETENTION, HistoryStore, Retention, StoreUnavailable, unavailable
 from canary_tui.store.records import StoredBeat, StoredDecision
 
@@ -29,8 +31,10 @@ class StoreWriter:
     """A daemon thread committing queued beats to the store at `path`."""
 
     def __init__(self, path: Path, retention: Retention = DEFAULT_RETENTION, *, batch_s: float = BATCH_S,
-                 busy_timeout_s: float = BUSY_TIMEOUT_S) -> None:
+                 busy_timeout_s: float = BUSY_TIMEOUT_S, audit_paths: Sequence[Path] = ()) -> None:
+        """`audit_paths`: audit logs the store indexes, caught up at start and after each commit (a cheap stat when unchanged)."""
         self.path = path
+        self.audit_paths = tuple(audit_paths)
         self.busy_timeout_s = busy_timeout_s
         self.retention = retention
         self.batch_s = batch_s
@@ -66,7 +70,7 @@ class StoreWriter:
 
     def _run(self) -> None:
         """Gather, commit, repeat; the connection lives and dies on this thread."""
-        store: HistoryStore | None = None
+        store: HistoryStore | None = self._commit(None) if self.audit_paths else None  # the audit logs caught up at once
         stopping = False
         while not stopping:
             markers: list[threading.Event] = []
@@ -81,7 +85,7 @@ class StoreWriter:
                     stopping = self._take(self._queue.get_nowait(), markers)
                 except queue.Empty:
                     break
-            if (self._pending or self._decisions) and self.failed is None:
+            if (self._pending or self._decisions or self.audit_paths) and self.failed is None:
                 store = self._commit(store)
             for marker in markers:
                 marker.set()
@@ -99,14 +103,17 @@ class StoreWriter:
         return item is _STOP
 
     def _commit(self, store: HistoryStore | None) -> HistoryStore | None:
-        """Write the pending rows; on busy keep them for the next round, on anything else stop recording."""
+        """Write the pending rows and catch up the audit logs; on busy keep them for the next round, on anything else stop recording."""
         batch, decisions = list(self._pending), list(self._decisions)
         newest_s = max([beat.server_s for beat in batch] + [decision.server_s for decision in decisions], default=0)
         due = self._last_prune_s is None or newest_s - self._last_prune_s >= PRUNE_EVERY_S
         try:
             if store is None:
                 store = HistoryStore.open(self.path, self.retention, busy_timeout_s=self.busy_timeout_s)
-            self.written += store.record(batch, prune=due, decisions=decisions)
+            if batch or decisions:
+                self.written += store.record(batch, prune=due, decisions=decisions)
+            for audit_path in self.audit_paths:
+                catch_up(store, audit_path)
         except Exception as exc:  # noqa: BLE001 - any failure of the store is reported once, never raised into the app
             problem = unavailable(self.path, exc)
             if problem.busy:
@@ -123,7 +130,7 @@ class StoreWriter:
             return None
         self._pending.clear()
         self._decisions.clear()
-        if due:
+        if due and batch:
             self._last_prune_s = newest_s
         if self._busy_reported:
             self._busy_reported = False

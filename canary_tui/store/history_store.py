@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from canary_tui.store.records import BEAT_COLUMNS, COUNTER_COLUMNS, DECISION_COLUMNS, VALUE_COLUMNS, MinuteSummary, StoredBeat, StoredDecision
+from canary_tui.store.records import BEAT_COLUMNS, COUNTER_COLUMNS, DECISION_COLUMNS, SLOW_COLUMNS, VALUE_COLUMNS, MinuteSummary, StoredBeat, StoredDecision
 from canary_tui.store.schema import SchemaTooNew, migrate
 
 #: how long a statement waits for another process's write lock before it counts as "busy"
@@ -85,7 +85,9 @@ def _merge_sql() -> str:
              "canary_version = coalesce(excluded.canary_version, canary_version)",
              "canary_percent_min = min(coalesce(canary_percent_min, excluded.canary_percent_min), excluded.canary_percent_min)",
              "canary_percent_max = max(coalesce(canary_percent_max, excluded.canary_percent_max), excluded.canary_percent_max)"]
-    merge += [f"{c} = max(coalesce({c}, excluded.{c}), coalesce(excluded.{c}, {c}))" for c in COUNTER_COLUMNS]
+    merge += [f"{c} = max(coalesce({c}, excluded.{c}), coalesce(excluded.{c}, {c}))" for c in (*COUNTER_COLUMNS, *SLOW_COLUMNS)]
+    names += ["slow_gate_ms", *SLOW_COLUMNS]
+    merge += ["slow_gate_ms = coalesce(excluded.slow_gate_ms, slow_gate_ms)"]
     for v in VALUE_COLUMNS:
         names += [f"{v}_min", f"{v}_max", f"{v}_sum", f"{v}_n"]
         merge += [
@@ -106,6 +108,7 @@ def _minute_row(beat: StoredBeat) -> tuple[object, ...]:
     row: list[object] = [beat.target, beat.server_s // 60 * 60, 1, beat.observed_s, beat.observed_s, beat.canary_version,
                          beat.canary_percent, beat.canary_percent]
     row += [getattr(beat, c) for c in COUNTER_COLUMNS]
+    row += [beat.slow_gate_ms, *(getattr(beat, c) for c in SLOW_COLUMNS)]
     for v in VALUE_COLUMNS:
         value = getattr(beat, v)
         row += [value, value, value, 0 if value is None else 1]

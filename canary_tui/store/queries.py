@@ -13,7 +13,7 @@ from typing import Any
 from canary_tui.core.evidence import WindowCounts
 from canary_tui.core.resume import StoredStage
 from canary_tui.store.history_store import HistoryStore, unavailable
-from canary_tui.store.records import DECISION_COLUMNS, StoredDecision
+from canary_tui.store.records import DECISION_COLUMNS, SLOW_COLUMNS, StoredDecision
 
 _COUNTS = ("canary_requests", "canary_errors", "stable_requests", "stable_errors")
 
@@ -28,36 +28,50 @@ def _rows(store: HistoryStore, sql: str, params: tuple[object, ...]) -> list[tup
 
 def last_stage(store: HistoryStore, target: str, *, window_s: float, slow_gate_ms: float) -> StoredStage | None:
     """The target's latest stored stage (same canary version and percent since the last row that differs),
-    as counts per window of `window_s` — None when nothing is stored or the canary was at 0%.
+    as counts per window of whole minutes (`window_s` rounded) — None when nothing is stored or the canary was at 0%.
 
     Slow counts are used only where they were taken at `slow_gate_ms` (the P95 bound in force now).
-    Aggregated in SQL: a 72 h stage is ~4 300 windows, not 259 200 rows.
+    Read from the per-minute summaries: a 72 h stage is ~4 300 minutes, not 259 200 rows.
     """
     last = _rows(store, "SELECT canary_version, canary_percent FROM beat WHERE target = ? ORDER BY observed_s DESC LIMIT 1", (target,))
     if not last or not last[0][1]:
         return None
     version, percent = str(last[0][0]), int(last[0][1])
-    other = _rows(store, "SELECT max(observed_s) FROM beat WHERE target = ? AND (canary_version IS NOT ? OR canary_percent != ?)",
-                  (target, version, percent))
-    since_s = other[0][0] if other and other[0][0] is not None else -1.0
-    slow = ", ".join(f"CASE WHEN slow_gate_ms = ? THEN {c} END" for c in ("canary_slow_gate", "stable_slow_gate", "canary_slow_trip", "stable_slow_trip"))
+    since_s = _stage_start(store, target, version, percent)
+    slow = ", ".join(f"CASE WHEN slow_gate_ms = ? THEN {c} END" for c in SLOW_COLUMNS)
     columns = f"{', '.join(_COUNTS)}, {slow}"
-    first = _rows(store, f"SELECT observed_s, {columns} FROM beat WHERE target = ? AND observed_s > ? ORDER BY observed_s LIMIT 1",
+    first = _rows(store, f"SELECT observed_s, server_s, {columns} FROM beat WHERE target = ? AND observed_s > ? ORDER BY observed_s LIMIT 1",
                   (*(slow_gate_ms,) * 4, target, since_s))
     if not first:
         return None
-    first_s = float(first[0][0])
-    windows = _rows(store, f"SELECT max(observed_s), {columns} FROM beat WHERE target = ? AND observed_s > ? "
-                           f"GROUP BY CAST((observed_s - ?) / ? AS INTEGER) ORDER BY 1",
-                    (*(slow_gate_ms,) * 4, target, since_s, first_s, window_s))
+    first_s, first_minute_s = float(first[0][0]), int(first[0][1]) // 60 * 60
+    minutes = _rows(store, f"SELECT last_observed_s, {columns} FROM beat_minute WHERE target = ? AND minute_s >= ? ORDER BY minute_s",
+                    (*(slow_gate_ms,) * 4, target, first_minute_s))
+    per_window = max(1, round(window_s / 60.0))
+    ends = [row for i, row in enumerate(minutes) if (i + 1) % per_window == 0 or i == len(minutes) - 1]
     out: list[tuple[float, WindowCounts]] = []
-    previous = first[0][1:]
-    for row in windows:
+    previous = first[0][2:]
+    for row in ends:
         current = row[1:]
         out.append((float(row[0]), WindowCounts(*(_delta(a, b) or 0 for a, b in zip(previous[:4], current[:4], strict=True)),
                                                 *(_delta(a, b) for a, b in zip(previous[4:], current[4:], strict=True)))))
         previous = current
     return StoredStage(version, percent, first_s, tuple(out))
+
+
+def _stage_start(store: HistoryStore, target: str, version: str, percent: int) -> float:
+    """When the last row of another version or percent was observed (the stage began after it); -1 when none is stored.
+
+    The minute summaries find its minute; the rows of that minute, the row.
+    """
+    found = _rows(store, "SELECT max(minute_s) FROM beat_minute WHERE target = ? AND "
+                         "(canary_version IS NOT ? OR canary_percent_min != ? OR canary_percent_max != ?)", (target, version, percent, percent))
+    minute_s = found[0][0] if found else None
+    if minute_s is None:
+        return -1.0
+    row = _rows(store, "SELECT max(observed_s) FROM beat WHERE target = ? AND server_s >= ? AND server_s < ? "
+                       "AND (canary_version IS NOT ? OR canary_percent != ?)", (target, minute_s, minute_s + 60, version, percent))
+    return float(row[0][0]) if row and row[0][0] is not None else float(minute_s + 59)
 
 
 def _delta(before: object, after: object) -> int | None:

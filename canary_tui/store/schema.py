@@ -63,7 +63,8 @@ def _audit_source_table() -> str:
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (_beat_table(), "CREATE INDEX beat_observed ON beat (target, observed_s)"),
     (_minute_table(),),
-    tuple(f"ALTER TABLE beat ADD COLUMN {name} {_kind(name)}" for name in _V3_COLUMNS),  # slow counts: the judgment resumes from them
+    # slow counts, per row and per minute: the judgment resumes from them
+    tuple(f"ALTER TABLE {table} ADD COLUMN {name} {_kind(name)}" for table in ("beat", "beat_minute") for name in _V3_COLUMNS),
     (_decision_table(), "CREATE INDEX decision_time ON decision (target, observed_s)"),
     (_audit_table(), "CREATE INDEX audit_time ON audit (target, time_s)", _audit_source_table()),
 )

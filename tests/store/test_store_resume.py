@@ -84,16 +84,22 @@ async def test_another_stage_on_restart_starts_the_evidence_afresh(simulator_fac
     await third.aclose()
 
 
-def test_the_stored_stage_is_counted_per_window_with_counter_resets(tmp_path: Path) -> None:
+def test_the_stored_stage_is_counted_per_minute_window_through_a_counter_reset(tmp_path: Path) -> None:
+    from dataclasses import replace
+
     from store_helpers import beat
 
     store = HistoryStore.open(tmp_path / "h.sqlite3")
     rows = [beat(s, percent=5) for s in range(1000, 1100)] + [beat(s, percent=10) for s in range(1100, 1400)]
+    rows = [replace(r, canary_requests=r.server_s - 1330) if r.server_s >= 1330 else r for r in rows]  # the server restarted
     store.record(rows)
     stage = last_stage(store, "staging", window_s=60.0, slow_gate_ms=500.0)
     assert stage is not None and stage.percent == 10 and stage.first_s == 1100.5
-    assert len(stage.windows) == 5 and stage.totals.canary_requests == 1399 - 1100  # canary_requests = server second
+    assert [end for end, _ in stage.windows] == [1139.5, 1199.5, 1259.5, 1319.5, 1379.5, 1399.5]  # whole minutes
+    assert [c.canary_requests for _, c in stage.windows] == [39, 60, 60, 60, 10, 69]  # the reset counted a minute late
+    assert stage.totals.canary_requests == (1329 - 1100) + 69  # ... and none lost
     assert stage.totals.canary_slow_gate is None  # no slow counts stored at 500 ms
+    assert len(last_stage(store, "staging", window_s=120.0, slow_gate_ms=500.0).windows) == 3  # type: ignore[union-attr]
     store.record([beat(2000, percent=0)])
     assert last_stage(store, "staging", window_s=60.0, slow_gate_ms=500.0) is None  # at 0% there is nothing to resume
 

@@ -148,8 +148,7 @@ def preload(history: History, store: HistoryStore, target: str, now_s: float) ->
         if moved:
             for t_s, old, new in store.changes(target, start_s, bucket.last_s):  # exact times, read only where the percent moved
                 history.add_mark(t_s, f"{old}%→{new}%")
-        for values in (bucket.low, bucket.high, bucket.last):  # one slot: its min and max, then its last
-            history.append(bucket.last_s, {f: values[f] for f in fields})
+        history.append_summary(bucket.last_s, bucket.low, bucket.high, {f: bucket.last[f] for f in fields})  # one slot per bucket
         previous = bucket
     previous_s = previous.last_s if previous is not None else None
     if previous_s is not None and now_s - previous_s > GAP_S:

@@ -121,7 +121,15 @@ class History:
 
     def append(self, t_s: float, values: Mapping[str, float | None]) -> None:
         """Record one poll at `t_s`; None, NaN or ±inf means "no value" for that field. O(levels) per field."""
-        unknown = [name for name in values if name not in self._index]
+        self.append_summary(t_s, values, values, values)
+
+    def append_summary(self, t_s: float, low: Mapping[str, float | None], high: Mapping[str, float | None],
+                       last: Mapping[str, float | None]) -> None:
+        """Record at `t_s` samples already summarised per field as (min, max, last), in one pass: how a stored past loads.
+
+        The same as appending `low`, `high` and `last` in turn at `t_s`, in a third of the time.
+        """
+        unknown = [name for name in last if name not in self._index]
         if unknown:
             raise KeyError(f"unknown history field(s): {', '.join(unknown)}")
         slot = math.floor(t_s / self.resolution_s)
@@ -138,19 +146,23 @@ class History:
             self._occupied[position] = 1
             self._count += 1
         positions = [((slot >> level.shift) % level.capacity, level) for level in self._levels]
-        for name, raw in values.items():
-            if raw is None or not math.isfinite(raw):
-                continue
-            value = float(raw)
+        finite = math.isfinite
+        for name, value in last.items():
+            lo, hi = low.get(name), high.get(name)
+            lo = lo if lo is not None and finite(lo) else None
+            hi = hi if hi is not None and finite(hi) else None
+            value = value if value is not None and finite(value) else None
             i = self._index[name]
-            self._latest[i] = value
             for p, level in positions:
-                low, high = level.min[i], level.max[i]
-                if value < low[p]:
-                    low[p] = value
-                if value > high[p]:
-                    high[p] = value
-                level.last[i][p] = value
+                mins, maxes = level.min[i], level.max[i]
+                if lo is not None and lo < mins[p]:
+                    mins[p] = lo
+                if hi is not None and hi > maxes[p]:
+                    maxes[p] = hi
+                if value is not None:
+                    level.last[i][p] = value
+            if value is not None:
+                self._latest[i] = value
 
     def _advance(self, slot: int) -> None:
         """Move the newest slot forward, emptying every ring position that now belongs to a new block."""

@@ -106,7 +106,9 @@ class StoreWriter:
         """Write the pending rows and catch up the audit logs; on busy keep them for the next round, on anything else stop recording."""
         batch, decisions = list(self._pending), list(self._decisions)
         newest_s = max([beat.server_s for beat in batch] + [decision.server_s for decision in decisions], default=0)
-        due = self._last_prune_s is None or newest_s - self._last_prune_s >= PRUNE_EVERY_S
+        if self._last_prune_s is None and batch:  # the first prune a minute in, not while the dashboard starts
+            self._last_prune_s = newest_s
+        due = self._last_prune_s is not None and newest_s - self._last_prune_s >= PRUNE_EVERY_S
         try:
             if store is None:
                 store = HistoryStore.open(self.path, self.retention, busy_timeout_s=self.busy_timeout_s)

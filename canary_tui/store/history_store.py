@@ -170,7 +170,7 @@ class HistoryStore:
                 for decision in decisions:
                     conn.execute(_INSERT_DECISION, tuple(getattr(decision, name) for name in DECISION_COLUMNS))
                 if prune and beats:
-                    self._prune(max(beat.server_s for beat in beats))
+                    self._prune(max(beat.server_s for beat in beats), {beat.target for beat in beats})
                 conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:
@@ -194,10 +194,13 @@ class HistoryStore:
         except sqlite3.Error as exc:
             raise unavailable(self.path, exc) from None
 
-    def _prune(self, now_s: float) -> None:
-        """The prune, inside the caller's transaction."""
+    def _prune(self, now_s: float, targets: set[str] | None = None) -> None:
+        """The prune, inside the caller's transaction: of `targets` only (a range of the primary key each), else of all."""
         cutoff = int((now_s - self.retention.full_s) // 60 * 60)
-        self.conn.execute("DELETE FROM beat WHERE server_s < ?", (cutoff,))
+        if targets is None:
+            self.conn.execute("DELETE FROM beat WHERE server_s < ?", (cutoff,))
+        else:
+            self.conn.executemany("DELETE FROM beat WHERE target = ? AND server_s < ?", [(target, cutoff) for target in sorted(targets)])
         self.conn.execute("DELETE FROM beat_minute WHERE minute_s < ?", (int(now_s - self.retention.minute_s),))
         self.conn.execute("DELETE FROM decision WHERE server_s < ?", (int(now_s - self.retention.minute_s),))
 

@@ -149,3 +149,11 @@ def test_a_summary_appended_at_once_is_the_three_appends_it_stands_for() -> None
         for columns in (7, 40, 300):
             assert one.downsample(field, columns) == three.downsample(field, columns), (field, columns)
     assert one.latest("p95_ms") == three.latest("p95_ms") and len(one) == len(three)
+
+
+def test_a_write_prunes_the_rows_of_its_own_targets_past_their_retention(tmp_path: Path) -> None:
+    store = HistoryStore.open(tmp_path / "h.sqlite3", Retention(full_s=600.0, minute_s=86400.0))
+    store.record([beat(s, target=t) for t in ("a", "b") for s in range(0, 120, 10)])
+    store.record([beat(3600, target="a")], prune=True)
+    assert [b.server_s for b in store.beats("a")] == [3600]  # a's old rows went, their minutes stay
+    assert len(store.beats("b")) == 12 and len(store.minutes("a")) == 3

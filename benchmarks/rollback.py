@@ -9,7 +9,8 @@ server is put back at 10% and the dashboard has seen it; then the clock starts a
 
 - idle: nothing else going on;
 - a heartbeat request hung in flight (the server holds the poll's GET unanswered);
-- a chart redraw of the 72 h history in progress (started just before R arrives);
+- a chart redraw of the 72 h history in progress (started just before R arrives), built where the real
+  dashboard builds it (ui/launch.py gives the app a ChartBuilds process);
 - the advance dialog open;
 - a bare stock httpx POST of the same body on a warm connection, from the same event loop;
 - the seed's way (bash running canary-ramp.sh ENV 0, which calls curl).
@@ -57,6 +58,7 @@ async def _measure(trials: int, warmup: int, step_s: int, home: str) -> tuple[di
     from canary_tui.mission.credentials import Secret
     from canary_tui.ui import presenter
     from canary_tui.ui.app import CanaryApp
+    from canary_tui.ui.widgets.chart_builds import ChartBuilds
     from canary_tui.ui.widgets.latency_chart import LatencyChart
 
     curl = shutil.which("curl")
@@ -71,7 +73,8 @@ async def _measure(trials: int, warmup: int, step_s: int, home: str) -> tuple[di
             audit = AuditLog("bench", path=Path(home) / "audit.jsonl")
             controller = build_controller(env, Config(), client=client, audit=audit)
             load_history(controller, HISTORY_S, step_s, time.time())
-            app = CanaryApp(controller, poll_interval_s=1.0, theme_dirs=[THEMES])
+            chart_builds = ChartBuilds()
+            app = CanaryApp(controller, poll_interval_s=1.0, theme_dirs=[THEMES], chart_builds=chart_builds)
 
             async def control(method: str, path: str, **kwargs: Any) -> Any:
                 """A harness call to the simulator (idempotent): once more on a fresh connection if a kept-alive one
@@ -141,9 +144,10 @@ async def _measure(trials: int, warmup: int, step_s: int, home: str) -> tuple[di
                     return await arrival() - started
 
                 def redraw() -> None:
+                    """What the dashboard does with new chart data: the view, then the compositor's draw of the chart."""
                     redraws[0] += 1
                     chart.show(presenter.chart_view(controller.chart(chart.columns), 1_000_000 + redraws[0]))
-                    chart.plot_strips()
+                    chart.render_line(0)
 
                 async def chart_redraw() -> float:
                     await ready()
@@ -198,6 +202,7 @@ async def _measure(trials: int, warmup: int, step_s: int, home: str) -> tuple[di
                             latencies[name].append(latency)
             await controller.aclose()
             await client.aclose()
+            chart_builds.close()
     return latencies, seed_label
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from canary_tui.core.notices import ThrottleLimits
 from canary_tui.core.plans import BUILTIN_PLANS, STANDARD, RampPlan
 
 DEFAULT_TOKEN_ENV = "OPS_TOKEN"
@@ -52,6 +53,31 @@ DEFAULT_TOKEN = CredentialSource("env", DEFAULT_TOKEN_ENV)
 DEFAULT_SECRET = CredentialSource("env", DEFAULT_SECRET_ENV)
 
 
+#: the PromQL an environment with metrics = "prometheus" runs per variant, unless overridden (see docs/prometheus.md)
+DEFAULT_PROMQL: dict[str, str] = {
+    "requests": 'sum(http_requests_total{variant="{variant}"{labels}})',
+    "errors": 'sum(http_requests_total{variant="{variant}",code=~"5.."{labels}}) or vector(0)',
+    "latency_buckets": 'sum by (le) (http_request_duration_seconds_bucket{variant="{variant}"{labels}})',
+    "window_latency_buckets": 'sum by (le) (increase(http_request_duration_seconds_bucket{variant="{variant}"{labels}}[{window}]))',
+}
+#: placeholders a PromQL template may use
+PROMQL_PLACEHOLDERS = ("variant", "window", "labels", "environment", "region")
+
+
+@dataclass(frozen=True, slots=True)
+class PrometheusConfig:
+    """Where an environment's request figures come from when `metrics = "prometheus"`: server, credentials, PromQL."""
+
+    url: str
+    token: CredentialSource | None = None  # no Authorization header when None
+    verify_tls: bool = True
+    ca_bundle: str | None = None
+    window_s: float = 60.0
+    labels: tuple[tuple[str, str], ...] = ()
+    queries: tuple[tuple[str, str], ...] = tuple(DEFAULT_PROMQL.items())
+    timeout_s: float = 5.0
+
+
 @dataclass(frozen=True, slots=True)
 class ActuatorConfig:
     """How a percent change is applied: the Mission Control API, or a command template like `deploy {env} {percent}`."""
@@ -89,6 +115,7 @@ class EnvironmentConfig:
     regions: tuple[str, ...] = ()  # the environment's regions in declared order (wave order)
     after: str | None = None  # the environment this one follows in the promotion pipeline
     waves: bool = False  # a region starts a stage only after the previous region has baked it
+    prometheus: PrometheusConfig | None = None  # metrics = "prometheus": request figures from there; None: the heartbeat's
 
     def __post_init__(self) -> None:
         if not self.environment:
@@ -101,6 +128,41 @@ class EnvironmentConfig:
             return None
         index = self.regions.index(self.region)
         return f"{self.environment}/{self.regions[index - 1]}" if index > 0 else None
+
+
+#: settings' defaults: durations in seconds
+GATE_FAILING_AFTER_S = 600.0
+STALE_AFTER_S = 300.0
+UNCONFIRMED_AFTER_ATTEMPTS = 3
+SEND_TIMEOUT_S = 10.0
+SEND_RETRIES = 2
+
+
+@dataclass(frozen=True, slots=True)
+class NotifyRoute:
+    """One `[[notify]]` entry: where to send (a literal apprise URL or a secret source) and what."""
+
+    url: str | CredentialSource
+    events: tuple[str, ...] = ()  # empty: every event
+    environments: tuple[str, ...] = ()  # empty: every environment
+
+    def wants(self, event: str, environment: str) -> bool:
+        """True when this route takes `event` for `environment`."""
+        return (not self.events or event in self.events) and (not self.environments or environment in self.environments)
+
+
+@dataclass(frozen=True, slots=True)
+class NotifySettings:
+    """Every route plus how events are derived and sent."""
+
+    routes: tuple[NotifyRoute, ...] = ()
+    link_base: str | None = None
+    gate_failing_after_s: float = GATE_FAILING_AFTER_S
+    stale_after_s: float = STALE_AFTER_S
+    unconfirmed_after_attempts: int = UNCONFIRMED_AFTER_ATTEMPTS
+    timeout_s: float = SEND_TIMEOUT_S
+    retries: int = SEND_RETRIES
+    limits: ThrottleLimits = field(default_factory=ThrottleLimits)
 
 
 def default_actor(environ: Mapping[str, str] = os.environ) -> str:
@@ -134,6 +196,8 @@ class Config:
     store_minute_days: float = STORE_MINUTE_DAYS[0]
     #: every target by name (`ENV` or `ENV/REGION`), environments in declared order, regions in list order
     targets: dict[str, EnvironmentConfig] = field(default_factory=dict)
+    #: `[[notify]]` routes and `[notifications]` settings (config_notify.py)
+    notify: NotifySettings = field(default_factory=NotifySettings)
 
     def __post_init__(self) -> None:
         if not self.targets and self.environments:  # built by hand (tests): environments without regions are targets

@@ -13,13 +13,14 @@ from urllib.parse import urlsplit
 
 from canary_tui.config_fields import _NAME, ConfigError, _bool, _Errors, _key, _number, _resolve_file, _show, _string, _table, url_problem
 from canary_tui.config_model import DEFAULT_SECRET, DEFAULT_TOKEN, ActuatorConfig, Config, EnvironmentConfig
+from canary_tui.config_prometheus import METRICS_KEYS, parse_metrics
 from canary_tui.config_sections import _parse_actuator, _parse_source
 from canary_tui.core.plans import STANDARD, RampPlan
 
 _ENV_KEYS = (
     "url", "plan", "token", "secret", "allow_insecure", "verify_tls", "ca_bundle", "auto_rollback",
     "auto_advance", "debounce_n", "actuator", "connect_timeout_s", "read_timeout_s", "total_timeout_s",
-    "regions", "after", "waves",
+    "regions", "after", "waves", *METRICS_KEYS,
 )
 #: the placeholder a list of regions fills in an environment's url
 REGION_PLACEHOLDER = "{region}"
@@ -188,6 +189,7 @@ def parse_environment(
         regions=tuple(region_urls),
         after=_after(table, name, prefix, errs),
         waves=_waves(table, bool(region_urls), prefix, errs),
+        prometheus=parse_metrics(table, prefix, allow_insecure, base_dir, errs),
     )
     if not region_urls:
         return env, [env]

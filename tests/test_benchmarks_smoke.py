@@ -44,7 +44,7 @@ def _check_shape(figures: list[dict[str, object]]) -> None:
 def test_quick_benchmarks_write_every_figure(tmp_path: Path) -> None:
     from benchmarks.__main__ import MODULES
 
-    figures, stdout = _quick_run(tmp_path, tuple(name for name in MODULES if name not in ("fleet", "store")), 240)
+    figures, stdout = _quick_run(tmp_path, tuple(name for name in MODULES if name not in ("fleet", "store", "prometheus")), 240)
     assert len(figures) >= 6
     names = " ".join(str(f["name"]) for f in figures)
     for word in ("rollback", "chart", "idle CPU", "memory", "startup", "probe"):
@@ -70,3 +70,11 @@ def test_quick_store_benchmark_writes_its_figures(tmp_path: Path) -> None:
         [figure] = [f for f in figures if str(f["name"]).startswith(prefix)]
         assert (figure["target"] is not None) is budgeted, (prefix, names)
     assert "figure" in stdout
+
+
+def test_quick_prometheus_benchmark_writes_its_figures(tmp_path: Path) -> None:
+    """The Prometheus module on its own (a real Prometheus; about 10 s quick): one poll through it against the heartbeat."""
+    figures, _ = _quick_run(tmp_path, ("prometheus",), 120)
+    names = [str(f["name"]) for f in figures]
+    assert names == ["poll through Prometheus / through the heartbeat (median)", "poll through Prometheus / through the heartbeat (p99)"]
+    assert all(float(f["value"]) > 0 for f in figures)  # type: ignore[arg-type]

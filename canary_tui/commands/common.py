@@ -97,20 +97,15 @@ def secrets_for(env: EnvironmentConfig) -> tuple[Secret | None, Secret | None]:
 
 
 def client_for(env: EnvironmentConfig, clock: Clock | None = None) -> MissionClient:
-    """A MissionClient for `env` with its credentials, timeouts and TLS settings (not yet entered)."""
+    """The client of `env` with its credentials, timeouts and TLS settings and its metrics source (not yet entered)."""
+    from canary_tui.controller.factory import mission_client
     from canary_tui.core.clock import SystemClock
-    from canary_tui.mission.client import MissionClient, Timeouts
 
     token, secret = secrets_for(env)
-    verify: bool | str = env.ca_bundle if env.ca_bundle else env.verify_tls
-    return MissionClient(
-        env.url,
-        token=token,
-        secret=secret,
-        timeouts=Timeouts(env.connect_timeout_s, env.read_timeout_s, env.total_timeout_s),
-        clock=clock or SystemClock(),
-        verify=verify,
-    )
+    try:
+        return mission_client(env, clock or SystemClock(), token, secret)
+    except ConfigError as exc:
+        fail("; ".join(exc.errors), EXIT_USAGE)
 
 
 def use_colour(stream: TextIO | None = None) -> bool:

@@ -244,7 +244,8 @@ def judge(target: str, snapshot: Snapshot) -> StatusReport:
     if last_failed or (snapshot.heartbeat is None and not untrusted):
         why = snapshot.connection_error or "no heartbeat"
         judged = decision if snapshot.heartbeat is not None else None  # no trusted data ever: no decision to report
-        return StatusReport(target, Level.UNKNOWN, snapshot=snapshot, decision=judged, error=f"heartbeat {why}", last_poll_failed=True)
+        return StatusReport(target, Level.UNKNOWN, snapshot=snapshot, decision=judged, last_poll_failed=True,
+                            error=why if why.startswith("prometheus") else f"heartbeat {why}")
     figs = figures(snapshot)
     extra = _heartbeat_levels(snapshot)
     if decision is not None and decision.kind is DecisionKind.ROLLBACK:
@@ -380,7 +381,7 @@ def to_json(report: StatusReport) -> dict[str, Any]:
         "p50_ms": None, "p95_ms": None, "p99_ms": None, "heartbeat_ms": None, "verified": None,
         "signature_valid": None, "server_verified": None, "status": None, "stable_version": None, "canary_version": None,
         "updated_by": None, "updated_at": None, "levels": levels_json(report.figures, report.extra_levels),
-        "decision": decision_to_json(report.decision),
+        "decision": decision_to_json(report.decision), "metrics_source": None,
     }
     snap = report.snapshot
     if snap is None or report.last_poll_failed:
@@ -396,7 +397,7 @@ def to_json(report: StatusReport) -> dict[str, Any]:
     if hb is None:
         return out
     metrics = hb.metrics
-    out.update(p50_ms=metrics.p50_ms, p95_ms=metrics.p95_ms, p99_ms=metrics.p99_ms, heartbeat_ms=round(hb.response_ms, 3),
+    out.update(p50_ms=metrics.p50_ms, p95_ms=metrics.p95_ms, p99_ms=metrics.p99_ms, heartbeat_ms=round(hb.response_ms, 3), metrics_source=metrics.source,
                verified=hb.signature_ok, server_verified=hb.verified, signature_valid=hb.signature_valid, status=hb.status.value)
     if window is not None:
         out.update(error_rate=window.error_rate, errors=window.errors, requests=window.requests)

@@ -73,6 +73,8 @@ def connection_state(*, have_data: bool, error_kind: str | None, consecutive_err
         return ConnectionState.STALE if stale else ConnectionState.LIVE
     if error_kind == "signature":
         return ConnectionState.UNTRUSTED
+    if error_kind.startswith("prometheus") and have_data:
+        return ConnectionState.STALE  # the deployment answers; only its metrics source does not
     persistent = not have_data or consecutive_errors >= UNREACHABLE_AFTER_ERRORS
     if not persistent:
         return ConnectionState.STALE

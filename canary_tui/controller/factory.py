@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from canary_tui import paths
 from canary_tui.config import Config, EnvironmentConfig, resolve_secret
@@ -17,20 +17,33 @@ from canary_tui.core.thresholds import ThresholdTable
 from canary_tui.mission.actuators import Actuator, ApiActuator, CommandActuator
 from canary_tui.store import Retention
 
+if TYPE_CHECKING:
+    from canary_tui.mission.client import MissionClient
+    from canary_tui.mission.credentials import Secret
+
 
 def build_client(env: EnvironmentConfig, clock: Clock) -> Any:
     """A MissionClient for `env` (credentials resolved now; ConfigError when a source is broken)."""
+    return mission_client(env, clock, resolve_secret(env.token), resolve_secret(env.secret))
+
+
+def mission_client(env: EnvironmentConfig, clock: Clock, token: Secret | None, secret: Secret | None) -> MissionClient:
+    """The client of `env`: Mission Control alone, or with its request figures from Prometheus (metrics = "prometheus")."""
     from canary_tui.mission.client import MissionClient, Timeouts
 
     verify: bool | str = env.ca_bundle if env.ca_bundle else env.verify_tls
-    return MissionClient(
-        env.url,
-        token=resolve_secret(env.token),
-        secret=resolve_secret(env.secret),
-        timeouts=Timeouts(env.connect_timeout_s, env.read_timeout_s, env.total_timeout_s),
-        clock=clock,
-        verify=verify,
-    )
+    options: dict[str, Any] = {"token": token, "secret": secret, "clock": clock, "verify": verify,
+                               "timeouts": Timeouts(env.connect_timeout_s, env.read_timeout_s, env.total_timeout_s)}
+    prom = env.prometheus
+    if prom is None:
+        return MissionClient(env.url, **options)
+    from canary_tui.mission.prometheus import PrometheusBackedClient, PrometheusSource, PromQL
+
+    promql = PromQL(dict(prom.queries), prom.window_s, prom.labels, env.environment, env.region or "")
+    source = PrometheusSource(prom.url.replace("{region}", env.region or ""), promql,
+                              token=resolve_secret(prom.token) if prom.token is not None else None,
+                              verify=prom.ca_bundle if prom.ca_bundle else prom.verify_tls, timeout_s=prom.timeout_s, clock=clock)
+    return PrometheusBackedClient(env.url, prometheus=source, **options)
 
 
 def build_actuator(env: EnvironmentConfig, client: Any) -> Actuator:

@@ -34,6 +34,25 @@ class LatencyBuckets:
                 return max(0, total_requests - count)
         return None
 
+    def quantile_ms(self, quantile: float, total_requests: int) -> float | None:
+        """The quantile interpolated linearly inside its bucket (as PromQL's histogram_quantile), None without requests.
+
+        Requests beyond the last edge count as at that edge: the answer is never above the histogram's range.
+        """
+        if total_requests <= 0:
+            return None
+        rank = quantile * total_requests
+        lower_ms, below = 0.0, 0
+        for edge_ms, count in zip(self.le_ms, self.counts, strict=True):
+            if count >= rank and count > below:
+                return lower_ms + (edge_ms - lower_ms) * (rank - below) / (count - below)
+            lower_ms, below = edge_ms, count
+        return self.le_ms[-1] if self.le_ms else None
+
+
+#: where a heartbeat's request figures came from: Mission Control's own summary, or a Prometheus server
+METRICS_SOURCES = ("heartbeat", "prometheus")
+
 
 @dataclass(frozen=True, slots=True)
 class VariantMetrics:
@@ -60,6 +79,7 @@ class Metrics:
     canary: VariantMetrics | None = None
     stable: VariantMetrics | None = None
     latency_buckets: LatencyBuckets | None = None
+    source: str = "heartbeat"  # one of METRICS_SOURCES: who counted these figures
 
 
 @dataclass(frozen=True, slots=True)

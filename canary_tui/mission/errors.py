@@ -149,3 +149,58 @@ class UnexpectedError(MissionError):
     """Anything the client did not foresee, wrapped so that only MissionError escapes."""
 
     kind = "unexpected"
+
+
+class PrometheusError(MissionError):
+    """The metrics source failed: the deployment's own heartbeat answered, its request figures could not be read.
+
+    `query` names the PromQL template (requests, errors, latency_buckets, window_latency_buckets) and
+    `variant` the variant it ran for; `heartbeat` is Mission Control's heartbeat of the same poll (its
+    deployment state is still good for a read-back), when one arrived.
+    """
+
+    kind = "prometheus"
+
+    def __init__(self, message: str, *, query: str | None = None, variant: str | None = None) -> None:
+        where = f"{query} query" + (f" ({variant})" if variant else "") + ": " if query else ""
+        super().__init__(f"Prometheus {where}{message}")
+        self.query = query
+        self.variant = variant
+        self.heartbeat: object | None = None
+
+
+class PrometheusUnavailable(PrometheusError):
+    """No usable answer from Prometheus: refused, reset, an HTTP error, a body that is not its API's JSON."""
+
+    kind = "prometheus-failed"
+    transient = True
+
+
+class PrometheusTimeout(PrometheusUnavailable):
+    """Prometheus did not answer every query of a poll within the configured timeout."""
+
+    kind = "prometheus-timeout"
+
+
+class PrometheusBadQuery(PrometheusError):
+    """Prometheus refused the PromQL (a syntax or type error); the message is Prometheus's own."""
+
+    kind = "prometheus-bad-query"
+
+
+class PrometheusNoSeries(PrometheusError):
+    """The query returned no series where one was expected (wrong metric or label, or nothing scraped yet)."""
+
+    kind = "prometheus-no-series"
+
+
+class PrometheusSeveralSeries(PrometheusError):
+    """The query returned several series where one was expected (aggregate it with sum or sum by (le))."""
+
+    kind = "prometheus-several-series"
+
+
+class PrometheusNaN(PrometheusError):
+    """The query returned NaN, an infinity or a negative count: no figure can be judged from it."""
+
+    kind = "prometheus-nan"

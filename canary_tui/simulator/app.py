@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from canary_tui.simulator import metrics as prometheus_metrics
 from canary_tui.simulator.faults import FaultBook, apply_fault, drop_connection, dumps, parse_fault_request
 from canary_tui.simulator.model import Conflict, SimulatorModel
 from canary_tui.simulator.options import SimulatorOptions
@@ -41,7 +42,9 @@ class SimulatorApp:
             Route("/api/health", self.health, methods=["GET"]),
             Route("/api/ghost/canary", self.canary, methods=["POST"]),
             Route("/api/ghost/rollback", self.rollback, methods=["POST"]),
+            Route("/metrics", self.metrics, methods=["GET"]),
         ]
+        self.registry = prometheus_metrics.metrics_registry(model.tallies)
         if options.faults:
             routes += [
                 Route("/_control/faults", self.control_inject, methods=["POST"]),
@@ -78,6 +81,10 @@ class SimulatorApp:
         """GET /api/ghost/heartbeat: counters, window percentiles, buckets, signature."""
         payload, bad = self.model.heartbeat()
         return self.render_heartbeat(payload, bad)
+
+    async def metrics(self, request: Request) -> Response:
+        """GET /metrics: the heartbeat's counters and histograms in Prometheus's text format."""
+        return Response(prometheus_metrics.render(self.registry), media_type=prometheus_metrics.CONTENT_TYPE)
 
     async def health(self, request: Request) -> Response:
         """GET /api/health: waits out any stall, then a latency drawn from the serving variant."""

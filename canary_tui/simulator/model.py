@@ -250,6 +250,14 @@ class SimulatorModel:
             out[name] = tally
         return out
 
+    def tallies(self, now_s: float | None = None) -> dict[str, Tally]:
+        """Per-variant counters at the clock reading: what the heartbeat and /metrics both report."""
+        with self._lock:
+            elapsed = self._elapsed_seen(self._clock() if now_s is None else now_s)
+            self._advance(elapsed)
+            self.counters["scrapes"] += 1
+            return self._counters_at(elapsed)
+
     def window_samples(self, now_s: float | None = None) -> list[WindowSample]:
         """Every simulated request with arrival in [elapsed − window_s, elapsed) since the last restart."""
         with self._lock:

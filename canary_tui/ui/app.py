@@ -26,6 +26,7 @@ from canary_tui.ui.dashboard_feed import DashboardFeed
 from canary_tui.ui.screens.dashboard_screen import DashboardScreen
 from canary_tui.ui.screens.guard import GuardedDialog
 from canary_tui.ui.themes import DEFAULT_THEME, ThemeCatalog, default_directories, load_themes
+from canary_tui.ui.widgets.chart_builds import ChartBuilds
 from canary_tui.ui.widgets.latency_chart import LatencyChart
 
 _LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
@@ -102,12 +103,14 @@ class CanaryApp(DashboardActions):
         chart_interval_s: float = 5.0,
         first_poll: Awaitable[Any] | None = None,
         tick_interval_s: float = 1.0,
+        chart_builds: ChartBuilds | None = None,
     ) -> None:
         # themes first: App.__init__ already asks for the theme variable defaults
         self.catalog: ThemeCatalog = load_themes(theme_dirs if theme_dirs is not None else default_directories())
         super().__init__()
         self.error_console = crash_console(self._crashed)  # Textual prints an unhandled error here: it goes to the crash log
         self.controller = controller
+        self.chart_builds = chart_builds
         self.feed = DashboardFeed(controller, label=environment_label, read_only=read_only)
         self.requested_theme = theme
         self.requested_keymap = dict(keymap or {})
@@ -142,7 +145,7 @@ class CanaryApp(DashboardActions):
     def dashboard(self) -> DashboardScreen:
         """The dashboard screen, made on first use (a screen is made once the app runs)."""
         if self._dashboard is None:
-            self._dashboard = DashboardScreen(self.feed, chart_interval_s=self.chart_interval_s)
+            self._dashboard = DashboardScreen(self.feed, chart_interval_s=self.chart_interval_s, chart_builds=self.chart_builds)
         return self._dashboard
 
     # what the dashboard shows and knows lives once, in the feed and the screen; the app's names read it there
@@ -374,6 +377,14 @@ class CanaryApp(DashboardActions):
     def action_refresh(self) -> None:
         """Fetch now (or right after the fetch in progress)."""
         self._refresh_now.set()
+
+    def action_releases(self) -> None:
+        """The target's releases from its audit log (h); Enter opens one as a timeline."""
+        from canary_tui.controller.reports import releases_loader
+        from canary_tui.ui.screens.releases_screen import ReleasesScreen
+
+        target, loader = releases_loader(self.controller)
+        self.push_screen(ReleasesScreen(target, loader))
 
     def action_help(self) -> None:
         """Show every key with its effect and availability."""

@@ -6,6 +6,7 @@ from textual.app import App
 from textual.binding import Binding
 
 from canary_tui.ui.themes import ThemeCatalog, next_theme
+from canary_tui.ui.widgets.chart_builds import ChartBuilds
 
 
 class CanaryBaseApp(App[None]):
@@ -13,6 +14,7 @@ class CanaryBaseApp(App[None]):
 
     catalog: ThemeCatalog
     crashed: bool
+    chart_builds: ChartBuilds | None = None  # the chart's build process, given by the launcher (ui/launch.py)
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         """The dashboard's own theme variables, for themes that do not set them."""

@@ -27,6 +27,7 @@ from canary_tui.ui.fleet_actions import FleetActions, TargetState
 from canary_tui.ui.fleet_presenter import FleetRow, TargetTrend, actions_line, summary_line, target_row, worst_first
 from canary_tui.ui.screens.target_screen import TargetScreen
 from canary_tui.ui.themes import DEFAULT_THEME, ThemeCatalog, default_directories, load_themes
+from canary_tui.ui.widgets.chart_builds import ChartBuilds
 from canary_tui.ui.widgets.events_log import EventsLog
 from canary_tui.ui.widgets.fit_footer import OVERVIEW_SHED, FitFooter, shed_at
 from canary_tui.ui.widgets.fleet_table import FleetTable
@@ -87,10 +88,12 @@ class FleetApp(FleetActions):
         theme_dirs: list[Path] | None = None,
         poll: bool = True,
         tick_interval_s: float = 1.0,
+        chart_builds: ChartBuilds | None = None,
     ) -> None:
         self.catalog: ThemeCatalog = load_themes(theme_dirs if theme_dirs is not None else default_directories())
         super().__init__()
         self.error_console = crash_console(self._crashed)
+        self.chart_builds = chart_builds
         self.targets = {name: TargetState(name, controller, read_only) for name, controller in controllers}
         self.read_only = read_only
         self.requested_keymap = dict(keymap or {})
@@ -291,7 +294,18 @@ class FleetApp(FleetActions):
         state = self.targets.get(self.selected)
         if state is None or self._on_target_screen():
             return
-        self.push_screen(TargetScreen(state.name, state.feed))  # it draws the feed's snapshot once mounted
+        self.push_screen(TargetScreen(state.name, state.feed, chart_builds=self.chart_builds))  # it draws the feed's snapshot once mounted
+
+    def action_releases(self) -> None:
+        """The releases of the target on show (the drilled-down one, else the selected row) from its audit log (h)."""
+        from canary_tui.controller.reports import releases_loader
+        from canary_tui.ui.screens.releases_screen import ReleasesScreen
+
+        state = self.current_target()
+        if state is None:
+            return
+        target, loader = releases_loader(state.controller)
+        self.push_screen(ReleasesScreen(target, loader))
 
     def current_target(self) -> TargetState | None:
         """The drilled-down target, else the selected row's."""

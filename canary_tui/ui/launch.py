@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from canary_tui.ui.app import CanaryApp
+from canary_tui.ui.widgets.chart_builds import ChartBuilds
 
 #: how long the first poll may hold back the first frame: a server this quick is shown live at once
 FIRST_SNAPSHOT_WAIT_S = 0.5
@@ -26,10 +27,12 @@ async def run_dashboard(make_controller: Callable[[], Any], *, close: Callable[[
     if app_options.get("poll", True):
         first_poll = asyncio.ensure_future(controller.refresh())
         await asyncio.wait({first_poll}, timeout=FIRST_SNAPSHOT_WAIT_S)
-    app = CanaryApp(controller, first_poll=first_poll, **app_options)
+    chart_builds = ChartBuilds()  # the chart's plots are built off the event loop, which R needs
+    app = CanaryApp(controller, first_poll=first_poll, chart_builds=chart_builds, **app_options)
     try:
         await app.run_async()
     finally:
+        chart_builds.close()
         if first_poll is not None:
             first_poll.cancel()  # if the app ended before its poll loop took the first poll over
             await asyncio.gather(first_poll, return_exceptions=True)
@@ -62,10 +65,12 @@ async def run_fleet(make_controllers: Callable[[], list[tuple[str, Any]]], *, cl
     from canary_tui.ui.fleet_app import FleetApp
 
     controllers = make_controllers()
-    app = FleetApp(controllers, **app_options)
+    chart_builds = ChartBuilds()  # the drill-down's chart is built off the event loop, which R needs
+    app = FleetApp(controllers, chart_builds=chart_builds, **app_options)
     try:
         await app.run_async()
     finally:
+        chart_builds.close()
         for _, controller in controllers:
             try:
                 aclose = getattr(controller, "aclose", None)

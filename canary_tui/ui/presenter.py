@@ -64,6 +64,7 @@ def heartbeat_view(snapshot: Snapshot) -> HeartbeatView:
         data_age_s=snapshot.data_age_s,
         connection=str(snapshot.connection),
         connection_error=snapshot.connection_error,
+        metrics_source=hb.metrics.source if hb else "heartbeat",
     )
 
 

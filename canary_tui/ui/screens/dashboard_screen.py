@@ -19,6 +19,7 @@ from textual.screen import Screen
 from canary_tui.controller.model import Event, Snapshot
 from canary_tui.ui import presenter
 from canary_tui.ui.dashboard_feed import DashboardFeed
+from canary_tui.ui.widgets.chart_builds import ChartBuilds
 from canary_tui.ui.widgets.error_rate_pane import ErrorRatePane
 from canary_tui.ui.widgets.events_log import EventsLog
 from canary_tui.ui.widgets.fit_footer import FitFooter
@@ -37,8 +38,11 @@ PENDING_EVENTS = 500
 class DashboardScreen(Screen[None]):
     """Header, heartbeat/errors/chart beside the gates, events and the footer (app.tcss lays them out) for one feed."""
 
-    def __init__(self, feed: DashboardFeed, *, events_title: str = "Events", chart_interval_s: float = CHART_INTERVAL_S, id: str | None = None) -> None:
+    def __init__(self, feed: DashboardFeed, *, events_title: str = "Events", chart_interval_s: float = CHART_INTERVAL_S,
+                 chart_builds: ChartBuilds | None = None, id: str | None = None) -> None:
+        """`chart_builds`: the app's chart build process (None: plots are built on the event loop)."""
         super().__init__(id=id)
+        self.chart_builds = chart_builds
         self.feed = feed
         self.events_title = events_title
         self.chart_interval_s = max(0.0, chart_interval_s)
@@ -62,7 +66,7 @@ class DashboardScreen(Screen[None]):
             with Vertical(id="left"):
                 yield HeartbeatPane(id="heartbeat")
                 yield ErrorRatePane(id="errors")
-                yield LatencyPane(id="latency")
+                yield LatencyPane(chart_builds=self.chart_builds, id="latency")
             yield GatesPane(id="gates")
         yield EventsLog(id="events")
         yield FitFooter()

@@ -8,6 +8,7 @@ from textual.binding import Binding, BindingType
 
 from canary_tui.ui.dashboard_feed import DashboardFeed
 from canary_tui.ui.screens.dashboard_screen import DashboardScreen
+from canary_tui.ui.widgets.chart_builds import ChartBuilds
 from canary_tui.ui.widgets.fit_footer import DRILL_DOWN_SHED, FitFooter, shed_at
 
 #: the target's latest events shown when its dashboard opens
@@ -19,8 +20,8 @@ class TargetScreen(DashboardScreen):
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.pop_screen", "Overview")]
 
-    def __init__(self, target: str, feed: DashboardFeed) -> None:
-        super().__init__(feed, events_title=f"Events · {target}")
+    def __init__(self, target: str, feed: DashboardFeed, *, chart_builds: ChartBuilds | None = None) -> None:
+        super().__init__(feed, events_title=f"Events · {target}", chart_builds=chart_builds)
         self.target = target
         for event in list(getattr(feed.controller, "events", ()) or ())[-EVENTS_ON_OPEN:]:
             self.add_event(event)  # held until the panes exist

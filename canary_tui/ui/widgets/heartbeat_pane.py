@@ -46,6 +46,8 @@ class HeartbeatPane(Static):
         """Status line and traffic line; a figure that does not fit is left out whole, never cut."""
         errors = "—" if view.errors is None else str(view.errors)
         traffic = [f"requests {per_s_text(view.requests_per_s)}", f"errors {errors} ({per_s_text(view.errors_per_s)})"]
+        if view.metrics_source != "heartbeat":
+            traffic.insert(0, f"metrics: {view.metrics_source}")
         if view.connection not in ("live", "connecting"):
             word = view.connection.upper()
             level = "warning" if view.connection == "stale" else "critical"

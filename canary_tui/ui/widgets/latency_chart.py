@@ -6,7 +6,7 @@ start-up, benchmarks/startup.py); until then the pane says it is waiting.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import asyncio
 from typing import Any
 
 from rich.text import Text
@@ -17,46 +17,11 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from canary_tui.ui.widgets.ansi_strips import ansi_strips
-from canary_tui.ui.widgets.chart_legend import MARKERS
+from canary_tui.ui.widgets.chart_builds import ChartBuilds
+from canary_tui.ui.widgets.chart_plot import WAITING, PlotSpec, build_ansi, colour_variables, has_data
 from canary_tui.ui.widgets.view_models import ChartView
 
-#: headroom above the lowest reference line, so it is always on the chart with its label
-LINE_HEADROOM = 1.2
-
-
-def time_ticks(start_s: float, end_s: float, count: int) -> tuple[list[float], list[str]]:
-    """About `count` evenly spaced ticks between start and end, labelled HH:MM (or HH:MM:SS for short spans)."""
-    span_s = max(end_s - start_s, 1.0)
-    count = max(2, min(count, int(span_s) + 1))  # never two ticks in the same second
-    fmt = "%H:%M:%S" if span_s < 600 else ("%H:%M" if span_s < 2 * 86400 else "%d %H:%M")
-    positions = [start_s + span_s * i / (count - 1) for i in range(count)]
-    labels = [datetime.fromtimestamp(position, tz=UTC).strftime(fmt) for position in positions]
-    return positions, labels
-
-
-def ms_ticks(top_ms: float, rows: int, lines_ms: tuple[float, ...] = ()) -> list[float]:
-    """Round millisecond ticks from 0 to top_ms, at most about one per three rows, and every reference line's value.
-
-    A round tick too close to a line's (within two rows) gives way, so each line has its label on the axis.
-    """
-    wanted = max(2, min(6, rows // 3))
-    for step_ms in (50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10000, 20000, 50000):
-        if top_ms / step_ms <= wanted:
-            break
-    ticks = [float(step_ms * i) for i in range(int(top_ms // step_ms) + 1)]
-    shown = [line for line in lines_ms if 0 < line <= top_ms]
-    row_ms = top_ms / max(rows, 1)
-    ticks = [t for t in ticks if t == 0 or all(abs(t - line) > 2 * row_ms for line in shown)]
-    return sorted(set(ticks) | set(shown))
-
-
-#: what the pane says before the first data (and before plotext has loaded)
-WAITING = "latency: waiting for data"
-
-
-def _has_data(view: ChartView | None) -> bool:
-    """Whether a view has anything to plot."""
-    return view is not None and view.start_s is not None and view.end_s is not None and bool(view.series)
+__all__ = ["WAITING", "LatencyChart"]
 
 
 class LatencyChart(Widget):
@@ -66,13 +31,16 @@ class LatencyChart(Widget):
     LatencyChart { width: 1fr; height: 1fr; min-height: 6; content-align: center middle; }
     """
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, *, builds: ChartBuilds | None = None, id: str | None = None) -> None:
+        """`builds`: the app's build process; without one every plot is built here, on the event loop."""
         super().__init__(id=id)
         self._plot: Any = None  # textual-plotext's Plot, made when the first data is drawn
         self._view: ChartView | None = None
         self._cache_key: tuple[object, ...] | None = None
         self._strips: list[Strip] | None = None
-        self.builds = 0  # plot builds so far (for tests and benchmarks)
+        self._remote = builds
+        self._building: tuple[object, ...] | None = None  # the key of the build in the worker, if one is
+        self.builds = 0  # plot builds so far, here or in the worker (for tests and benchmarks)
 
     class Resized(Message):
         """The chart's width changed: the app should fetch a series downsampled to `columns`."""
@@ -112,7 +80,7 @@ class LatencyChart(Widget):
         if self._view is not None and view.version == self._view.version and view == self._view:
             return
         self._view = view
-        if self._plot is None and _has_data(view):
+        if self._plot is None and has_data(view):
             self.call_after_refresh(self._load_plot)  # the frame on its way shows the live panes first
             return
         self.refresh()
@@ -127,68 +95,78 @@ class LatencyChart(Widget):
         value = self.app.theme_variables.get(variable) or self.app.theme_variables.get("foreground", "white")
         return Color.parse(value).rgb
 
-    def _apply(self, view: ChartView) -> None:
-        """Load the view into the plotext figure (cheap: the points are already downsampled)."""
-        plt = self.plt
-        plt.clear_figure()
-        surface, foreground = self._rgb("surface"), self._rgb("foreground")
-        plt.canvas_color(surface)
-        plt.axes_color(surface)
-        plt.ticks_color(foreground)
-        plt.xlabel("")
-        plt.ylabel("")
-        if view.start_s is None or view.end_s is None or not view.series:
-            plt.title(WAITING)
-            return
-        start_s, end_s = view.start_s, max(view.end_s, view.start_s + 1.0)
-        top_ms = min((line.ms for line in view.lines), default=500.0) * LINE_HEADROOM
-        for series in view.series:
-            points = [(t, v) for t, v in zip(series.times_s, series.values_ms, strict=True) if v is not None]
-            if not points:
-                continue
-            top_ms = max(top_ms, max(v for _, v in points) * 1.15)
-            marker = next((m for key, m in MARKERS.items() if key in series.label.lower()), series.marker)
-            plt.plot([p[0] for p in points], [p[1] for p in points], marker=marker, color=self._rgb(series.colour_variable), label=None)
-        for line in view.lines:
-            if line.ms <= top_ms:
-                plt.hline(line.ms, color=self._rgb(line.colour_variable))
-        for mark_s, label, alignment in view.stage_marks:
-            if start_s <= mark_s <= end_s:
-                plt.vline(mark_s, color=self._rgb("chart-mark"))
-                if label:
-                    plt.text(label, mark_s, top_ms * 0.97, color=self._rgb("chart-mark"), alignment=alignment)
-        plt.ylim(0, top_ms)
-        y_ticks = ms_ticks(top_ms, self.size.height, tuple(line.ms for line in view.lines))
-        plt.yticks(y_ticks, [f"{tick:.0f}" for tick in y_ticks])
-        plt.xlim(start_s, end_s)
-        positions, labels = time_ticks(start_s, end_s, max(2, min(6, self.size.width // 14)))
-        plt.xticks(positions, labels)
+    def _spec(self) -> PlotSpec:
+        """What a build of the current view at the current size and theme needs."""
+        width, height = self.size
+        return PlotSpec(self._view, width, height, tuple((name, self._rgb(name)) for name in colour_variables(self._view)))
+
+    def _key(self) -> tuple[object, ...]:
+        """What the plot depends on: data version, size and theme."""
+        width, height = self.size
+        return (None if self._view is None else self._view.version, id(self._view), width, height, self.app.theme)
 
     def render(self) -> RenderResult:
         """Before plotext has loaded: say the chart is waiting (centred)."""
         return Text(WAITING, style="dim", justify="center")
 
     def render_line(self, y: int) -> Strip:
-        """Textual's line API: row `y` of the plot, rebuilt only when data, size or theme changed."""
+        """Textual's line API: row `y` of the plot, rebuilt only when data, size or theme changed.
+
+        With a build process the rebuild goes there and the rows drawn meanwhile are the last plot's; the first
+        plot is built here, so the chart is on screen with the first data.
+        """
         if self._plot is None:
             return super().render_line(y)
-        strips = self.plot_strips()
-        return strips[y] if 0 <= y < len(strips) else Strip.blank(self.size.width)
+        if self._remote is not None and self._strips is not None and self._remote.usable:
+            strips = self._sent_strips()
+        else:
+            strips = self.plot_strips()
+            if self._remote is not None:
+                self._remote.start()
+        return strips[y].adjust_cell_length(self.size.width) if 0 <= y < len(strips) else Strip.blank(self.size.width)
 
     def plot_strips(self) -> list[Strip]:
-        """The plot as one strip per row: plotext's ANSI output converted straight to strips.
+        """The plot as one strip per row, built here if it is not current: plotext's ANSI output straight to strips.
 
         (textual-plotext's own render goes ANSI → rich Text → strips, about 7× slower per redraw.)
         """
-        width, height = self.size
-        key = (None if self._view is None else self._view.version, id(self._view), width, height, self.app.theme)
+        key = self._key()
         if key != self._cache_key or self._strips is None:
             self.builds += 1
-            if self._view is not None:
-                self._apply(self._view)
-            plot = self.plt
-            plot.plotsize(width, height)
-            plot._set_size(width, height)  # as textual-plotext's render does (textual-plotext issue #5)
-            self._strips = ansi_strips(plot.build(), width)
+            self._strips = ansi_strips(build_ansi(self.plt, self._spec()), self.size.width)
             self._cache_key = key
         return self._strips
+
+    @property
+    def building(self) -> bool:
+        """Whether a plot is being built in the worker."""
+        return self._building is not None
+
+    def _sent_strips(self) -> list[Strip]:
+        """The current plot if it is built; else the last one, with a build of the current one sent to the worker."""
+        assert self._strips is not None and self._remote is not None
+        key = self._key()
+        if key != self._cache_key and self._building is None:
+            future = self._remote.submit(self._spec())
+            if future is None:
+                return self.plot_strips()
+            self.builds += 1
+            self._building = key
+            width = self.size.width
+            future.add_done_callback(lambda done: self._built(done, key, width))
+        return self._strips
+
+    def _built(self, done: asyncio.Future[str], key: tuple[object, ...], width: int) -> None:
+        """A build came back from the worker: show it, and ask for the next if the data moved on meanwhile."""
+        self._building = None
+        if done.cancelled():
+            return
+        error = done.exception()
+        if error is not None:
+            if self._remote is not None:
+                self._remote.fail(f"chart builds in the app: the build process failed ({type(error).__name__})")
+        else:
+            self._strips = ansi_strips(done.result(), width)
+            self._cache_key = key
+        if self.is_mounted:
+            self.refresh()

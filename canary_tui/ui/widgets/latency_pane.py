@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.containers import Vertical
 
+from canary_tui.ui.widgets.chart_builds import ChartBuilds
 from canary_tui.ui.widgets.chart_legend import ChartLegend
 from canary_tui.ui.widgets.latency_chart import LatencyChart
 from canary_tui.ui.widgets.latency_readout import LatencyReadout
@@ -21,15 +22,16 @@ class LatencyPane(Vertical):
     LatencyPane > #legend { dock: bottom; }
     """
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, *, chart_builds: ChartBuilds | None = None, id: str | None = None) -> None:
         super().__init__(id=id)
+        self.chart_builds = chart_builds
         self.border_title = TITLE
 
     def compose(self) -> ComposeResult:
         """Readout and legend dock; the chart takes the rest."""
         yield LatencyReadout(id="readout")
         yield ChartLegend(id="legend")
-        yield LatencyChart(id="chart")
+        yield LatencyChart(builds=self.chart_builds, id="chart")
 
     def show_readout(self, view: LatencyView) -> None:
         """The current percentiles and their levels."""

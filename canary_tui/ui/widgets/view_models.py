@@ -53,6 +53,7 @@ class HeartbeatView:
     data_age_s: float | None
     connection: str
     connection_error: str | None
+    metrics_source: str = "heartbeat"  # who counted the request figures (core.samples.METRICS_SOURCES)
 
 
 @dataclass(frozen=True, slots=True)

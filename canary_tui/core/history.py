@@ -111,6 +111,7 @@ class History:
         self._occupied = bytearray(self._slots)
         self._count = 0
         self._newest_slot: int | None = None
+        self._first_slot = 0  # the first sample's slot: ring positions past it are still empty on the first lap
         self._first_s: float | None = None
         self._newest_s: float | None = None
         self._latest: list[float | None] = [None] * len(fields)
@@ -134,7 +135,7 @@ class History:
             raise KeyError(f"unknown history field(s): {', '.join(unknown)}")
         slot = math.floor(t_s / self.resolution_s)
         if self._newest_slot is None:
-            self._newest_slot = slot
+            self._newest_slot = self._first_slot = slot
             self._first_s = self._newest_s = t_s
         elif slot > self._newest_slot:
             self._advance(slot)
@@ -169,12 +170,13 @@ class History:
         previous = self._newest_slot
         assert previous is not None
         first = max(previous + 1, slot - self._slots + 1)
-        for start, stop in _ring_ranges(first, slot, self._slots):
-            self._count -= self._occupied[start:stop].count(1)
-            self._occupied[start:stop] = bytes(stop - start)
+        if slot >= self._first_slot + self._slots:  # on the first lap the positions ahead were never written
+            for start, stop in _ring_ranges(first, slot, self._slots):
+                self._count -= self._occupied[start:stop].count(1)
+                self._occupied[start:stop] = bytes(stop - start)
         for level in self._levels:
             old_block, new_block = previous >> level.shift, slot >> level.shift
-            if new_block > old_block:
+            if new_block > old_block and new_block >= (self._first_slot >> level.shift) + level.capacity:
                 level.clear(old_block + 1, new_block)
         self._newest_slot = slot
 

@@ -12,8 +12,8 @@ import traceback
 
 from benchmarks import Figure
 
-#: figure modules in the order of issue 7, then the fleet (issue 15) and Prometheus (issue 18)
-MODULES: tuple[str, ...] = ("rollback", "chart", "idle_cpu", "memory", "startup", "probe", "fleet", "prometheus")
+#: figure modules in the order of issue 7, then the fleet (issue 15), the history store (issue 16) and Prometheus (issue 18)
+MODULES: tuple[str, ...] = ("rollback", "chart", "idle_cpu", "memory", "startup", "probe", "fleet", "store", "prometheus")
 
 
 def _table(figures: list[Figure]) -> str:

@@ -44,7 +44,7 @@ def _check_shape(figures: list[dict[str, object]]) -> None:
 def test_quick_benchmarks_write_every_figure(tmp_path: Path) -> None:
     from benchmarks.__main__ import MODULES
 
-    figures, stdout = _quick_run(tmp_path, tuple(name for name in MODULES if name not in ("fleet", "prometheus")), 240)
+    figures, stdout = _quick_run(tmp_path, tuple(name for name in MODULES if name not in ("fleet", "store", "prometheus")), 240)
     assert len(figures) >= 6
     names = " ".join(str(f["name"]) for f in figures)
     for word in ("rollback", "chart", "idle CPU", "memory", "startup", "probe"):
@@ -58,6 +58,17 @@ def test_quick_fleet_benchmark_writes_its_figures(tmp_path: Path) -> None:
     for prefix in ("fleet idle CPU: 12 targets / 1 target", "fleet R->arrival: 12 targets, 1 hung", "fleet rollback-all of 12"):
         budgeted = [f for f in figures if str(f["name"]).startswith(prefix)]
         assert len(budgeted) == 1 and budgeted[0]["target"] is not None, (prefix, [f["name"] for f in figures])
+    assert "figure" in stdout
+
+
+def test_quick_store_benchmark_writes_its_figures(tmp_path: Path) -> None:
+    """The store module on its own (about a minute quick): start with 72 h stored, idle CPU of recording, size."""
+    figures, stdout = _quick_run(tmp_path, ("store",), 240)
+    names = [str(f["name"]) for f in figures]
+    for prefix, budgeted in (("store: first frame with 72 h stored", True), ("store: idle CPU added by recording", True),
+                             ("store: size for 72 h of one target", False)):
+        [figure] = [f for f in figures if str(f["name"]).startswith(prefix)]
+        assert (figure["target"] is not None) is budgeted, (prefix, names)
     assert "figure" in stdout
 
 

@@ -14,7 +14,8 @@ from dataclasses import dataclass, replace
 from canary_tui.controller.follow import ServerView
 from canary_tui.core.gates import evaluate_stage_gates
 from canary_tui.core.plans import RampPlan
-from canary_tui.core.rules import Observation, Rule, RuleVerdict
+from canary_tui.core.resume import StoredStage
+from canary_tui.core.rules import Observation, ResumableRule, Rule, RuleVerdict
 from canary_tui.core.thresholds import ThresholdTable
 from canary_tui.core.verdicts import Decision, DecisionKind, GateResult, GateStatus
 
@@ -107,6 +108,12 @@ class Judge:
         if decision is not None:
             return f"judgment: {decision.reason}" if decision.kind is DecisionKind.PROMOTE_ELIGIBLE else None
         return "bake met, gates held throughout" if eligible_state and self.stage_clean else None
+
+    def resume(self, stage: StoredStage, stage_entered_s: float | None) -> None:
+        """A restart in the middle of a stage: every rule that can continues from the stored counts."""
+        for rule in self.rules:
+            if isinstance(rule, ResumableRule):
+                rule.resume(stage, stage_entered_s)
 
     def new_stage(self) -> None:
         """The percent moved: the stage starts clean."""

@@ -21,6 +21,7 @@ from canary_tui.core.history import History
 from canary_tui.core.plans import RampPlan
 from canary_tui.core.preflight import PreflightFacts, preflight_gates
 from canary_tui.core.releases import metrics_at_trigger
+from canary_tui.core.resume import StoredStage
 from canary_tui.core.rules import Observation
 from canary_tui.core.samples import Heartbeat, VariantMetrics
 from canary_tui.core.stats import Z_95, wilson_interval
@@ -64,6 +65,7 @@ class Observer:
         self.checkpoints = checkpoints
         self._auto_retry_at_s: float | None = None  # after a refused auto-advance: when to ask again
         self.probe: tuple[int, GateResult] | None = None  # (stage percent, gate) of the last P95 probe
+        self.stored_stage: StoredStage | None = None  # the history store's last stage, offered to the first heartbeat
 
     @property
     def probe_gate(self) -> GateResult | None:
@@ -86,12 +88,24 @@ class Observer:
             return self.host.snapshot  # an older read-back overtaken by a newer poll
         self.follow(heartbeat)
         judged, base = self.view.take_trusted(heartbeat)
+        if self.stored_stage is not None:
+            self._resume(heartbeat)
         self._record_history(heartbeat)
         if judged:
             self._judge(self._observation(heartbeat=heartbeat, base=base))
         self.evaluate_gates()  # after the rules, so their gates reflect this heartbeat
         self._maybe_auto_advance()
         return self.host.publish()
+
+    def _resume(self, heartbeat: Heartbeat) -> None:
+        """The first trusted heartbeat: when it continues the stored stage, the judgment continues from its counts."""
+        stage, self.stored_stage = self.stored_stage, None
+        d, entered_s = heartbeat.deployment, self.view.entered_at_s
+        if stage is not None and stage.continues(d.canary_version, d.canary_percent, entered_s):
+            self.judge.resume(stage, entered_s)
+            totals = stage.totals
+            self.host.emit("store", f"judgment resumed from the stored stage: {len(stage.windows)} windows, "
+                                    f"{totals.canary_requests} canary requests")
 
     def observe_error(self, exc: MissionError) -> Snapshot:
         """A failed fetch: STALE (last good data kept, with its age) or UNREACHABLE; rules HOLD."""

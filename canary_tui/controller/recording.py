@@ -9,15 +9,19 @@ controller runs on without it.
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from canary_tui.controller.model import EventLevel, Snapshot
+from canary_tui.core.evidence import JudgmentConfig
+from canary_tui.core.evidence_rule import EvidenceRule
 from canary_tui.core.history import History
 from canary_tui.core.rates import Rates
-from canary_tui.core.samples import Heartbeat
-from canary_tui.store import DEFAULT_RETENTION, Bucket, HistoryStore, Retention, StoredBeat, StoreUnavailable, StoreWriter
+from canary_tui.core.samples import Heartbeat, VariantMetrics
+from canary_tui.store import DEFAULT_RETENTION, Bucket, HistoryStore, Retention, StoredBeat, StoredDecision, StoreUnavailable, StoreWriter
+from canary_tui.store.queries import last_stage
 
 if TYPE_CHECKING:
     from canary_tui.controller.controller import RampController
@@ -28,9 +32,19 @@ GAP_LABEL = "not watched"
 EVENT_KIND = "store"
 
 
-def beat_from(target: str, heartbeat: Heartbeat, rates: Rates | None) -> StoredBeat:
-    """What is kept of one trusted heartbeat: its counters and percentiles as sent, the rates as the controller derived them."""
+def _slower(variant: VariantMetrics | None, threshold_ms: float) -> int | None:
+    """A variant's requests so far slower than `threshold_ms`, from its latency buckets (None without them)."""
+    if variant is None or variant.latency_buckets is None:
+        return None
+    return variant.latency_buckets.slower_than(threshold_ms, variant.requests)
+
+
+def beat_from(target: str, heartbeat: Heartbeat, rates: Rates | None, judgment: JudgmentConfig | None = None) -> StoredBeat:
+    """What is kept of one trusted heartbeat: its counters and percentiles as sent, the rates as the controller derived them,
+    and the slow counts at the judgment's bounds (so a restart resumes the slow evidence)."""
     m, d = heartbeat.metrics, heartbeat.deployment
+    gate_ms = judgment.gate_slow_ms if judgment is not None else None
+    trip_ms = judgment.trip_slow_ms if judgment is not None else None
     canary, stable = m.canary, m.stable
     server_s = heartbeat.timestamp.timestamp()
     return StoredBeat(
@@ -49,7 +63,44 @@ def beat_from(target: str, heartbeat: Heartbeat, rates: Rates | None) -> StoredB
         stable_error_rate=rates.stable_error_rate if rates else None,
         requests_per_s=rates.requests_per_s if rates else None,
         data_age_s=max(0.0, heartbeat.fetched_at_s - server_s),
+        slow_gate_ms=gate_ms if gate_ms is not None and m.canary is not None and m.canary.latency_buckets is not None else None,
+        canary_slow_gate=_slower(canary, gate_ms) if gate_ms is not None else None,
+        stable_slow_gate=_slower(stable, gate_ms) if gate_ms is not None else None,
+        canary_slow_trip=_slower(canary, trip_ms) if trip_ms is not None else None,
+        stable_slow_trip=_slower(stable, trip_ms) if trip_ms is not None else None,
     )
+
+
+def decision_key(snapshot: Snapshot) -> str:
+    """What counts as a change of the verdict: state, version, percent, the judgment's kind and each gate's status (not their numbers)."""
+    d = snapshot.deployment
+    parts = [snapshot.ramp.value, d.canary_version if d else "", str(d.canary_percent) if d else "",
+             snapshot.decision.kind.value if snapshot.decision else ""]
+    return "|".join(parts + [f"{g.name}={g.status.value}" for g in snapshot.gates])
+
+
+def _finite(value: float | None) -> float | None:
+    """A gate's number as JSON can hold it (no NaN or infinity)."""
+    return value if value is None or math.isfinite(value) else None
+
+
+def decision_from(target: str, snapshot: Snapshot, heartbeat: Heartbeat, change: str) -> StoredDecision:
+    """The verdict of one snapshot as kept: state, the judgment and every gate with its value, threshold and reason."""
+    d, decision = snapshot.deployment, snapshot.decision
+    gates = [{"name": g.name, "status": g.status.value, "value": _finite(g.value), "threshold": _finite(g.threshold), "reason": g.reason}
+             for g in snapshot.gates]
+    return StoredDecision(
+        target=target, server_s=math.floor(heartbeat.timestamp.timestamp()), observed_s=heartbeat.fetched_at_s,
+        canary_version=d.canary_version if d else None, canary_percent=d.canary_percent if d else None,
+        state=snapshot.ramp.value, decision=decision.kind.value if decision else None,
+        reason=decision.reason if decision else "", gates=json.dumps(gates, default=str), change=change,
+    )
+
+
+def judgment_config(controller: RampController) -> JudgmentConfig:
+    """The evidence judgment's knobs as the controller's rules run them (window, slow bounds from the thresholds in force)."""
+    config = next((r.evidence.config for r in controller.rules if isinstance(r, EvidenceRule)), JudgmentConfig())
+    return config.with_thresholds(controller.thresholds)
 
 
 #: chart series read from a stored beat's column of the same name
@@ -97,8 +148,7 @@ def preload(history: History, store: HistoryStore, target: str, now_s: float) ->
         if moved:
             for t_s, old, new in store.changes(target, start_s, bucket.last_s):  # exact times, read only where the percent moved
                 history.add_mark(t_s, f"{old}%→{new}%")
-        for values in (bucket.low, bucket.high, bucket.last):  # one slot: its min and max, then its last
-            history.append(bucket.last_s, {f: values[f] for f in fields})
+        history.append_summary(bucket.last_s, bucket.low, bucket.high, {f: bucket.last[f] for f in fields})  # one slot per bucket
         previous = bucket
     previous_s = previous.last_s if previous is not None else None
     if previous_s is not None and now_s - previous_s > GAP_S:
@@ -113,14 +163,21 @@ class Recorder:
         self.controller = controller
         self.target = target
         self.writer = writer
+        self.judgment = judgment_config(controller)
         self._last: Heartbeat | None = None
+        self._last_change: str | None = None
 
     def on_snapshot(self, snapshot: Snapshot) -> None:
-        """A snapshot with a heartbeat not yet queued queues it (ticks re-publish the same one)."""
+        """A snapshot with a heartbeat not yet queued queues it (ticks re-publish the same one), and the verdict where it changed."""
         heartbeat = snapshot.heartbeat
         if heartbeat is not None and heartbeat is not self._last:
             self._last = heartbeat
-            self.writer.put(beat_from(self.target, heartbeat, snapshot.rates))
+            self.writer.put(beat_from(self.target, heartbeat, snapshot.rates, self.judgment))
+        if heartbeat is not None:
+            change = decision_key(snapshot)
+            if change != self._last_change:
+                self._last_change = change
+                self.writer.put(decision_from(self.target, snapshot, heartbeat, change))
         self.relay_problems()
 
     def relay_problems(self) -> None:
@@ -137,7 +194,8 @@ class Recorder:
 
 
 def attach_store(controller: RampController, target: str, path: Path, retention: Retention = DEFAULT_RETENTION) -> Recorder | None:
-    """Preload the stored past of `target` into the controller's History, then record what it observes.
+    """Preload the stored past of `target` into the controller's History, offer its last stored stage to the judgment
+    (it resumes from those counts when the first heartbeat shows the same stage), then record what it observes.
 
     Returns the Recorder, or None when the store cannot be used (reported once in the event log).
     """
@@ -146,6 +204,8 @@ def attach_store(controller: RampController, target: str, path: Path, retention:
         store = HistoryStore.open(path, retention)
         try:
             preload(controller.history, store, target, controller.clock.now())
+            judgment = judgment_config(controller)
+            controller.observer.stored_stage = last_stage(store, target, window_s=judgment.window_s, slow_gate_ms=judgment.gate_slow_ms)
         finally:
             store.close()
     except StoreUnavailable as exc:
@@ -154,7 +214,8 @@ def attach_store(controller: RampController, target: str, path: Path, retention:
         controller.emit(EVENT_KIND, f"{exc}{suffix}", EventLevel.WARNING)
         if not busy:
             return None
-    recorder = Recorder(controller, target, StoreWriter(path, retention))
+    audit_paths = (controller.audit.path,) if controller.audit is not None else ()  # indexed by the store, caught up at once
+    recorder = Recorder(controller, target, StoreWriter(path, retention, audit_paths=audit_paths))
     controller.subscribe(on_snapshot=recorder.on_snapshot)
     controller.closers.append(recorder.close)
     return recorder

@@ -13,6 +13,7 @@ from canary_tui.core.evidence import Evidence, JudgmentConfig
 from canary_tui.core.evidence_gates import evidence_gates
 from canary_tui.core.plans import RampPlan
 from canary_tui.core.rates import compute_rates
+from canary_tui.core.resume import StoredStage, resume_evidence
 from canary_tui.core.rules import Observation, RuleVerdict
 from canary_tui.core.samples import Heartbeat
 from canary_tui.core.stage_clock import entered_at, server_skew_s
@@ -83,6 +84,10 @@ class EvidenceRule:
             reason = f"hold: {decision.reason}"
         return RuleVerdict(self.name, trip, reason, min(count, needed), needed, hold=hold, decision=decision,
                            evidence=dict(decision.evidence), trips=decision.trips, gates=self.gates)
+
+    def resume(self, stage: StoredStage, stage_entered_s: float | None) -> None:
+        """Continue from the stored counts of the stage going on (a restart), before its first live observation."""
+        resume_evidence(self.evidence, stage, stage_entered_s)
 
     def reset(self) -> None:
         """Forget all evidence (the ramp starts over)."""

@@ -111,6 +111,7 @@ class History:
         self._occupied = bytearray(self._slots)
         self._count = 0
         self._newest_slot: int | None = None
+        self._first_slot = 0  # the first sample's slot: ring positions past it are still empty on the first lap
         self._first_s: float | None = None
         self._newest_s: float | None = None
         self._latest: list[float | None] = [None] * len(fields)
@@ -121,12 +122,20 @@ class History:
 
     def append(self, t_s: float, values: Mapping[str, float | None]) -> None:
         """Record one poll at `t_s`; None, NaN or ±inf means "no value" for that field. O(levels) per field."""
-        unknown = [name for name in values if name not in self._index]
+        self.append_summary(t_s, values, values, values)
+
+    def append_summary(self, t_s: float, low: Mapping[str, float | None], high: Mapping[str, float | None],
+                       last: Mapping[str, float | None]) -> None:
+        """Record at `t_s` samples already summarised per field as (min, max, last), in one pass: how a stored past loads.
+
+        The same as appending `low`, `high` and `last` in turn at `t_s`, in a third of the time.
+        """
+        unknown = [name for name in last if name not in self._index]
         if unknown:
             raise KeyError(f"unknown history field(s): {', '.join(unknown)}")
         slot = math.floor(t_s / self.resolution_s)
         if self._newest_slot is None:
-            self._newest_slot = slot
+            self._newest_slot = self._first_slot = slot
             self._first_s = self._newest_s = t_s
         elif slot > self._newest_slot:
             self._advance(slot)
@@ -138,31 +147,36 @@ class History:
             self._occupied[position] = 1
             self._count += 1
         positions = [((slot >> level.shift) % level.capacity, level) for level in self._levels]
-        for name, raw in values.items():
-            if raw is None or not math.isfinite(raw):
-                continue
-            value = float(raw)
+        finite = math.isfinite
+        for name, value in last.items():
+            lo, hi = low.get(name), high.get(name)
+            lo = lo if lo is not None and finite(lo) else None
+            hi = hi if hi is not None and finite(hi) else None
+            value = value if value is not None and finite(value) else None
             i = self._index[name]
-            self._latest[i] = value
             for p, level in positions:
-                low, high = level.min[i], level.max[i]
-                if value < low[p]:
-                    low[p] = value
-                if value > high[p]:
-                    high[p] = value
-                level.last[i][p] = value
+                mins, maxes = level.min[i], level.max[i]
+                if lo is not None and lo < mins[p]:
+                    mins[p] = lo
+                if hi is not None and hi > maxes[p]:
+                    maxes[p] = hi
+                if value is not None:
+                    level.last[i][p] = value
+            if value is not None:
+                self._latest[i] = value
 
     def _advance(self, slot: int) -> None:
         """Move the newest slot forward, emptying every ring position that now belongs to a new block."""
         previous = self._newest_slot
         assert previous is not None
         first = max(previous + 1, slot - self._slots + 1)
-        for start, stop in _ring_ranges(first, slot, self._slots):
-            self._count -= self._occupied[start:stop].count(1)
-            self._occupied[start:stop] = bytes(stop - start)
+        if slot >= self._first_slot + self._slots:  # on the first lap the positions ahead were never written
+            for start, stop in _ring_ranges(first, slot, self._slots):
+                self._count -= self._occupied[start:stop].count(1)
+                self._occupied[start:stop] = bytes(stop - start)
         for level in self._levels:
             old_block, new_block = previous >> level.shift, slot >> level.shift
-            if new_block > old_block:
+            if new_block > old_block and new_block >= (self._first_slot >> level.shift) + level.capacity:
                 level.clear(old_block + 1, new_block)
         self._newest_slot = slot
 

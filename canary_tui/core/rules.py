@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Protocol, runtime_checkable
 
 from canary_tui.core.rates import Rates
+from canary_tui.core.resume import StoredStage, resume_seed
 from canary_tui.core.samples import Heartbeat
 from canary_tui.core.seed import SEED_DEBOUNCE_N
 from canary_tui.core.seed_triggers import SeedState, SeedTriggers
@@ -77,6 +78,15 @@ class Rule(Protocol):
 
     def reset(self) -> None:
         """Forget the debounce and any accumulated evidence."""
+        ...
+
+
+@runtime_checkable
+class ResumableRule(Protocol):
+    """A rule whose evidence can continue from stored counts after a restart (core/resume.py)."""
+
+    def resume(self, stage: StoredStage, stage_entered_s: float | None) -> None:
+        """Take the stored stage's counts as if observed, before the first live observation."""
         ...
 
 
@@ -156,6 +166,11 @@ class SeedRollbackRule:
         if trips:
             return RuleVerdict(self.name, True, describe_trips(trips), needed, needed, trips=trips)
         return RuleVerdict(self.name, False, "", self._count(), needed)
+
+    def resume(self, stage: StoredStage, stage_entered_s: float | None) -> None:
+        """Continue from the stored counts of the stage going on (a restart): the CUSUMs fed per stored window."""
+        resume_seed(self.triggers, stage)
+        self._version = stage.canary_version
 
     def reset(self) -> None:
         """Forget all evidence."""

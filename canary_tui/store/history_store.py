@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from canary_tui.store.records import BEAT_COLUMNS, COUNTER_COLUMNS, VALUE_COLUMNS, MinuteSummary, StoredBeat
+from canary_tui.store.records import BEAT_COLUMNS, COUNTER_COLUMNS, DECISION_COLUMNS, SLOW_COLUMNS, VALUE_COLUMNS, MinuteSummary, StoredBeat, StoredDecision
 from canary_tui.store.schema import SchemaTooNew, migrate
 
 #: how long a statement waits for another process's write lock before it counts as "busy"
@@ -71,6 +71,7 @@ def unavailable(path: Path, exc: BaseException) -> StoreUnavailable:
     return StoreUnavailable(path, str(exc) or type(exc).__name__)
 
 
+_INSERT_DECISION = f"INSERT OR IGNORE INTO decision ({', '.join(DECISION_COLUMNS)}) VALUES ({', '.join('?' * len(DECISION_COLUMNS))})"
 _INSERT = f"INSERT OR IGNORE INTO beat ({', '.join(BEAT_COLUMNS)}) VALUES ({', '.join('?' * len(BEAT_COLUMNS))})"
 
 
@@ -84,7 +85,9 @@ def _merge_sql() -> str:
              "canary_version = coalesce(excluded.canary_version, canary_version)",
              "canary_percent_min = min(coalesce(canary_percent_min, excluded.canary_percent_min), excluded.canary_percent_min)",
              "canary_percent_max = max(coalesce(canary_percent_max, excluded.canary_percent_max), excluded.canary_percent_max)"]
-    merge += [f"{c} = max(coalesce({c}, excluded.{c}), coalesce(excluded.{c}, {c}))" for c in COUNTER_COLUMNS]
+    merge += [f"{c} = max(coalesce({c}, excluded.{c}), coalesce(excluded.{c}, {c}))" for c in (*COUNTER_COLUMNS, *SLOW_COLUMNS)]
+    names += ["slow_gate_ms", *SLOW_COLUMNS]
+    merge += ["slow_gate_ms = coalesce(excluded.slow_gate_ms, slow_gate_ms)"]
     for v in VALUE_COLUMNS:
         names += [f"{v}_min", f"{v}_max", f"{v}_sum", f"{v}_n"]
         merge += [
@@ -105,6 +108,7 @@ def _minute_row(beat: StoredBeat) -> tuple[object, ...]:
     row: list[object] = [beat.target, beat.server_s // 60 * 60, 1, beat.observed_s, beat.observed_s, beat.canary_version,
                          beat.canary_percent, beat.canary_percent]
     row += [getattr(beat, c) for c in COUNTER_COLUMNS]
+    row += [beat.slow_gate_ms, *(getattr(beat, c) for c in SLOW_COLUMNS)]
     for v in VALUE_COLUMNS:
         value = getattr(beat, v)
         row += [value, value, value, 0 if value is None else 1]
@@ -151,9 +155,9 @@ class HistoryStore:
 
     # ------------------------------------------------------------------ writing
 
-    def record(self, beats: Sequence[StoredBeat], *, prune: bool = False) -> int:
-        """Insert beats and merge each new one into its minute, in one transaction (a key already there is kept:
-        recorded once, counted once); returns rows added."""
+    def record(self, beats: Sequence[StoredBeat], *, prune: bool = False, decisions: Sequence[StoredDecision] = ()) -> int:
+        """Insert beats and merge each new one into its minute, and the decisions, in one transaction (a key already
+        there is kept: recorded once, counted once); returns beat rows added."""
         try:
             conn = self.conn
             conn.execute("BEGIN IMMEDIATE")
@@ -163,8 +167,10 @@ class HistoryStore:
                     if conn.execute(_INSERT, _row(beat)).rowcount == 1:
                         conn.execute(_MERGE, _minute_row(beat))
                         added += 1
+                for decision in decisions:
+                    conn.execute(_INSERT_DECISION, tuple(getattr(decision, name) for name in DECISION_COLUMNS))
                 if prune and beats:
-                    self._prune(max(beat.server_s for beat in beats))
+                    self._prune(max(beat.server_s for beat in beats), {beat.target for beat in beats})
                 conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:
@@ -188,11 +194,15 @@ class HistoryStore:
         except sqlite3.Error as exc:
             raise unavailable(self.path, exc) from None
 
-    def _prune(self, now_s: float) -> None:
-        """The prune, inside the caller's transaction."""
+    def _prune(self, now_s: float, targets: set[str] | None = None) -> None:
+        """The prune, inside the caller's transaction: of `targets` only (a range of the primary key each), else of all."""
         cutoff = int((now_s - self.retention.full_s) // 60 * 60)
-        self.conn.execute("DELETE FROM beat WHERE server_s < ?", (cutoff,))
+        if targets is None:
+            self.conn.execute("DELETE FROM beat WHERE server_s < ?", (cutoff,))
+        else:
+            self.conn.executemany("DELETE FROM beat WHERE target = ? AND server_s < ?", [(target, cutoff) for target in sorted(targets)])
         self.conn.execute("DELETE FROM beat_minute WHERE minute_s < ?", (int(now_s - self.retention.minute_s),))
+        self.conn.execute("DELETE FROM decision WHERE server_s < ?", (int(now_s - self.retention.minute_s),))
 
     # ------------------------------------------------------------------ reading
 
@@ -297,8 +307,8 @@ class HistoryStore:
         return out
 
     def count(self, table: str = "beat") -> int:
-        """Rows in `beat` or `beat_minute` (for tests and `locate`-style summaries)."""
-        if table not in ("beat", "beat_minute"):
+        """Rows in `beat`, `beat_minute`, `decision` or `audit` (for tests and `locate`-style summaries)."""
+        if table not in ("beat", "beat_minute", "decision", "audit"):
             raise ValueError(table)
         try:
             return int(self.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])

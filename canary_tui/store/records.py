@@ -47,7 +47,15 @@ class StoredBeat:
     stable_error_rate: float | None = None
     requests_per_s: float | None = None
     data_age_s: float | None = None
+    slow_gate_ms: float | None = None  # the P95 bound the cumulative slow counts below were taken at (None: no buckets)
+    canary_slow_gate: int | None = None  # requests so far slower than slow_gate_ms, from the latency buckets
+    stable_slow_gate: int | None = None
+    canary_slow_trip: int | None = None  # requests so far slower than the seed's trip latency (1000 ms)
+    stable_slow_trip: int | None = None
 
+
+#: cumulative slow counts (schema version 3), read back to resume the judgment's slow evidence
+SLOW_COLUMNS: tuple[str, ...] = ("canary_slow_gate", "stable_slow_gate", "canary_slow_trip", "stable_slow_trip")
 
 #: every column of the `beat` table, in StoredBeat's field order
 BEAT_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(StoredBeat))
@@ -64,3 +72,28 @@ class MinuteSummary:
     canary_percent_max: int | None
     counters: dict[str, int | None]
     values: dict[str, tuple[float | None, float | None, float | None]]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredDecision:
+    """The controller's verdict on a target where it changed: keyed by (target, server second of the heartbeat judged, change),
+    so two dashboards judging one heartbeat alike record it once.
+
+    `gates` is a JSON list of {name, status, value, threshold, reason}; `decision` the judgment's kind (None: no judgment);
+    `change` what changed as one comparable string (state, version, percent, decision, each gate's status).
+    """
+
+    target: str
+    server_s: int
+    observed_s: float
+    canary_version: str | None
+    canary_percent: int | None
+    state: str
+    decision: str | None
+    reason: str
+    gates: str
+    change: str
+
+
+#: every column of the `decision` table, in StoredDecision's field order
+DECISION_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(StoredDecision))

@@ -7,19 +7,27 @@ from __future__ import annotations
 
 import sqlite3
 
-from canary_tui.store.records import BEAT_COLUMNS, COUNTER_COLUMNS, VALUE_COLUMNS
+from canary_tui.store.records import BEAT_COLUMNS, COUNTER_COLUMNS, SLOW_COLUMNS, VALUE_COLUMNS
 
 _TEXT = {"target", "canary_version", "stable_version"}
-_INTEGER = {"server_s", "canary_percent", "paused", "verified", *COUNTER_COLUMNS}
+_INTEGER = {"server_s", "canary_percent", "paused", "verified", *COUNTER_COLUMNS, *SLOW_COLUMNS}
+#: columns added by version 3 (version 1 created the others)
+_V3_COLUMNS = ("slow_gate_ms", *SLOW_COLUMNS)
+
+
+def _kind(name: str) -> str:
+    """A beat column's SQL type."""
+    return "TEXT" if name in _TEXT else "INTEGER" if name in _INTEGER else "REAL"
 
 
 def _beat_table() -> str:
     """Version 1: every observed heartbeat at full resolution, one row per (target, server second)."""
     columns = []
     for name in BEAT_COLUMNS:
-        kind = "TEXT" if name in _TEXT else "INTEGER" if name in _INTEGER else "REAL"
+        if name in _V3_COLUMNS:
+            continue
         not_null = " NOT NULL" if name in ("target", "server_s", "observed_s") else ""
-        columns.append(f"{name} {kind}{not_null}")
+        columns.append(f"{name} {_kind(name)}{not_null}")
     return f"CREATE TABLE beat ({', '.join(columns)}, PRIMARY KEY (target, server_s)) WITHOUT ROWID"
 
 
@@ -33,10 +41,32 @@ def _minute_table() -> str:
     return f"CREATE TABLE beat_minute ({', '.join(columns)}, PRIMARY KEY (target, minute_s)) WITHOUT ROWID"
 
 
+def _decision_table() -> str:
+    """Version 4: the controller's decision and gate results, one row per change (not per poll)."""
+    return ("CREATE TABLE decision (target TEXT NOT NULL, server_s INTEGER NOT NULL, observed_s REAL NOT NULL, canary_version TEXT, "
+            "canary_percent INTEGER, state TEXT, decision TEXT, reason TEXT, gates TEXT, change TEXT NOT NULL, "
+            "PRIMARY KEY (target, server_s, change)) WITHOUT ROWID")
+
+
+def _audit_table() -> str:
+    """Version 5: an index of the JSON Lines audit logs (the logs stay the source of truth), one row per record."""
+    return ("CREATE TABLE audit (source TEXT NOT NULL, byte_at INTEGER NOT NULL, target TEXT, time_s REAL, action TEXT, outcome TEXT, "
+            "actor TEXT, canary_version TEXT, record TEXT NOT NULL, PRIMARY KEY (source, byte_at)) WITHOUT ROWID")
+
+
+def _audit_source_table() -> str:
+    """Version 5: how far each audit file has been indexed (bytes), so catching up reads only what is new."""
+    return "CREATE TABLE audit_source (source TEXT PRIMARY KEY, indexed_to INTEGER NOT NULL) WITHOUT ROWID"
+
+
 #: step i brings a file from version i to version i + 1
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (_beat_table(), "CREATE INDEX beat_observed ON beat (target, observed_s)"),
     (_minute_table(),),
+    # slow counts, per row and per minute: the judgment resumes from them
+    tuple(f"ALTER TABLE {table} ADD COLUMN {name} {_kind(name)}" for table in ("beat", "beat_minute") for name in _V3_COLUMNS),
+    (_decision_table(), "CREATE INDEX decision_time ON decision (target, observed_s)"),
+    (_audit_table(), "CREATE INDEX audit_time ON audit (target, time_s)", _audit_source_table()),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -11,10 +11,12 @@ import atexit
 import queue
 import threading
 from collections import deque
+from collections.abc import Sequence
 from pathlib import Path
 
+from canary_tui.store.audit_index import catch_up
 from canary_tui.store.history_store import BUSY_TIMEOUT_S, DEFAULT_RETENTION, HistoryStore, Retention, StoreUnavailable, unavailable
-from canary_tui.store.records import StoredBeat
+from canary_tui.store.records import StoredBeat, StoredDecision
 
 #: how long the thread gathers rows before committing them as one transaction
 BATCH_S = 0.5
@@ -29,8 +31,10 @@ class StoreWriter:
     """A daemon thread committing queued beats to the store at `path`."""
 
     def __init__(self, path: Path, retention: Retention = DEFAULT_RETENTION, *, batch_s: float = BATCH_S,
-                 busy_timeout_s: float = BUSY_TIMEOUT_S) -> None:
+                 busy_timeout_s: float = BUSY_TIMEOUT_S, audit_paths: Sequence[Path] = ()) -> None:
+        """`audit_paths`: audit logs the store indexes, caught up at start and after each commit (a cheap stat when unchanged)."""
         self.path = path
+        self.audit_paths = tuple(audit_paths)
         self.busy_timeout_s = busy_timeout_s
         self.retention = retention
         self.batch_s = batch_s
@@ -39,16 +43,17 @@ class StoreWriter:
         self.failed: StoreUnavailable | None = None
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._pending: deque[StoredBeat] = deque(maxlen=MAX_PENDING)
+        self._decisions: deque[StoredDecision] = deque(maxlen=MAX_PENDING)
         self._busy_reported = False
         self._last_prune_s: float | None = None
         self._thread = threading.Thread(target=self._run, name="canary-tui-store", daemon=True)
         self._thread.start()
         atexit.register(self.close)  # a command that exits without closing its controller still commits its last rows
 
-    def put(self, beat: StoredBeat) -> None:
-        """Queue one beat (never blocks; ignored once recording has stopped for good)."""
+    def put(self, row: StoredBeat | StoredDecision) -> None:
+        """Queue one beat or decision (never blocks; ignored once recording has stopped for good)."""
         if self.failed is None:
-            self._queue.put(beat)
+            self._queue.put(row)
 
     def flush(self, timeout_s: float = 5.0) -> bool:
         """Wait until everything queued before this call is committed (or kept while busy, or given up); False on timeout."""
@@ -65,7 +70,7 @@ class StoreWriter:
 
     def _run(self) -> None:
         """Gather, commit, repeat; the connection lives and dies on this thread."""
-        store: HistoryStore | None = None
+        store: HistoryStore | None = self._commit(None) if self.audit_paths else None  # the audit logs caught up at once
         stopping = False
         while not stopping:
             markers: list[threading.Event] = []
@@ -80,7 +85,7 @@ class StoreWriter:
                     stopping = self._take(self._queue.get_nowait(), markers)
                 except queue.Empty:
                     break
-            if self._pending and self.failed is None:
+            if (self._pending or self._decisions or self.audit_paths) and self.failed is None:
                 store = self._commit(store)
             for marker in markers:
                 marker.set()
@@ -91,19 +96,26 @@ class StoreWriter:
         """File one queued item; True when it says stop."""
         if isinstance(item, StoredBeat):
             self._pending.append(item)
+        elif isinstance(item, StoredDecision):
+            self._decisions.append(item)
         elif isinstance(item, threading.Event):
             markers.append(item)
         return item is _STOP
 
     def _commit(self, store: HistoryStore | None) -> HistoryStore | None:
-        """Write the pending rows; on busy keep them for the next round, on anything else stop recording."""
-        batch = list(self._pending)
-        newest_s = max(beat.server_s for beat in batch)
-        due = self._last_prune_s is None or newest_s - self._last_prune_s >= PRUNE_EVERY_S
+        """Write the pending rows and catch up the audit logs; on busy keep them for the next round, on anything else stop recording."""
+        batch, decisions = list(self._pending), list(self._decisions)
+        newest_s = max([beat.server_s for beat in batch] + [decision.server_s for decision in decisions], default=0)
+        if self._last_prune_s is None and batch:  # the first prune a minute in, not while the dashboard starts
+            self._last_prune_s = newest_s
+        due = self._last_prune_s is not None and newest_s - self._last_prune_s >= PRUNE_EVERY_S
         try:
             if store is None:
                 store = HistoryStore.open(self.path, self.retention, busy_timeout_s=self.busy_timeout_s)
-            self.written += store.record(batch, prune=due)
+            if batch or decisions:
+                self.written += store.record(batch, prune=due, decisions=decisions)
+            for audit_path in self.audit_paths:
+                catch_up(store, audit_path)
         except Exception as exc:  # noqa: BLE001 - any failure of the store is reported once, never raised into the app
             problem = unavailable(self.path, exc)
             if problem.busy:
@@ -113,12 +125,14 @@ class StoreWriter:
                 return store
             self.failed = problem
             self._pending.clear()
+            self._decisions.clear()
             self.problems.put(f"{problem}; history is no longer recorded")
             if store is not None:
                 store.close()
             return None
         self._pending.clear()
-        if due:
+        self._decisions.clear()
+        if due and batch:
             self._last_prune_s = newest_s
         if self._busy_reported:
             self._busy_reported = False

@@ -130,3 +130,30 @@ def test_a_late_row_merges_into_its_minute(tmp_path: Path) -> None:
     store.prune(600)
     [minute] = store.minutes("staging")
     assert minute.samples == 31 and minute.values["p95_ms"][:2] == (10.0, 90.0)
+
+
+def test_a_summary_appended_at_once_is_the_three_appends_it_stands_for() -> None:
+    from canary_tui.core.history import History
+
+    fields = ("p95_ms", "error_rate")
+    one, three = History(fields, 3600.0, 5.0), History(fields, 3600.0, 5.0)
+    for k in range(200):
+        t_s = 1_800_000_000.0 + 13.0 * k
+        low = {"p95_ms": 100.0 + k % 7, "error_rate": None if k % 5 == 0 else 0.01}
+        high = {"p95_ms": 300.0 - k % 11, "error_rate": float("nan") if k % 5 == 0 else 0.02}
+        last = {"p95_ms": 150.0 + k % 3, "error_rate": None if k % 5 == 0 else 0.015}
+        one.append_summary(t_s, low, high, last)
+        for values in (low, high, last):
+            three.append(t_s, values)
+    for field in fields:
+        for columns in (7, 40, 300):
+            assert one.downsample(field, columns) == three.downsample(field, columns), (field, columns)
+    assert one.latest("p95_ms") == three.latest("p95_ms") and len(one) == len(three)
+
+
+def test_a_write_prunes_the_rows_of_its_own_targets_past_their_retention(tmp_path: Path) -> None:
+    store = HistoryStore.open(tmp_path / "h.sqlite3", Retention(full_s=600.0, minute_s=86400.0))
+    store.record([beat(s, target=t) for t in ("a", "b") for s in range(0, 120, 10)])
+    store.record([beat(3600, target="a")], prune=True)
+    assert [b.server_s for b in store.beats("a")] == [3600]  # a's old rows went, their minutes stay
+    assert len(store.beats("b")) == 12 and len(store.minutes("a")) == 3

@@ -99,9 +99,12 @@ def stored_beats(store_path: Path | None, target: str, since_s: float) -> tuple[
     if store_path is None or not store_path.exists():
         return [], "no history store yet: the before/after table has no samples"
     try:
-        store = HistoryStore.open(store_path, mode="ro")
-    except StoreUnavailable as exc:
-        return [], f"history store unavailable ({exc}): the before/after table has no samples"
+        store = HistoryStore.open(store_path)  # read-write: an older schema is migrated in place, as any command would
+    except StoreUnavailable:
+        try:
+            store = HistoryStore.open(store_path, mode="ro")  # e.g. a file this user may only read
+        except StoreUnavailable as exc:
+            return [], f"history store unavailable ({exc}): the before/after table has no samples"
     try:
         beats: list[StoredBeat | MinuteBeat] = list(store.beats(target, since_s))
         first_s = beats[0].observed_s if beats else math.inf

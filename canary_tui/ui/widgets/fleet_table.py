@@ -84,6 +84,7 @@ class FleetTable(Widget):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
+        self.auto_links = False  # no links in the table: no link style to work out per line
         self.rows: tuple[FleetRow, ...] = ()
         self.selected = 0
         self._drawn: tuple[object, ...] | None = None

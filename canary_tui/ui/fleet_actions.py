@@ -76,6 +76,7 @@ class FleetActions(CanaryBaseApp):
 
     targets: dict[str, TargetState]
     _actions_shown_pending: bool = False  # a redraw for started or finished actions is queued
+    _keys_shown_last: tuple[object, ...] = ()  # the footer's keys as last refreshed for an action
     read_only: bool
     action_keys: dict[str, tuple[str, ...]]
 
@@ -261,10 +262,20 @@ class FleetActions(CanaryBaseApp):
             asyncio.get_running_loop().call_soon(self._show_actions)
 
     def _show_actions(self) -> None:
-        """Redraw the rows and the footer's keys for the actions started or finished since the last time."""
+        """Redraw the rows, and the footer's keys if their availability changed, for the actions started or finished since."""
         self._actions_shown_pending = False
-        self.refresh_bindings()
+        keys = self._keys_shown()
+        if keys != self._keys_shown_last:  # a footer redraw mounts every key anew: only when one was dimmed or lit
+            self._keys_shown_last = keys
+            self.refresh_bindings()
         self.render_fleet()
+
+    def _keys_shown(self) -> tuple[object, ...]:
+        """The screen on show and its keys with their availability (what the footer draws)."""
+        if not self.screen_stack:
+            return ()
+        screen = self.screen
+        return (id(screen), *((key, active.binding.action, active.enabled) for key, active in screen.active_bindings.items()))
 
     async def _worker(self, target: str, name: str, call: Callable[[], Awaitable[Any]], then: Callable[[ActionResult | None], None] | None) -> None:
         """Await the controller and post the outcome; never raises into the app."""

@@ -15,13 +15,17 @@ COMMANDS: dict[str, str] = {
     "simulator": "simulator",
     "status": "status",
     "ramp": "ramp",
+    "run": "run",
     "rollback": "actions",
     "pause": "actions",
     "resume": "actions",
     "checkpoint": "actions",
     "audit": "audit",
+    "releases": "releases",
+    "report": "report",
     "probe": "probe",
     "locate": "locate",
+    "notify": "notify",
 }
 
 EXIT_USAGE = 2

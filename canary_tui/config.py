@@ -35,6 +35,7 @@ from canary_tui.config_model import (
     EnvironmentConfig,
     default_actor,
 )
+from canary_tui.config_notify import NOTIFICATIONS_KEYS, NOTIFY_KEYS, parse_notify
 from canary_tui.config_sections import _ACTUATOR_KEYS, _PLAN_KEYS, _SOURCE_KEYS, _STAGE_KEYS, _parse_keymap, _parse_plan, _parse_thresholds
 from canary_tui.config_targets import _ENV_KEYS, REGION_PLACEHOLDER, check_pipeline, parse_environment, resolve_target, resolve_targets
 from canary_tui.core.plans import BUILTIN_PLANS, RampPlan
@@ -49,9 +50,9 @@ __all__ = [
 ]
 
 #: every accepted key, by table (docs/config.md names each one: tests/test_config.py checks it)
-KNOWN_KEYS = (_ACTUATOR_KEYS, _ENV_KEYS, _PLAN_KEYS, _SOURCE_KEYS, _STAGE_KEYS)
+KNOWN_KEYS = (_ACTUATOR_KEYS, _ENV_KEYS, _PLAN_KEYS, _SOURCE_KEYS, _STAGE_KEYS, NOTIFY_KEYS, NOTIFICATIONS_KEYS)
 _TOP_KEYS = ("poll_interval_s", "theme", "keymap", "actor", "default_plan", "thresholds", "plans", "environments",
-             "store", "store_full_resolution_h", "store_minute_days")
+             "store", "store_full_resolution_h", "store_minute_days", "notify", "notifications")
 
 
 def config_from_dict(data: Mapping[str, Any], path: Path | None = None, environ: Mapping[str, str] = os.environ) -> Config:
@@ -107,6 +108,7 @@ def config_from_dict(data: Mapping[str, Any], path: Path | None = None, environ:
             environments[str(name)] = parsed[0]
             targets.update((t.name, t) for t in parsed[1])
     check_pipeline(environments, errs)
+    notify = parse_notify(data, environments, base_dir, errs)
 
     if errs.items:
         raise ConfigError(errs.items, path)
@@ -124,6 +126,7 @@ def config_from_dict(data: Mapping[str, Any], path: Path | None = None, environ:
         store_path=store_path,
         store_full_resolution_h=store_full_resolution_h,
         store_minute_days=store_minute_days,
+        notify=notify,
     )
 
 

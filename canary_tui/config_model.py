@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from canary_tui.core.notices import ThrottleLimits
 from canary_tui.core.plans import BUILTIN_PLANS, STANDARD, RampPlan
 
 DEFAULT_TOKEN_ENV = "OPS_TOKEN"
@@ -103,6 +104,41 @@ class EnvironmentConfig:
         return f"{self.environment}/{self.regions[index - 1]}" if index > 0 else None
 
 
+#: settings' defaults: durations in seconds
+GATE_FAILING_AFTER_S = 600.0
+STALE_AFTER_S = 300.0
+UNCONFIRMED_AFTER_ATTEMPTS = 3
+SEND_TIMEOUT_S = 10.0
+SEND_RETRIES = 2
+
+
+@dataclass(frozen=True, slots=True)
+class NotifyRoute:
+    """One `[[notify]]` entry: where to send (a literal apprise URL or a secret source) and what."""
+
+    url: str | CredentialSource
+    events: tuple[str, ...] = ()  # empty: every event
+    environments: tuple[str, ...] = ()  # empty: every environment
+
+    def wants(self, event: str, environment: str) -> bool:
+        """True when this route takes `event` for `environment`."""
+        return (not self.events or event in self.events) and (not self.environments or environment in self.environments)
+
+
+@dataclass(frozen=True, slots=True)
+class NotifySettings:
+    """Every route plus how events are derived and sent."""
+
+    routes: tuple[NotifyRoute, ...] = ()
+    link_base: str | None = None
+    gate_failing_after_s: float = GATE_FAILING_AFTER_S
+    stale_after_s: float = STALE_AFTER_S
+    unconfirmed_after_attempts: int = UNCONFIRMED_AFTER_ATTEMPTS
+    timeout_s: float = SEND_TIMEOUT_S
+    retries: int = SEND_RETRIES
+    limits: ThrottleLimits = field(default_factory=ThrottleLimits)
+
+
 def default_actor(environ: Mapping[str, str] = os.environ) -> str:
     """user@host, as recorded in the server's history and the audit log."""
     user = environ.get("USER") or environ.get("LOGNAME") or environ.get("USERNAME") or ""
@@ -134,6 +170,8 @@ class Config:
     store_minute_days: float = STORE_MINUTE_DAYS[0]
     #: every target by name (`ENV` or `ENV/REGION`), environments in declared order, regions in list order
     targets: dict[str, EnvironmentConfig] = field(default_factory=dict)
+    #: `[[notify]]` routes and `[notifications]` settings (config_notify.py)
+    notify: NotifySettings = field(default_factory=NotifySettings)
 
     def __post_init__(self) -> None:
         if not self.targets and self.environments:  # built by hand (tests): environments without regions are targets

@@ -77,7 +77,9 @@ async def configured_session(
     client = client_for(env)
     auto_rollback = False if getattr(args, "no_auto_rollback", False) else None
     guard = pipeline_guard(env, config, states_from_clients(config, client_for, SystemClock()))
+    notifications = notifications_or_exit(config)
     controller = build_controller(env, config, client=client, auto_rollback=auto_rollback, advance_guard=guard)
+    notifications.attach(controller, env)
     for event in list(controller.events):  # those found while it was built, then those to come (a dashboard logs them)
         _store_problems_to_stderr(event)
     unsubscribe = controller.subscribe(on_event=_store_problems_to_stderr)
@@ -85,8 +87,22 @@ async def configured_session(
         yield config, controller
         await controller.wait_idle()  # an automatic rollback the command set off is seen through
     finally:
-        unsubscribe()
         await client.aclose()
+        await notifications.aclose()  # after the result: the messages in flight are delivered or given up
+        unsubscribe()
+
+
+def notifications_or_exit(config: Config) -> Any:
+    """The process's notifications (canary_tui/notify), or exit 2 naming the problem (apprise missing, a URL unreadable)."""
+    from canary_tui.commands.common import report_config_error
+    from canary_tui.config import ConfigError
+    from canary_tui.notify.attach import Notifications
+
+    try:
+        return Notifications(config)
+    except ConfigError as exc:
+        report_config_error(exc)
+        raise SystemExit(EXIT_USAGE) from None
 
 
 def _store_problems_to_stderr(event: Any) -> None:
@@ -95,6 +111,15 @@ def _store_problems_to_stderr(event: Any) -> None:
 
     if event.kind == EVENT_KIND:
         sys.stderr.write(f"canary-tui: history store: {event.message}\n")
+    notify_problems_to_stderr(event)
+
+
+def notify_problems_to_stderr(event: Any) -> None:
+    """A notification that failed or was held back, as one stderr line (the command goes on)."""
+    from canary_tui.notify.attach import EVENT_KIND
+
+    if event.kind == EVENT_KIND and event.level != "info":
+        sys.stderr.write(f"canary-tui: {event.message}\n")
 
 
 @asynccontextmanager

@@ -91,12 +91,17 @@ class _Timed:
 
 async def rollback_targets(args: argparse.Namespace, config: Config, targets: list[EnvironmentConfig]) -> int:
     """Roll back every target in parallel; a line each as it lands, then the count; exit 0 only when all are confirmed."""
+    from canary_tui.commands.actions import notifications_or_exit, notify_problems_to_stderr
     from canary_tui.commands.common import client_for, paint, print_json
     from canary_tui.controller.factory import build_controller
     from canary_tui.controller.fleet import all_ok, rollback_each
 
     clients = {env.name: client_for(env) for env in targets}
     controllers = {env.name: build_controller(env, config, client=clients[env.name]) for env in targets}
+    notifications = notifications_or_exit(config)
+    for env in targets:
+        notifications.attach(controllers[env.name], env)
+        controllers[env.name].subscribe(on_event=notify_problems_to_stderr)
     timeout_s = args.timeout or None
 
     def landed(target: str, result: ActionResult) -> None:
@@ -115,6 +120,7 @@ async def rollback_targets(args: argparse.Namespace, config: Config, targets: li
         await asyncio.gather(*(ctl.wait_idle() for ctl in controllers.values()))
     finally:
         await asyncio.gather(*(client.aclose() for client in clients.values()), return_exceptions=True)
+        await notifications.aclose()
     ok = all_ok(results)
     code = EXIT_OK if ok else EXIT_FAILED
     if args.json:

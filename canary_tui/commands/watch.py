@@ -25,6 +25,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> list[str]:
 
 def _run(args: argparse.Namespace) -> int:
     """Load config, resolve the targets, run the dashboard or the overview; config problems exit 2, never a traceback."""
+    from canary_tui.commands.actions import notifications_or_exit
     from canary_tui.config import ConfigError, resolve_targets
     from canary_tui.controller.factory import build_controller
     from canary_tui.ui.launch import run_blocking, run_dashboard
@@ -43,9 +44,11 @@ def _run(args: argparse.Namespace) -> int:
         return _run_fleet(args, config, envs)
     env = envs[0]
     holder: dict[str, object] = {}
+    notifications = notifications_or_exit(config)
 
     def make_controller() -> object:
         controller = build_controller(env, config, read_only=args.read_only, advance_guard=_guard(env, config, {}))
+        notifications.attach(controller, env)
         holder["client"] = controller.client
         return controller
 
@@ -53,6 +56,7 @@ def _run(args: argparse.Namespace) -> int:
         client = holder.get("client")
         if client is not None and hasattr(client, "aclose"):
             await client.aclose()
+        await notifications.aclose()
 
     async def main() -> int:
         try:
@@ -74,17 +78,20 @@ def _run(args: argparse.Namespace) -> int:
 
 def _run_fleet(args: argparse.Namespace, config: Any, envs: list[Any]) -> int:
     """The fleet overview: one controller per target, each polled on its own."""
+    from canary_tui.commands.actions import notifications_or_exit
     from canary_tui.config import ConfigError
     from canary_tui.controller.factory import build_controller
     from canary_tui.ui.launch import run_blocking, run_fleet
 
     clients: list[Any] = []
+    notifications = notifications_or_exit(config)
 
     def make_controllers() -> list[tuple[str, Any]]:
         out = []
         watched: dict[str, Any] = {}
         for env in envs:
             controller = build_controller(env, config, read_only=args.read_only)
+            notifications.attach(controller, env)
             clients.append(controller.client)
             out.append((env.name, controller))
             watched[env.name] = controller
@@ -96,6 +103,7 @@ def _run_fleet(args: argparse.Namespace, config: Any, envs: list[Any]) -> int:
         for client in clients:
             if hasattr(client, "aclose"):
                 await client.aclose()
+        await notifications.aclose()
 
     async def main() -> int:
         try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -50,10 +50,12 @@ class Host(Protocol):
 class Auditor:
     """The audit context bound once (log and actor): one record per call, fsynced unless it is an attempt."""
 
-    def __init__(self, audit: AuditLog | None, actor: str, on_failure: Callable[[str], None]) -> None:
+    def __init__(self, audit: AuditLog | None, actor: str, on_failure: Callable[[str], None],
+                 context: Callable[[], Mapping[str, object]] | None = None) -> None:
         self.audit = audit
         self.actor = actor
         self._on_failure = on_failure
+        self._context = context  # fields every record carries (the versions the server shows), unless given
 
     def __call__(self, *, action: str, trigger: Trigger, outcome: str, note: str | None, frm: int | None, to: int | None, server: str | None = None, **extra: object) -> None:
         """One record; attempts are flushed (fsynced with their result), everything else fsynced now."""
@@ -63,7 +65,7 @@ class Auditor:
             self.audit.record(
                 durable=outcome not in ("attempt", "sent", "http-failed"),
                 actor=self.actor, action=action, **{"from": frm, "to": to}, note=note,
-                trigger=str(trigger), outcome=outcome, server=server, **extra,
+                trigger=str(trigger), outcome=outcome, server=server, **{**(self._context() if self._context else {}), **extra},
             )
         except OSError as exc:
             self._on_failure(f"audit log write failed: {exc}")
@@ -274,14 +276,17 @@ class ActionRunner:
 
     # ---------------------------------------------------------------- rollback
 
-    def ensure_rollback(self, trigger: Trigger, note: str | None) -> asyncio.Task[ActionResult]:
-        """The running rollback (joined: idempotent), or a new one that cancels the action in flight."""
+    def ensure_rollback(self, trigger: Trigger, note: str | None, at_trigger: Mapping[str, object] | None = None) -> asyncio.Task[ActionResult]:
+        """The running rollback (joined: idempotent), or a new one that cancels the action in flight.
+
+        `at_trigger` (an automatic rollback's trips and figures when it fired) goes into its audit records.
+        """
         task = self.rollback_task
         if task is not None and not task.done():
             self.host.emit("rollback", "rollback already in progress: joining it")
             return task
         self.cancel_action_in_flight()
-        task = asyncio.get_running_loop().create_task(self._rollback_until_confirmed(trigger, note))
+        task = asyncio.get_running_loop().create_task(self._rollback_until_confirmed(trigger, note, dict(at_trigger or {})))
         self.rollback_task = task
         task.add_done_callback(lambda _t: self.host.publish())
         return task
@@ -293,7 +298,7 @@ class ActionRunner:
             return ActionResult("rollback", False, "rollback cancelled", self.host.view.percent(), 0)
         return task.result()
 
-    async def _rollback_until_confirmed(self, trigger: Trigger, note: str | None) -> ActionResult:
+    async def _rollback_until_confirmed(self, trigger: Trigger, note: str | None, at_trigger: dict[str, object]) -> ActionResult:
         """Send percent=0 (unconditional) and read back, with backoff, until a trusted 0% is seen; each attempt audited."""
         frm = self.host.view.percent()
         note = note or "rollback"
@@ -301,18 +306,18 @@ class ActionRunner:
         self.host.emit(kind, f"{self.actor} rolling back {frm if frm is not None else '?'}% → 0% ({trigger}): {note}", EventLevel.WARNING)
         self.host.publish()
         try:
-            return await self._rollback_loop(trigger, note, frm, kind)
+            return await self._rollback_loop(trigger, note, frm, kind, {"at_trigger": at_trigger} if at_trigger else {})
         except asyncio.CancelledError:
             self.audit(action="rollback", trigger=trigger, outcome="abandoned", note=note, frm=frm, to=0, server="cancelled before 0% was confirmed")
             self.host.emit(kind, "rollback abandoned before 0% was confirmed", EventLevel.ERROR)
             raise
 
-    async def _rollback_loop(self, trigger: Trigger, note: str, frm: int | None, kind: str) -> ActionResult:
+    async def _rollback_loop(self, trigger: Trigger, note: str, frm: int | None, kind: str, extra: dict[str, Any]) -> ActionResult:
         """The retry loop of a rollback: send, read back, back off; returns once a trusted 0% is seen."""
         attempt = 0
         while True:
             attempt += 1
-            self.audit(action="rollback", trigger=trigger, outcome="attempt", note=note, frm=frm, to=0, attempt=attempt)
+            self.audit(action="rollback", trigger=trigger, outcome="attempt", note=note, frm=frm, to=0, attempt=attempt, **extra)
             error: str | None = None
             try:
                 self.host.view.own_target = (0, None)
@@ -320,7 +325,7 @@ class ActionRunner:
                 self._log_output("rollback", outcome)
                 confirmed, seen = await self.read_back(0, None)
                 if confirmed:
-                    self.audit(action="rollback", trigger=trigger, outcome="ok", note=note, frm=frm, to=0, attempt=attempt, server=f"{outcome.summary}; {seen}")
+                    self.audit(action="rollback", trigger=trigger, outcome="ok", note=note, frm=frm, to=0, attempt=attempt, server=f"{outcome.summary}; {seen}", **extra)
                     self.host.emit(kind, f"rollback confirmed: 0% after {attempt} attempt{'s' if attempt > 1 else ''}")
                     self.host.rolled_back()
                     return self.finish(ActionResult("rollback", True, f"rolled back to 0% (confirmed, attempt {attempt})", frm, 0))
@@ -331,7 +336,7 @@ class ActionRunner:
                     self.host.emit("rollback-output", output.strip()[-500:])
                 error = f"{exc.kind}: {exc}"
                 if not exc.transient and exc.kind in PERMANENT_ROLLBACK_ERRORS:
-                    self.audit(action="rollback", trigger=trigger, outcome="failed", note=note, frm=frm, to=0, attempt=attempt, server=error)
+                    self.audit(action="rollback", trigger=trigger, outcome="failed", note=note, frm=frm, to=0, attempt=attempt, server=error, **extra)
                     self.host.emit(kind, f"rollback cannot succeed: {error}", EventLevel.ERROR)
                     return self.finish(ActionResult("rollback", False, f"rollback failed: {exc}", frm, 0))
             except Exception as exc:  # a bug must not lose the rollback: log it and keep trying

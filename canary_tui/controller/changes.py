@@ -18,6 +18,7 @@ from canary_tui.controller.model import ActionResult, Event, EventLevel, Trigger
 from canary_tui.controller.ports import ControllerClient
 from canary_tui.core.advance_rule import override_reasons
 from canary_tui.core.plans import RampPlan
+from canary_tui.core.releases import metrics_at_trigger
 from canary_tui.core.verdicts import GateResult, GateStatus
 from canary_tui.mission.errors import MissionError
 
@@ -60,8 +61,13 @@ class Changes:
         from_percent: int | None = None,
         to_percent: int | None = None,
         override_pipeline: bool = False,
+        authorized_by: str | None = None,
     ) -> ActionResult:
         """Move to the next stage's percent; without an override, refused for the reasons core/advance_rule.py gives.
+
+        `authorized_by` (automatic advances only) is the judgment that authorized it on the latest observation —
+        the evidence decision, the gates or the seed's gates held throughout; it stands in for the gate check and
+        is audited as that, not as an override. Stale data or a paused ramp still refuse it.
 
         A confirmed advance passes the `from_percent` and `to_percent` the operator saw: it is sent as a
         compare-and-set on exactly those, and refused when the server has moved since. The promotion
@@ -84,7 +90,9 @@ class Changes:
             return runner.refused("advance", f"the next stage from {current}% is {nxt.percent}%, not {to_percent}% — advance not sent", current, to_percent, conflict=True)
         target = nxt.percent
         unmet = self._unmet_gates()
-        if not override:
+        if authorized_by is not None and (self.view.is_stale() or self.view.paused()):
+            return runner.refused("advance", "data stale" if self.view.is_stale() else "the ramp is paused", current, target)
+        if not override and authorized_by is None:
             decision = self.judge.decision()
             why = override_reasons(
                 current, self.judge.gates, decision.kind if decision is not None else None,
@@ -99,6 +107,8 @@ class Changes:
         note = (note or f"stage {stage_no}: {current}% → {target}%") + (" (override)" if override or extra else "")
         if override:
             extra.update(override=True, gates=[f"{g.name} {g.status.value}: {g.reason}" for g in unmet])
+        elif authorized_by is not None:
+            extra.update(authorized_by=authorized_by)
         return await runner.run_exclusive(
             "advance", lambda: runner.mutate("advance", trigger, note, percent=target, expected=current, **extra), target
         )
@@ -190,7 +200,8 @@ class Changes:
         """A rollback to 0%, already started when this returns: pre-empts any action in flight, idempotent."""
         if self.host.blocked_reason:
             return _ready(self.runner.refused("rollback", self.host.blocked_reason))
-        return self.runner.rollback_result(self.runner.ensure_rollback(trigger, note))
+        at_trigger = metrics_at_trigger(self.judge.verdicts, self.view.last, self.view.window.rates(), self.judge.gates)
+        return self.runner.rollback_result(self.runner.ensure_rollback(trigger, note, at_trigger))
 
     def _refuse_mutation(self, name: str) -> ActionResult | None:
         """The common refusals: read-only or no token, a rollback in progress, another action in flight."""

@@ -92,7 +92,7 @@ class RampController:
         self.journal = EventJournal(clock, actor, events_max)
         self.runner = ActionRunner(
             self, client=client, actuator=actuator, actor=actor, clock=clock,
-            audit=Auditor(audit, actor, self._audit_failed),
+            audit=Auditor(audit, actor, self._audit_failed, context=self._audit_context),
             sleep=sleep, backoff_s=rollback_backoff_s,
         )
         checkpoints = CheckpointBook(audit)
@@ -242,14 +242,16 @@ class RampController:
         from_percent: int | None = None,
         to_percent: int | None = None,
         override_pipeline: bool = False,
+        authorized_by: str | None = None,
     ) -> ActionResult:
         """Move to the next stage's percent; without an override, refused for the reasons core/advance_rule.py gives.
 
         A confirmed advance passes the `from_percent` and `to_percent` the operator saw: it is sent as a
         compare-and-set on exactly those, and refused when the server has moved since (controller/changes.py).
+        `authorized_by` is the automatic advance's judgment standing in for the gate check (audited as such).
         """
         return await self.changes.advance(trigger, note, override, from_percent=from_percent, to_percent=to_percent,
-                                          override_pipeline=override_pipeline)
+                                          override_pipeline=override_pipeline, authorized_by=authorized_by)
 
     async def set_percent(
         self, percent: int, trigger: Trigger, note: str | None = None, *, expected_percent: int | None = None, override_pipeline: bool = False,
@@ -324,6 +326,11 @@ class RampController:
             except Exception:  # noqa: BLE001 - one broken observer must not stop the others
                 self.journal.log_listener_failure("snapshot")
         return self._snapshot
+
+    def _audit_context(self) -> dict[str, object]:
+        """The versions the server shows, on every audit record: a release is one canary version's life (core/releases.py)."""
+        seen = self.view.seen
+        return {} if seen is None else {"canary_version": seen.canary_version, "stable_version": seen.stable_version}
 
     def _audit_failed(self, message: str) -> None:
         """The audit log could not be written: say so in the event log."""

@@ -20,6 +20,7 @@ from canary_tui.core.clock import Clock
 from canary_tui.core.history import History
 from canary_tui.core.plans import RampPlan
 from canary_tui.core.preflight import PreflightFacts, preflight_gates
+from canary_tui.core.releases import metrics_at_trigger
 from canary_tui.core.rules import Observation
 from canary_tui.core.samples import Heartbeat, VariantMetrics
 from canary_tui.core.stats import Z_95, wilson_interval
@@ -44,7 +45,7 @@ class ObserverHost(Protocol):
     def publish(self) -> Snapshot: ...
     def ramp_state(self) -> RampState: ...
     async def advance(self, trigger: Trigger, note: str | None = None, override: bool = False, *,
-                      from_percent: int | None = None, to_percent: int | None = None) -> ActionResult: ...
+                      from_percent: int | None = None, to_percent: int | None = None, authorized_by: str | None = None) -> ActionResult: ...
 
 
 class Observer:
@@ -233,12 +234,13 @@ class Observer:
         if obs.stage_percent == 0 or self.runner.rollback_running():
             return
         host.emit("auto-rollback", f"auto-rollback triggered: {intent.reason}", EventLevel.ERROR)
-        self.start_rollback_now(Trigger.AUTO, f"auto-rollback: {intent.reason}"[:500])
+        at_trigger = metrics_at_trigger(self.judge.verdicts, self.view.last, self.view.window.rates(), self.judge.gates)
+        self.start_rollback_now(Trigger.AUTO, f"auto-rollback: {intent.reason}"[:500], at_trigger)
 
-    def start_rollback_now(self, trigger: Trigger, note: str) -> None:
+    def start_rollback_now(self, trigger: Trigger, note: str, at_trigger: dict[str, object] | None = None) -> None:
         """Start a rollback from a synchronous path (needs the running event loop)."""
         try:
-            self.runner.ensure_rollback(trigger, note)
+            self.runner.ensure_rollback(trigger, note, at_trigger)
         except RuntimeError:
             self.host.emit("rollback", "rollback needed but no event loop is running", EventLevel.ERROR)
 
@@ -267,14 +269,14 @@ class Observer:
         if why is None:
             return
         host.emit("auto-advance", f"auto-advance: {why}")
-        # the evidence gates hold while the judgment says eligible: its own check stands in for the gate check
-        override = self.judge.decision() is not None or host.advance_on_seed_gates
+        # `why` is the judgment that authorized it on this observation (the evidence decision may say eligible while
+        # its gates still hold): it stands in for the gate check and is audited as such, never as an override
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             host.emit("auto", "automatic action needed but no event loop is running", EventLevel.ERROR)
             return
-        runner.auto_task = loop.create_task(host.advance(Trigger.AUTO, note=f"auto-advance: {why}"[:500], override=override))
+        runner.auto_task = loop.create_task(host.advance(Trigger.AUTO, note=f"auto-advance: {why}"[:500], authorized_by=why))
 
 
 #: after a refused automatic advance, how long before it is tried again

@@ -79,6 +79,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("help", "help", ("question_mark",), "Help", "this help: every key", palette="Help: every key"),
     ActionSpec("quit", "quit", ("q",), "Quit", "quit; never touches the ramp"),
     ActionSpec("quit_ctrl_c", "quit", ("ctrl+c",), "Quit", "quit; never touches the ramp", footer=False, priority=True),
+    ActionSpec("releases", "releases", ("h",), "Releases",
+               "releases of this target from the audit log: stages, holds, checkpoints, outcome; Enter opens one as a timeline",
+               footer=False, palette="Releases of this target…"),
     ActionSpec("command_palette", "command_palette", ("ctrl+p",), "palette", "command palette: the same actions by name", footer=False, remappable=False),
 )
 

@@ -48,6 +48,14 @@ def _band_of_interval(threshold: Threshold, low: float, high: float) -> tuple[Le
     return Level.UNKNOWN, True
 
 
+def interval_level(threshold: Threshold, point: float | None, interval: tuple[float, float] | None, count: int) -> LevelCall:
+    """Level of a value known by its interval (a latency from order statistics): the same bands as a rate's interval."""
+    if interval is None or count <= 0:
+        return LevelCall(Level.UNKNOWN, point, interval, count, low_data=True)
+    level, low_data = _band_of_interval(threshold, *interval)
+    return LevelCall(level, point, interval, count, low_data)
+
+
 def rate_level(events: int, requests: int, threshold: Threshold, z: float = Z_95) -> LevelCall:
     """Level of a rate (errors / requests, or its complement for a higher-is-better metric) on its Wilson interval."""
     if requests <= 0:

@@ -9,12 +9,9 @@ the bearer token never travels anywhere but the configured origin.
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import json
 import logging
-import os
 import random
-import socket
 import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -24,13 +21,11 @@ import httpx
 
 from canary_tui.core.clock import Clock, SystemClock
 from canary_tui.core.samples import Heartbeat
+from canary_tui.mission.answers import Answer, is_tls_failure, root_message, status_error, timeout_phase
 from canary_tui.mission.credentials import Secret
 from canary_tui.mission.errors import (
-    BadRequestError,
     BodyTooLarge,
-    ConflictError,
     ContractError,
-    HttpStatusError,
     InvalidRequestError,
     InvalidTargetError,
     MissingCredentialError,
@@ -39,7 +34,6 @@ from canary_tui.mission.errors import (
     TimeoutError_,
     TLSError,
     TransportError,
-    UnauthorizedError,
     UnexpectedError,
 )
 from canary_tui.mission.http_stack import async_client
@@ -49,7 +43,6 @@ from canary_tui.mission.parse import (
     load_json,
     parse_canary_update,
     parse_checkpoint,
-    parse_error_body,
     parse_heartbeat,
 )
 from canary_tui.mission.signature import verify as verify_signature
@@ -99,15 +92,6 @@ class HealthResult:
     ok: bool
     canary: bool | None
     latency_ms: float
-
-
-@dataclass(frozen=True, slots=True)
-class _Answer:
-    """A fully read (bounded) response."""
-
-    status_code: int
-    headers: httpx.Headers
-    body: bytes
 
 
 class MissionClient:
@@ -173,7 +157,7 @@ class MissionClient:
         answer = await self._guarded(lambda: self._exchange("GET", HEARTBEAT_PATH))
         response_ms = (self._clock.monotonic() - started_s) * 1000.0
         if answer.status_code != 200:
-            raise _status_error(answer, self._clock.now())
+            raise status_error(answer, self._clock.now())
         signature_valid = None
         if self._secret:  # an empty secret counts as none configured
             signature_valid = verify_signature(answer.body, answer.headers.get("x-signature"), self._secret)
@@ -215,7 +199,7 @@ class MissionClient:
         async def once() -> CanaryUpdate:
             answer = await self._exchange("POST", CANARY_PATH, payload)
             if answer.status_code != 200:
-                raise _status_error(answer, self._clock.now())
+                raise status_error(answer, self._clock.now())
             return parse_canary_update(answer.body, status_code=200)
 
         return await self._retrying(once, on_attempt)
@@ -229,7 +213,7 @@ class MissionClient:
         async def once() -> Checkpoint:
             answer = await self._exchange("POST", CHECKPOINT_PATH, payload)
             if answer.status_code != 201:
-                raise _status_error(answer, self._clock.now())
+                raise status_error(answer, self._clock.now())
             return parse_checkpoint(answer.body, status_code=201)
 
         return await self._retrying(once, on_attempt)
@@ -277,15 +261,15 @@ class MissionClient:
         except TimeoutError:
             raise TimeoutError_(f"no complete answer within the {self._timeouts.total_s:g} s total deadline") from None
         except httpx.TimeoutException as exc:
-            raise TimeoutError_(f"{_timeout_phase(exc)} timeout") from exc
+            raise TimeoutError_(f"{timeout_phase(exc)} timeout") from exc
         except httpx.ConnectError as exc:
-            if _is_tls_failure(exc):
-                raise TLSError(f"TLS failure: {self._scrub(_root_message(exc))}") from exc
-            raise TransportError(f"cannot connect: {self._scrub(_root_message(exc))}") from exc
+            if is_tls_failure(exc):
+                raise TLSError(f"TLS failure: {self._scrub(root_message(exc))}") from exc
+            raise TransportError(f"cannot connect: {self._scrub(root_message(exc))}") from exc
         except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
             raise InvalidTargetError(f"unusable URL: {self._scrub(str(exc))}") from exc
         except (httpx.RemoteProtocolError, httpx.NetworkError, httpx.ProxyError) as exc:
-            raise TransportError(f"connection failed: {self._scrub(_root_message(exc))}") from exc
+            raise TransportError(f"connection failed: {self._scrub(root_message(exc))}") from exc
         except httpx.DecodingError as exc:
             raise ContractError(f"undecodable body: {self._scrub(str(exc))}", field="body") from exc
         except ssl.SSLError as exc:
@@ -297,7 +281,7 @@ class MissionClient:
         # raised outside the handler: no __cause__/__context__ chain that could carry unscrubbed text
         raise unexpected
 
-    async def _exchange(self, method: str, url: httpx.URL | str, payload: dict[str, Any] | None = None, *, hops: int = 0) -> _Answer:
+    async def _exchange(self, method: str, url: httpx.URL | str, payload: dict[str, Any] | None = None, *, hops: int = 0) -> Answer:
         """One HTTP exchange with a bounded body; follows at most one same-origin GET redirect."""
         headers = {}
         content = None
@@ -317,7 +301,7 @@ class MissionClient:
         finally:
             await response.aclose()
         log.debug("%s %s -> %d (%d bytes)", method, request.url.path, response.status_code, len(body))
-        return _Answer(response.status_code, response.headers, body)
+        return Answer(response.status_code, response.headers, body)
 
     def _redirect_target(self, url: httpx.URL, response: httpx.Response, method: str, hops: int) -> httpx.URL:
         """The absolute URL of an allowed redirect, or RedirectRefused."""
@@ -400,42 +384,6 @@ def _text(name: str, value: str) -> str:
     return value
 
 
-def _status_error(answer: _Answer, now_s: float) -> MissionError:
-    """The typed error for an unexpected status code."""
-    code = answer.status_code
-    info = parse_error_body(answer.body)
-    detail = info.message or info.error or "unexpected status"
-    if 300 <= code < 400:
-        return RedirectRefused(code, answer.headers.get("location", ""), reason="unexpected redirect")
-    if code == 400:
-        return BadRequestError(code, detail, error_code=info.error or "", excerpt="" if info.error else info.excerpt)
-    if code == 401:
-        return UnauthorizedError(code, "unauthorized (no or bad token)")
-    if code == 409:
-        return ConflictError(info.canary_percent, info.updated_by)
-    retry_after_s = _retry_after_s(answer.headers.get("retry-after"), now_s) if code == 429 else None
-    excerpt = "" if (info.error or info.message) else info.excerpt
-    return HttpStatusError(code, detail, excerpt, retry_after_s=retry_after_s)
-
-
-def _retry_after_s(value: str | None, now_s: float) -> float | None:
-    """Retry-After as seconds (delta-seconds or an HTTP date); None when absent or unreadable."""
-    if value is None:
-        return None
-    text = value.strip()
-    try:
-        return max(0.0, float(int(text)))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        return None
-    return max(0.0, when.timestamp() - now_s)
-
-
 def _notify(hook: AttemptHook | None, attempt: int, error: MissionError | None) -> None:
     """Tell the audit hook about an attempt; a failing hook never breaks the request."""
     if hook is None:
@@ -444,41 +392,3 @@ def _notify(hook: AttemptHook | None, attempt: int, error: MissionError | None) 
         hook(attempt, error)
     except Exception:
         log.exception("on_attempt hook failed")
-
-
-def _timeout_phase(exc: httpx.TimeoutException) -> str:
-    """Which timeout expired, in words."""
-    return {
-        httpx.ConnectTimeout: "connect",
-        httpx.ReadTimeout: "read",
-        httpx.WriteTimeout: "write",
-        httpx.PoolTimeout: "connection pool",
-    }.get(type(exc), "network")
-
-
-def _is_tls_failure(exc: BaseException) -> bool:
-    """True when an ssl.SSLError sits anywhere in the exception's cause chain."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        if isinstance(current, ssl.SSLError):
-            return True
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return "SSL" in str(exc) or "CERTIFICATE" in str(exc).upper()
-
-
-def _root_message(exc: BaseException) -> str:
-    """A short reason: the innermost OS error's strerror (e.g. "Connection refused") when there is one."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, OSError) and not isinstance(current, (ssl.SSLError, socket.gaierror)) \
-                and isinstance(current.errno, int) and current.errno > 0:
-            return os.strerror(current.errno)  # "Connection refused", not "Connect call failed (...)"
-        if isinstance(current, OSError) and current.strerror:
-            return current.strerror[:200]
-        current = current.__cause__ or current.__context__
-    text = str(exc) or str(exc.__cause__ or exc.__context__ or "") or type(exc).__name__
-    return text[:200]

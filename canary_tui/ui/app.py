@@ -378,6 +378,14 @@ class CanaryApp(DashboardActions):
         """Fetch now (or right after the fetch in progress)."""
         self._refresh_now.set()
 
+    def action_releases(self) -> None:
+        """The target's releases from its audit log (h); Enter opens one as a timeline."""
+        from canary_tui.controller.reports import releases_loader
+        from canary_tui.ui.screens.releases_screen import ReleasesScreen
+
+        target, loader = releases_loader(self.controller)
+        self.push_screen(ReleasesScreen(target, loader))
+
     def action_help(self) -> None:
         """Show every key with its effect and availability."""
         from canary_tui.ui.screens.help_screen import HelpScreen

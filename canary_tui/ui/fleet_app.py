@@ -300,6 +300,17 @@ class FleetApp(FleetActions):
             return
         self.push_screen(TargetScreen(state.name, state.feed, chart_builds=self.chart_builds))  # it draws the feed's snapshot once mounted
 
+    def action_releases(self) -> None:
+        """The releases of the target on show (the drilled-down one, else the selected row) from its audit log (h)."""
+        from canary_tui.controller.reports import releases_loader
+        from canary_tui.ui.screens.releases_screen import ReleasesScreen
+
+        state = self.current_target()
+        if state is None:
+            return
+        target, loader = releases_loader(state.controller)
+        self.push_screen(ReleasesScreen(target, loader))
+
     def current_target(self) -> TargetState | None:
         """The drilled-down target, else the selected row's."""
         for screen in reversed(self.screen_stack):

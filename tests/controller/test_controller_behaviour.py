@@ -40,8 +40,11 @@ async def test_auto_advance_walks_the_plan_once_bakes_are_met(simulator_factory,
             await poll(ctl, clock, 30.0, 1)
             await ctl.wait_idle()
         assert sim.state.canary_percent == 100 and ctl.snapshot.ramp is RampState.COMPLETE
-        autos = [(r["from"], r["to"]) for r in audit_records(ctl) if r["trigger"] == "auto" and r["outcome"] == "ok"]
-        assert autos == [(10, 50), (50, 100)]
+        auto_records = [r for r in audit_records(ctl) if r["trigger"] == "auto" and r["outcome"] == "ok"]
+        assert [(r["from"], r["to"]) for r in auto_records] == [(10, 50), (50, 100)]
+        # the judgment stood in for the gate check: audited as what authorized it, never as an operator's override
+        assert all("override" not in r and r["authorized_by"] for r in auto_records), auto_records
+        assert not any("(override)" in change.note for change in sim.state.history[1:])
         at = [c.at_s - sim.state.history[0].at_s for c in sim.state.history]
         assert at[1] >= 120 and at[2] - at[1] >= 120  # never before the bake
 

@@ -160,7 +160,8 @@ def test_token_file_readable_by_others_gets_a_warning(simulator_factory, cli_hom
     result = cli_home.run("status", "sim", "--interval-s", "0.1")
     warnings = [line for line in result.stderr.splitlines() if "warning" in line]
     assert len(warnings) == 1 and str(token_file) in warnings[0] and "chmod 600" in warnings[0], result.stderr
-    assert result.returncode != 3, result.stdout
+    # the warning does not stop the command: it checked the server (UNKNOWN is an honest answer for a 0.1 s window at 0%)
+    assert result.returncode in (0, 3) and "signature verified" in result.stdout and "Traceback" not in result.stderr, result.stdout + result.stderr
     token_file.chmod(0o600)
     assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
     quiet = cli_home.run("status", "sim", "--interval-s", "0.1")

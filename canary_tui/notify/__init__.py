@@ -1,0 +1,1 @@
+"""Notifications through apprise: messages, background delivery, and attaching to controllers."""

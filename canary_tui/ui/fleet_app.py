@@ -355,8 +355,8 @@ class FleetApp(FleetActions):
 
     @property
     def redraw_pending(self) -> bool:
-        """Whether news from a target waits for the next coalesced redraw."""
-        return self._render_pending
+        """Whether news from a target, or an action's effect on the footer's keys, waits for the next coalesced redraw."""
+        return self._render_pending or self._keys_check_pending
 
     def _on_target_screen(self) -> bool:
         """Whether a target's dashboard is on show (False while the app starts or shuts down with no screen)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from textual.app import ComposeResult
 from textual.reactive import reactive
 from textual.widgets import Footer
@@ -19,6 +21,10 @@ class FitFooter(Footer):
             if isinstance(widget, FooterKey) and widget.action in self.shed:
                 continue
             yield widget
+
+    def stale_keys(self, enabled: Mapping[str, bool]) -> bool:
+        """Whether a key on show is dimmed or lit otherwise than `enabled` (action -> available) says, or is gone from it."""
+        return any(key.action not in enabled or key.has_class("-disabled") == enabled[key.action] for key in self.query(FooterKey))
 
     def fit(self, *, compact: bool, palette: bool, shed: frozenset[str] = frozenset()) -> None:
         """Set compactness, the palette hint and what to leave out, in one go."""

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from textual.app import RenderResult
-from textual.geometry import Region
+from textual.geometry import Region, Size
 from textual.markup import escape
 from textual.strip import Strip
 from textual.visual import Visual
@@ -123,7 +123,7 @@ class FleetTable(Widget):
         self._strips.clear()
         super().notify_style_update()
 
-    def get_content_height(self, container: object, viewport: object, width: int) -> int:  # type: ignore[override]
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         """One line per row, plus the header."""
         return len(self._lines)
 

@@ -20,9 +20,15 @@ from canary_tui.ui.actions import source_text
 from canary_tui.ui.app_base import CanaryBaseApp
 from canary_tui.ui.dashboard_feed import DashboardFeed
 from canary_tui.ui.screens.guard import GuardedDialog
+from canary_tui.ui.widgets.fit_footer import FitFooter
 
 if TYPE_CHECKING:
     from canary_tui.ui.screens.confirm_advance import AdvanceRequest, ConfirmAdvance
+
+
+#: the footer's keys follow actions this long after they start or finish: a rollback confirmed sooner leaves them as they were
+#: (each key is still checked when pressed)
+KEYS_SETTLE_S = 0.25
 
 
 @dataclass(eq=False)
@@ -76,6 +82,7 @@ class FleetActions(CanaryBaseApp):
 
     targets: dict[str, TargetState]
     _actions_shown_pending: bool = False  # a redraw for started or finished actions is queued
+    _keys_check_pending: bool = False  # a look at the footer's keys is due
     read_only: bool
     action_keys: dict[str, tuple[str, ...]]
 
@@ -255,16 +262,30 @@ class FleetActions(CanaryBaseApp):
         self._show_actions_soon()
 
     def _show_actions_soon(self) -> None:
-        """The rows' notes and the dimmed keys once the requests have left: one redraw for a batch (rollback-all starts twelve)."""
+        """The rows' notes once the requests have left: one redraw for a batch (rollback-all starts twelve)."""
         if not self._actions_shown_pending:
             self._actions_shown_pending = True
             asyncio.get_running_loop().call_soon(self._show_actions)
 
     def _show_actions(self) -> None:
-        """Redraw the rows and the footer's keys for the actions started or finished since the last time."""
+        """Redraw the rows for the actions started or finished since; the footer's keys follow once they settle."""
         self._actions_shown_pending = False
-        self.refresh_bindings()
+        if not self._keys_check_pending:
+            self._keys_check_pending = True
+            self.set_timer(KEYS_SETTLE_S, self._show_keys)
         self.render_fleet()
+
+    def _show_keys(self) -> None:
+        """Refresh the footer if a key on show is dimmed or lit otherwise than it is now (a refresh mounts every key anew)."""
+        self._keys_check_pending = False
+        if not self.screen_stack:
+            return
+        screen = self.screen
+        enabled: dict[str, bool] = {}
+        for active in screen.active_bindings.values():
+            enabled.setdefault(active.binding.action, active.enabled)
+        if any(footer.stale_keys(enabled) for footer in screen.query(FitFooter)):
+            self.refresh_bindings()
 
     async def _worker(self, target: str, name: str, call: Callable[[], Awaitable[Any]], then: Callable[[ActionResult | None], None] | None) -> None:
         """Await the controller and post the outcome; never raises into the app."""

@@ -106,6 +106,7 @@ class FleetApp(FleetActions):
         self.renders = 0
         self.crashed = False
         self._render_pending = False
+        self._summary_markup = ""
         self.selection_settled = False
         self._unsubscribes: list[Any] = []
         for loaded in self.catalog.themes.values():
@@ -272,7 +273,10 @@ class FleetApp(FleetActions):
         actions = actions_line((state.name, state.in_flight, state.note) for state in self.targets.values())
         if actions:
             extra += f" · [reverse $accent] {escape(actions)} [/]"
-        summary.update(f"[b]{escape(summary_line(self.rows))}[/]{extra}")
+        markup = f"[b]{escape(summary_line(self.rows))}[/]{extra}"
+        if markup != self._summary_markup:
+            self._summary_markup = markup
+            summary.update(markup, layout=False)  # one line, as tall as ever
 
     def _blocked_everywhere(self) -> str | None:
         """The reason no target can be changed from here (read-only), if it holds for all."""
@@ -351,8 +355,8 @@ class FleetApp(FleetActions):
 
     @property
     def redraw_pending(self) -> bool:
-        """Whether news from a target waits for the next coalesced redraw."""
-        return self._render_pending
+        """Whether news from a target, or an action's effect on the footer's keys, waits for the next coalesced redraw."""
+        return self._render_pending or self._keys_check_pending
 
     def _on_target_screen(self) -> bool:
         """Whether a target's dashboard is on show (False while the app starts or shuts down with no screen)."""

@@ -197,3 +197,41 @@ async def test_keys_typed_ahead_act_in_order_j_then_R_rolls_back_the_row_below()
         await pilot.pause(0.1)
         assert [bool(c.calls) for c in controllers] == [False, True, False, False]  # production/us-east-1, the row below
         assert app.selected == "production/us-east-1"
+
+
+def _enabled(app, action: str) -> bool | None:
+    """Whether the footer would show `action`'s key as available (None: not shown)."""
+    return next((active.enabled for active in app.screen.active_bindings.values() if active.binding.action == action), None)
+
+
+def _shown_dimmed(app, action: str) -> bool:
+    """Whether the footer on screen shows `action`'s key dimmed."""
+    return any(key.action == action and key.has_class("-disabled") for key in app.screen.query("FooterKey"))
+
+
+async def test_the_footer_follows_a_lasting_rollback_but_not_a_blip() -> None:
+    app, controllers = fleet(held=True)
+    async with app.run_test(size=(160, 48)) as pilot:
+        refreshed: list[bool] = []
+        refresh = app.refresh_bindings
+        app.refresh_bindings = lambda: (refreshed.append(True), refresh())[1]  # type: ignore[method-assign]
+        await until(pilot, lambda: len(app.rows) == 4 and not app.redraw_pending)
+        assert _enabled(app, "advance") is True
+        await pilot.press("R")
+        await until(pilot, lambda: bool(app.targets[NAMES[0]].in_flight) and not app.redraw_pending)
+        await until(pilot, lambda: _shown_dimmed(app, "advance"))  # held: its keys dimmed on screen
+        assert refreshed and _enabled(app, "advance") is False
+        refreshed.clear()
+        controllers[0].release.set()  # type: ignore[attr-defined]
+        await until(pilot, lambda: "confirmed" in app.targets[NAMES[0]].note and not app.redraw_pending)
+        assert refreshed and _enabled(app, "advance") is True
+        await until(pilot, lambda: not _shown_dimmed(app, "advance"))
+
+    app, controllers = fleet()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await until(pilot, lambda: len(app.rows) == 4 and not app.redraw_pending)
+        refreshed = []
+        app.refresh_bindings = lambda: refreshed.append(True)  # type: ignore[method-assign]
+        await pilot.press("R")
+        await until(pilot, lambda: "rollback done" in app.targets[NAMES[0]].note and not app.redraw_pending)
+        assert not refreshed and not _shown_dimmed(app, "advance")  # confirmed before the keys settled: the footer was never remounted

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from textual.content import Content
 
-from canary_tui.ui.widgets.markup_lines import _line, content_of
+from canary_tui.ui.widgets.markup_lines import content_of
+from canary_tui.ui.widgets.markup_lines import line_content as _line
 
 MARKUP = "Heartbeat [$status-healthy]● OK[/] 28 ms · [b]signed[/]\nrequests [dim]12.0/s[/] · errors 0 (0.0/s)\n\n[reverse $status-warning] ◌ HOLD [/] why"
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from textual.app import ComposeResult
 from textual.reactive import reactive
+from textual.screen import Screen
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
@@ -13,12 +16,36 @@ class FitFooter(Footer):
 
     shed: reactive[frozenset[str]] = reactive(frozenset(), recompose=True)
 
+    _drawn: tuple[object, ...] | None = None  # what the keys on show were composed from
+
+    def _to_draw(self) -> tuple[object, ...]:
+        """What the keys to show depend on: each shown action's first binding, its key display and availability."""
+        seen: dict[str, tuple[object, ...]] = {}
+        for active in self.screen.active_bindings.values():
+            binding = active.binding
+            if binding.show and binding.action not in seen:
+                seen[binding.action] = (binding.key, self.app.get_key_display(binding), binding.description, active.enabled, active.tooltip)
+        return (tuple(seen.items()), self.shed, self.compact, self.show_command_palette)
+
+    def bindings_changed(self, screen: Screen) -> None:
+        """Recompose only when a key would look different: a remount of every key costs tens of milliseconds."""
+        if self._drawn is not None and self.is_attached and screen is self.screen and self._to_draw() == self._drawn:
+            return
+        super().bindings_changed(screen)
+
     def compose(self) -> ComposeResult:
         """The footer's keys, less the shed ones (the help screen still lists every key)."""
+        drawn = self._to_draw() if self.is_attached else None
+        self._drawn = None  # until keys are composed (before the bindings are ready, none are)
         for widget in super().compose():
+            self._drawn = drawn
             if isinstance(widget, FooterKey) and widget.action in self.shed:
                 continue
             yield widget
+
+    def stale_keys(self, enabled: Mapping[str, bool]) -> bool:
+        """Whether a key on show is dimmed or lit otherwise than `enabled` (action -> available) says, or is gone from it."""
+        return any(key.action not in enabled or key.has_class("-disabled") == enabled[key.action] for key in self.query(FooterKey))
 
     def fit(self, *, compact: bool, palette: bool, shed: frozenset[str] = frozenset()) -> None:
         """Set compactness, the palette hint and what to leave out, in one go."""

@@ -1,14 +1,22 @@
-"""The fleet overview's table: one line per target, columns dropped by priority to fit the width."""
+"""The fleet overview's table: one line per target, columns dropped by priority to fit the width.
+
+Drawn through Textual's line API: a redraw repaints only the lines whose text changed (a poll changes
+one target's row), never the whole table, and never asks for a layout (the table's height is the screen's).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from textual.app import RenderResult
+from textual.geometry import Region, Size
 from textual.markup import escape
-from textual.widgets import Static
+from textual.strip import Strip
+from textual.visual import Visual
+from textual.widget import Widget
 
-from canary_tui.ui.widgets.markup_lines import content_of
+from canary_tui.ui.widgets.markup_lines import content_of, line_content
 from canary_tui.ui.widgets.view_models import FleetRow
 
 
@@ -67,7 +75,7 @@ def _cell(text: str, width: int, right: bool) -> str:
     return text.rjust(width) if right else text.ljust(width)
 
 
-class FleetTable(Static):
+class FleetTable(Widget):
     """Draws the rows it is given; the selected one is marked (▶, bold, reversed name) — never colour alone."""
 
     DEFAULT_CSS = """
@@ -75,26 +83,67 @@ class FleetTable(Static):
     """
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__("[dim]connecting…[/]", id=id)
+        super().__init__(id=id)
+        self.auto_links = False  # no links in the table: no link style to work out per line
         self.rows: tuple[FleetRow, ...] = ()
         self.selected = 0
         self._drawn: tuple[object, ...] | None = None
+        self._lines: list[str] = ["[dim]connecting…[/]"]  # one markup string per line
+        self._strips: dict[int, Strip] = {}  # the lines drawn at the current width and style
 
     def show(self, rows: Sequence[FleetRow], selected: int) -> None:
-        """Draw `rows` with row `selected` marked, unless nothing changed."""
+        """Draw `rows` with row `selected` marked, repainting only the lines that changed."""
         key = (tuple(rows), selected, self.size.width)
         if key == self._drawn:
             return
         self._drawn = key
         self.rows = tuple(rows)
         self.selected = selected
-        self.update(content_of(self.markup_for(self.rows, selected, self.size.width - 2 if self.size.width else 158)))
+        lines = self.markup_for(self.rows, selected, self.size.width - 2 if self.size.width else 158).split("\n")
+        old, self._lines = self._lines, lines
+        if len(lines) != len(old) or not self.size.width:
+            self._strips.clear()
+            self.refresh(layout=True)  # a line more or less: the height may follow
+            return
+        width = self.size.width
+        for y, (was, now) in enumerate(zip(old, lines, strict=True)):
+            if was != now:
+                self._strips.pop(y, None)
+                self.refresh(Region(0, y, width, 1))
 
     def on_resize(self) -> None:
         """Columns come and go with the width."""
+        self._strips.clear()
         if self.rows:
             self._drawn = None
             self.show(self.rows, self.selected)
+
+    def notify_style_update(self) -> None:
+        """A new theme or style: every line is drawn again."""
+        self._strips.clear()
+        super().notify_style_update()
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        """One line per row, plus the header."""
+        return len(self._lines)
+
+    def render(self) -> RenderResult:
+        """The whole table (used for text selection; lines are drawn one by one)."""
+        return content_of("\n".join(self._lines))
+
+    def render_line(self, y: int) -> Strip:
+        """Line `y`, drawn once per change of its text, width or style."""
+        if self.text_selection is not None:
+            return super().render_line(y)  # a selection spans lines: the whole table, as Textual draws it
+        strip = self._strips.get(y)
+        if strip is None:
+            width = self.size.width
+            if not 0 <= y < len(self._lines):
+                return Strip.blank(width, self.visual_style.rich_style)
+            strips = Visual.to_strips(self, line_content(self._lines[y]), width, 1, self.visual_style)
+            strip = strips[0] if strips else Strip.blank(width, self.visual_style.rich_style)
+            self._strips[y] = strip
+        return strip
 
     @staticmethod
     def markup_for(rows: Sequence[FleetRow], selected: int, width: int) -> str:

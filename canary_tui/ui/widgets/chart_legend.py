@@ -79,7 +79,7 @@ class ChartLegend(Static):
         markup = legend_markup(view, self.content_region.width or 200)
         if markup != self._markup:
             self._markup = markup
-            self.update(content_of(markup))
+            self.update(content_of(markup), layout=False)  # one line, always: no relayout
 
     def on_resize(self) -> None:
         """Longer or shorter words as the pane changes width."""

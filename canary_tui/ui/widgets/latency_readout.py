@@ -91,6 +91,7 @@ class LatencyReadout(Static):
         self._view: LatencyView | None = None
         self._as_table: bool | None = None
         self._width = 0
+        self._lines = 0
 
     @property
     def as_table(self) -> bool:
@@ -106,7 +107,10 @@ class LatencyReadout(Static):
         self._view = view
         self._as_table = as_table
         self._width = width
-        self.update(content_of(table_markup(view) if as_table else lines_markup(view, width)))
+        markup = table_markup(view) if as_table else lines_markup(view, width)
+        lines = markup.count("\n") + 1
+        self.update(content_of(markup), layout=lines != self._lines)  # no wrapping: relayout only when the height changes
+        self._lines = lines
 
     def on_resize(self) -> None:
         """Beside the chart or above it: the form follows the size."""

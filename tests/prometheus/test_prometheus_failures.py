@@ -127,8 +127,9 @@ async def test_the_dashboard_says_the_figures_come_from_prometheus(stack, tmp_pa
             while app.snapshot is None or app.snapshot.connection is not ConnectionState.LIVE:
                 assert loop.time() < deadline, "never LIVE through Prometheus"
                 await pilot.pause(0.05)
-            await pilot.pause(0.1)
-            assert "metrics: prometheus" in str(pane.render())
+            while "metrics: prometheus" not in str(pane.render()):  # the pane draws the LIVE snapshot on its next turn
+                assert loop.time() < deadline, f"the heartbeat pane never named its source: {pane.render()}"
+                await pilot.pause(0.05)
         assert not app.crashed
     finally:
         await controller.aclose()

@@ -48,10 +48,18 @@ class FitFooter(Footer):
         return any(key.action not in enabled or key.has_class("-disabled") == enabled[key.action] for key in self.query(FooterKey))
 
     def fit(self, *, compact: bool, palette: bool, shed: frozenset[str] = frozenset()) -> None:
-        """Set compactness, the palette hint and what to leave out, in one go."""
+        """Set compactness, the palette hint and what to leave out, in one go.
+
+        Footer reads `show_command_palette` only when it composes (the reactive does not recompose): a change of it
+        after the first compose recomposes here, so a terminal resized narrower drops the hint instead of clipping keys.
+        """
+        palette_changed = palette != self.show_command_palette
         self.compact = compact
         self.show_command_palette = palette
-        self.shed = shed
+        if shed != self.shed:
+            self.shed = shed  # recomposes (the palette hint with it)
+        elif palette_changed and self.is_attached:
+            self.refresh(recompose=True)
 
 
 #: (below this many columns, leave out these actions' keys): measured with the default keys (P as the longer Resume) so every key shown is whole

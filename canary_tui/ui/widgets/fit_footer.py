@@ -40,8 +40,18 @@ class FitFooter(Footer):
         for widget in super().compose():
             self._drawn = drawn
             if isinstance(widget, FooterKey) and widget.action in self.shed:
-                continue
+                # mounted but not shown: a key never mounted would stay bound to `compact` for good (see recompose)
+                widget.display = False
             yield widget
+
+    async def recompose(self) -> None:
+        """Recompose, then let go of the old keys.
+
+        Each FooterKey binds to the footer's `compact`; Textual drops a closed widget's binding only when `compact`
+        changes (textual#6666), so without this every recompose kept the old keys and their styles alive for good.
+        """
+        await super().recompose()
+        self.mutate_reactive(Footer.compact)
 
     def stale_keys(self, enabled: Mapping[str, bool]) -> bool:
         """Whether a key on show is dimmed or lit otherwise than `enabled` (action -> available) says, or is gone from it."""

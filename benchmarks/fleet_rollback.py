@@ -12,7 +12,12 @@ is the same in every round):
   timeout): R on target 0 -> arrival, while the other 10 keep polling at 1 Hz;
 - the same overview with the hang cleared: X, then `y` -> the last of 12 confirmations on screen;
   interleaved with it, the floor of this machine and harness: a stock httpx POST of 0% plus a
-  heartbeat GET (the read-back) to one simulator, and to all 12 at once, from the same event loop.
+  heartbeat GET (the read-back) to one simulator, and to all 12 at once, from the same event loop;
+- the same overview with every simulator answering its API after a delay of RTT_S (a real network:
+  Mission Control is a Worker some tens of milliseconds away): R on one target -> its confirmation,
+  and rollback-all -> the last confirmation, with the bare floor again. On loopback with no delay the
+  cost is all CPU (12 simulators and the app share 2 cores), so rollback-all of 12 is mostly serial;
+  with a delay it shows whether the 12 rollbacks run in parallel, as on call.
 
 Before each trial the server(s) are put back at 10%, the app has seen it, and a seeded
 random pause (up to one poll period) puts the key press at any phase of the others' polls.
@@ -43,7 +48,11 @@ POLL_INTERVAL_S = 1.0
 SELECTED, HUNG = 0, TARGETS - 1
 #: how long one trial may take before the run is called broken
 TRIAL_TIMEOUT_S = 15.0
-CASES = ("single dashboard", "fleet of 1", "fleet of 12, 1 hung", "single confirmation", "rollback-all", "bare one", "bare 12")
+#: the network round trip the delayed cases add to every API request (POST and read-back alike)
+RTT_S = 0.05
+RTT = f"{RTT_S * 1000:.0f} ms RTT"
+CASES = ("single dashboard", "fleet of 1", "fleet of 12, 1 hung", "single confirmation", "rollback-all", "bare one", "bare 12",
+         f"R arrival, {RTT}", f"one rollback, {RTT}", f"rollback-all, {RTT}", f"bare one, {RTT}", f"bare 12, {RTT}")
 
 
 def _name(index: int) -> str:
@@ -92,6 +101,14 @@ class _Bench:
 
     async def clear(self, index: int) -> None:
         await self.call("POST", f"{self.urls[index]}/_control/faults/clear")
+
+    async def delay_all(self, seconds: float) -> None:
+        """Every simulator answers its rollback POST and heartbeat only after `seconds` (until cleared)."""
+        fault = {"fault": "delay", "seconds": seconds, "count": -1, "paths": ["/api/ghost/canary", HEARTBEAT_PATH]}
+        await asyncio.gather(*(self.call("POST", f"{url}/_control/faults", json=fault) for url in self.urls))
+
+    async def clear_all(self) -> None:
+        await asyncio.gather(*(self.clear(index) for index in range(len(self.urls))))
 
 
 class _Targets:
@@ -218,8 +235,8 @@ async def _fleet_r(bench: _Bench, app: Any, pilot: Any, confirmed: dict[str, flo
 
 
 async def _rollback_all(bench: _Bench, app: Any, pilot: Any, confirmed: dict[str, float], trials: int,
-                        jitter: Callable[[], float], out: dict[str, list[float]], spread: list[float]) -> None:
-    """X, then y -> the last confirmation of all targets; `spread` gets y -> the last POST's arrival."""
+                        jitter: Callable[[], float], out: dict[str, list[float]], spread: list[float], suffix: str = "") -> None:
+    """X, then y -> the last confirmation of all targets; `spread` gets y -> the last POST's arrival; `suffix` names the cases."""
     from canary_tui.ui.screens.confirm_rollback_all import ConfirmRollbackAll
 
     names = list(app.targets)
@@ -237,7 +254,7 @@ async def _rollback_all(bench: _Bench, app: Any, pilot: Any, confirmed: dict[str
         started = time.perf_counter()
         await pilot.press("y")
         await until(pilot, lambda: len(confirmed) == len(names), TRIAL_TIMEOUT_S, "every rollback confirmed")
-        out["rollback-all"].append(max(confirmed.values()) - started)
+        out[f"rollback-all{suffix}"].append(max(confirmed.values()) - started)
         arrivals = await asyncio.gather(*(bench.first_arrival(i) for i in indices))
         spread.append(max(arrivals) - started)
         for case, chosen in (("bare one", [SELECTED]), ("bare 12", indices)):
@@ -245,7 +262,7 @@ async def _rollback_all(bench: _Bench, app: Any, pilot: Any, confirmed: dict[str
             await pilot.pause(jitter())
             started = time.perf_counter()
             await asyncio.gather(*(bench.bare_rollback(i) for i in chosen))
-            out[case].append(time.perf_counter() - started)
+            out[f"{case}{suffix}"].append(time.perf_counter() - started)
 
 
 async def _quiesce(app: Any, pilot: Any) -> None:
@@ -305,9 +322,13 @@ async def _measure(trials: int, rounds: int, home: Path) -> tuple[dict[str, list
                         hung_polls += app.targets[_name(HUNG)].polls - polls_before
                         await bench.clear(HUNG)  # releases the hung poll
                         await _rollback_all(bench, app, pilot, confirmed, trials, jitter, out, spread)
+                        await bench.delay_all(RTT_S)
+                        await _fleet_r(bench, app, pilot, confirmed, trials, jitter, f"R arrival, {RTT}", out, f"one rollback, {RTT}")
+                        await _rollback_all(bench, app, pilot, confirmed, trials, jitter, out, [], f", {RTT}")
+                        await bench.clear_all()
                         await _quiesce(app, pilot)
                 finally:
-                    await bench.clear(HUNG)
+                    await bench.clear_all()
                     await fleet.aclose()
     return out, spread, hung_polls
 

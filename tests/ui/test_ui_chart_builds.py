@@ -50,15 +50,27 @@ async def test_a_redraw_goes_to_the_worker_and_shows_the_same_plot_as_built_in_t
             assert builds.submitted == 0  # the first plot is built in the app: on screen with the first data
             first = _rows(chart)
             assert chart._view is not None
-            chart.show(_slower(chart._view, 4.0, 10_001))
             old_key = chart._cache_key
-            chart.render_line(0)  # what the compositor does next: the build goes out, the old plot stays meanwhile
+            chart.show(_slower(chart._view, 4.0, 10_001))  # the build goes out at once; the old plot stays meanwhile
             assert builds.broken is None
             assert chart.building and chart._cache_key == old_key and builds.submitted == 1
             await until(pilot, lambda: not chart.building and chart._cache_key != old_key, timeout_s=30)
             await pilot.pause()
             assert _rows(chart) != first
             assert _rows(chart) == _built_here(chart)
+    finally:
+        builds.close()
+
+
+async def test_the_worker_builds_at_a_lower_cpu_priority_than_the_app() -> None:
+    builds = ChartBuilds()
+    builds.start()
+    try:
+        app = CanaryApp(FakeController(snapshot("healthy")), poll=False, theme_dirs=[BUNDLED], chart_builds=builds)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await until(pilot, lambda: bool(builds.worker_pids()), timeout_s=30)
+            own = os.getpriority(os.PRIO_PROCESS, 0)
+            await until(pilot, lambda: all(os.getpriority(os.PRIO_PROCESS, pid) > own for pid in builds.worker_pids()), timeout_s=30)
     finally:
         builds.close()
 

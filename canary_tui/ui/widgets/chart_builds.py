@@ -15,7 +15,7 @@ import sys
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from canary_tui.ui.widgets.chart_plot import PlotSpec, build_in_worker
+from canary_tui.ui.widgets.chart_plot import PlotSpec, build_in_worker, build_worker_started
 
 
 class ChartBuilds:
@@ -37,7 +37,8 @@ class ChartBuilds:
             try:
                 # the spawn hands the child our stderr's descriptor: Textual's print capture has none, the real one does
                 with contextlib.redirect_stderr(sys.__stderr__):
-                    self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+                    self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                                     initializer=build_worker_started)
                     self._pool.submit(build_in_worker, PlotSpec(None, 20, 6, ()))
             except Exception as exc:  # noqa: BLE001 - whatever stops the worker starting, the chart is built in the app
                 self.fail(f"chart builds in the app: the build process did not start ({exc})")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -123,6 +125,15 @@ def build_ansi(plt: Any, spec: PlotSpec) -> str:
 
 
 _worker_plot: Any = None
+
+#: how much lower the build process's CPU priority is than the app's: a plot may wait, a key press may not
+BUILD_NICENESS = 10
+
+
+def build_worker_started() -> None:
+    """The build process's initializer: yield the CPU to the app (and anything else on the machine) when both want it."""
+    with contextlib.suppress(OSError, AttributeError):  # no os.nice on Windows; a refused nice only costs priority
+        os.nice(BUILD_NICENESS)
 
 
 def build_in_worker(spec: PlotSpec) -> str:

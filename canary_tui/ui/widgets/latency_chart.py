@@ -83,6 +83,9 @@ class LatencyChart(Widget):
         if self._plot is None and has_data(view):
             self.call_after_refresh(self._load_plot)  # the frame on its way shows the live panes first
             return
+        if self._remote is not None and self._strips is not None and self._remote.usable:
+            self._sent_strips()  # the build goes to the worker; the plot on show stays until the new one lands and repaints
+            return
         self.refresh()
 
     def _load_plot(self) -> None:

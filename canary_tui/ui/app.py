@@ -23,7 +23,7 @@ from canary_tui.ui.app_actions import DashboardActions
 from canary_tui.ui.commands_provider import CanaryCommands
 from canary_tui.ui.crash import crash_console
 from canary_tui.ui.dashboard_feed import DashboardFeed
-from canary_tui.ui.screens.dashboard_screen import DashboardScreen
+from canary_tui.ui.screens.dashboard_screen import CHART_INTERVAL_S, DashboardScreen
 from canary_tui.ui.screens.guard import GuardedDialog
 from canary_tui.ui.themes import DEFAULT_THEME, ThemeCatalog, default_directories, load_themes
 from canary_tui.ui.widgets.chart_builds import ChartBuilds
@@ -100,7 +100,7 @@ class CanaryApp(DashboardActions):
         environment_label: str | None = None,
         theme_dirs: list[Path] | None = None,
         poll: bool = True,
-        chart_interval_s: float = 5.0,
+        chart_interval_s: float = CHART_INTERVAL_S,
         first_poll: Awaitable[Any] | None = None,
         tick_interval_s: float = 1.0,
         chart_builds: ChartBuilds | None = None,

@@ -6,7 +6,7 @@ from textual.markup import escape
 from textual.widgets import Static
 
 from canary_tui.ui.widgets.fmt import age_text, duration_text, percent_text
-from canary_tui.ui.widgets.markup_lines import content_of
+from canary_tui.ui.widgets.markup_lines import show_markup
 from canary_tui.ui.widgets.view_models import ErrorRateView
 
 _BARS = "▁▂▃▄▅▆▇█"
@@ -34,6 +34,7 @@ class ErrorRatePane(Static):
         super().__init__("Errors [dim]—[/]", id=id)
         self._view: ErrorRateView | None = None
         self._width = 0
+        self._markup = ""
 
     def show(self, view: ErrorRateView) -> None:
         """Render `view` unless it (and the width) equal what is on screen."""
@@ -41,7 +42,7 @@ class ErrorRatePane(Static):
             return
         self._view = view
         self._width = self.size.width
-        self.update(content_of(self.markup_for(view, max(10, self.size.width - 2))), layout=False)  # fixed height: no relayout
+        self._markup = show_markup(self, self._markup, self.markup_for(view, max(10, self.size.width - 2)))
 
     def on_resize(self) -> None:
         """The sparkline follows the pane's width."""

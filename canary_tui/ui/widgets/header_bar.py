@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from textual.content import Content
 from textual.markup import escape
 from textual.widgets import Static
 
 from canary_tui.ui.widgets.fmt import age_text
-from canary_tui.ui.widgets.markup_lines import content_of
+from canary_tui.ui.widgets.markup_lines import line_content, show_markup
 from canary_tui.ui.widgets.view_models import HeaderView
 
 _CONNECTION_BADGE = {
@@ -36,6 +35,7 @@ class HeaderBar(Static):
         super().__init__("[dim]connecting…[/]", id=id)
         self._view: HeaderView | None = None
         self._width = 0
+        self._markup = ""
 
     def show(self, view: HeaderView) -> None:
         """Render `view` unless it equals the one on screen."""
@@ -43,7 +43,7 @@ class HeaderBar(Static):
             return
         self._view = view
         self._width = self.size.width
-        self.update(content_of(self.markup_for(view, self.size.width - 2 if self.size.width else 200)), layout=False)  # fixed height: no relayout
+        self._markup = show_markup(self, self._markup, self.markup_for(view, self.size.width - 2 if self.size.width else 200))
 
     def on_resize(self) -> None:
         """Shorten the first line when the terminal narrows."""
@@ -67,10 +67,10 @@ class HeaderBar(Static):
         else:
             parts.append(escape(view.ramp_word))
         line1 = " · ".join(parts)
-        if Content.from_markup(line1).cell_length > width:
+        if line_content(line1).cell_length > width:
             parts[1] = f"[b]{escape(view.canary_version)}[/b]"  # the canary version matters most
             line1 = " · ".join(parts)
-        if Content.from_markup(line1).cell_length > width:
+        if line_content(line1).cell_length > width:
             parts[3] = f"[b]{percent}[/b]"
             line1 = " · ".join(parts)
         status = [f"[$status-{level}]{glyph} {word}[/]"]
@@ -88,7 +88,7 @@ class HeaderBar(Static):
             optional.append(f"◷ {escape(view.bake_text)}")
         if view.eta_text:
             optional.append(escape(view.eta_text))
-        while optional and Content.from_markup(" · ".join(status + optional)).cell_length > width:
+        while optional and line_content(" · ".join(status + optional)).cell_length > width:
             optional.pop()  # the ETA goes first, then the bake clock; badges and age always stay
         status += optional
         return line1 + "\n" + " · ".join(status)

@@ -6,7 +6,7 @@ from textual.markup import escape
 from textual.widgets import Static
 
 from canary_tui.ui.widgets.fmt import age_text, ms_text, per_s_text
-from canary_tui.ui.widgets.markup_lines import content_of
+from canary_tui.ui.widgets.markup_lines import show_markup
 from canary_tui.ui.widgets.view_models import Badge, HeartbeatView
 
 
@@ -26,6 +26,7 @@ class HeartbeatPane(Static):
         super().__init__("Heartbeat [dim]waiting for the first answer…[/]", id=id)
         self._view: HeartbeatView | None = None
         self._width = 0
+        self._markup = ""
 
     def show(self, view: HeartbeatView) -> None:
         """Render `view` unless it (and the width) equal what is on screen."""
@@ -34,7 +35,7 @@ class HeartbeatPane(Static):
             return
         self._view = view
         self._width = width
-        self.update(content_of(self.markup_for(view, width)), layout=False)  # fixed height: no relayout
+        self._markup = show_markup(self, self._markup, self.markup_for(view, width))
 
     def on_resize(self) -> None:
         """Figures that did not fit may fit now (and the other way round)."""

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from canary_tui.controller.controller import RampController
-from canary_tui.controller.model import Event, EventLevel, Snapshot
+from canary_tui.controller.model import Event, EventLevel, Snapshot, kind_to_show
 from canary_tui.controller.target_verdict import TargetVerdict, canary_percent, standing
 from canary_tui.core.thresholds import Level
 
@@ -72,9 +72,10 @@ class WatchEvent:
         }
 
     def as_text(self) -> str:
-        """One plain line: time, target, level, kind and message."""
+        """One plain line: time, target, level, kind (unless the message starts with it) and message."""
         stamp = self.time.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        return f"{stamp} {self.target} {self.level.value.upper()} {self.kind}: {self.message}"
+        kind = kind_to_show(self.kind, self.message)
+        return f"{stamp} {self.target} {self.level.value.upper()} {kind + ': ' if kind else ''}{self.message}"
 
 
 EventSubscriber = Callable[[WatchEvent], None]

@@ -71,6 +71,11 @@ class Event:
     level: EventLevel = EventLevel.INFO
 
 
+def kind_to_show(kind: str, message: str) -> str:
+    """The kind to print before an event's message: none when the message already starts with it ("notify …", "stopped …")."""
+    return "" if message.startswith(kind) else kind
+
+
 @dataclass(frozen=True, slots=True)
 class ActionResult:
     """Outcome of one action: done, refused (conflict, validation) or failed, with a message."""

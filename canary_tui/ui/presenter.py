@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
-from canary_tui.controller.model import ConnectionState, Event, Snapshot
+from canary_tui.controller.model import ConnectionState, Event, Snapshot, kind_to_show
 from canary_tui.core.advance_rule import override_reasons
 from canary_tui.core.levels import rate_level
 from canary_tui.core.seed import SEED_TRIP_ERROR_RATE, SEED_TRIP_P95_MS
@@ -340,8 +340,6 @@ def event_line(event: Event) -> EventLine:
     message = event.message
     if message.startswith(event.actor + " "):
         message = message[len(event.actor) + 1 :]
-    kind = event.kind
-    if message.startswith(kind):
-        kind = ""
-    return EventLine(time_text=clock_text(event.at), actor=event.actor, kind=kind, message=message, level=str(event.level))
+    return EventLine(time_text=clock_text(event.at), actor=event.actor, kind=kind_to_show(event.kind, message), message=message,
+                     level=str(event.level))
 

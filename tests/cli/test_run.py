@@ -213,7 +213,7 @@ def test_text_lines_by_default(simulator_factory, tmp_path: Path) -> None:
             proc.kill()
             proc.wait(10)
     assert proc.returncode == 0, err
-    assert " staging INFO stop: stopped after " in out.splitlines()[-1] and not out.lstrip().startswith("{")
+    assert " staging INFO stopped after " in out.splitlines()[-1] and not out.lstrip().startswith("{")
 
 
 @pytest.mark.parametrize(("extra", "args", "named"), [

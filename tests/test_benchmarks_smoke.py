@@ -53,9 +53,10 @@ def test_quick_benchmarks_write_every_figure(tmp_path: Path) -> None:
 
 
 def test_quick_fleet_benchmark_writes_its_figures(tmp_path: Path) -> None:
-    """The fleet module on its own (about a minute quick): idle CPU, R among 12 (one hung), rollback-all."""
+    """The fleet module on its own (about a minute quick): idle CPU, R among 12 (one hung), rollback-all on loopback and 50 ms away."""
     figures, stdout = _quick_run(tmp_path, ("fleet",), 180)
-    for prefix in ("fleet idle CPU: 12 targets / 1 target", "fleet R->arrival: 12 targets, 1 hung", "fleet rollback-all of 12"):
+    for prefix in ("fleet idle CPU: 12 targets / 1 target", "fleet R->arrival: 12 targets, 1 hung", "fleet rollback-all of 12:",
+                   "fleet rollback-all of 12 at 50 ms RTT:"):
         budgeted = [f for f in figures if str(f["name"]).startswith(prefix)]
         assert len(budgeted) == 1 and budgeted[0]["target"] is not None, (prefix, [f["name"] for f in figures])
     assert "figure" in stdout

@@ -31,7 +31,9 @@ class CanaryBaseApp(App[None]):
     def on_ready(self) -> None:
         """The first frame is on screen: what start-up made (modules, styles, widgets, history) stays for the session,
         so move it out of the collector's sight (gc.freeze); a full collection then walks only what came after,
-        which keeps its pause short in a dashboard that runs for hours."""
+        which keeps its pause short in a dashboard that runs for hours. Start-up's garbage is collected first:
+        frozen, it would never be."""
+        gc.collect()
         gc.freeze()
 
     async def action_quit(self) -> None:

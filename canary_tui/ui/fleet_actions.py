@@ -280,11 +280,7 @@ class FleetActions(CanaryBaseApp):
         self._keys_check_pending = False
         if not self.screen_stack:
             return
-        screen = self.screen
-        enabled: dict[str, bool] = {}
-        for active in screen.active_bindings.values():
-            enabled.setdefault(active.binding.action, active.enabled)
-        if any(footer.stale_keys(enabled) for footer in screen.query(FitFooter)):
+        if any(footer.stale_keys() for footer in self.screen.query(FitFooter)):
             self.refresh_bindings()
 
     async def _worker(self, target: str, name: str, call: Callable[[], Awaitable[Any]], then: Callable[[ActionResult | None], None] | None) -> None:

@@ -31,6 +31,7 @@ from canary_tui.ui.widgets.chart_builds import ChartBuilds
 from canary_tui.ui.widgets.events_log import EventsLog
 from canary_tui.ui.widgets.fit_footer import OVERVIEW_SHED, FitFooter, shed_at
 from canary_tui.ui.widgets.fleet_table import FleetTable
+from canary_tui.ui.widgets.markup_lines import show_markup
 
 #: points of P95 and error rate kept per target for its trend
 TREND_POINTS = 60
@@ -273,10 +274,7 @@ class FleetApp(FleetActions):
         actions = actions_line((state.name, state.in_flight, state.note) for state in self.targets.values())
         if actions:
             extra += f" · [reverse $accent] {escape(actions)} [/]"
-        markup = f"[b]{escape(summary_line(self.rows))}[/]{extra}"
-        if markup != self._summary_markup:
-            self._summary_markup = markup
-            summary.update(markup, layout=False)  # one line, as tall as ever
+        self._summary_markup = show_markup(summary, self._summary_markup, f"[b]{escape(summary_line(self.rows))}[/]{extra}")
 
     def _blocked_everywhere(self) -> str | None:
         """The reason no target can be changed from here (read-only), if it holds for all."""

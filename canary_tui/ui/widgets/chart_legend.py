@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.markup import escape
 from textual.widgets import Static
 
-from canary_tui.ui.widgets.markup_lines import content_of
+from canary_tui.ui.widgets.markup_lines import show_markup
 from canary_tui.ui.widgets.view_models import ChartView
 
 #: the marker each percentile is drawn with (latency_chart.py plots with these) and its legend sample
@@ -76,10 +76,7 @@ class ChartLegend(Static):
     def show(self, view: ChartView) -> None:
         """Render the legend of `view` at the current width (no redraw when the words are the same)."""
         self._view = view
-        markup = legend_markup(view, self.content_region.width or 200)
-        if markup != self._markup:
-            self._markup = markup
-            self.update(content_of(markup), layout=False)  # one line, always: no relayout
+        self._markup = show_markup(self, self._markup, legend_markup(view, self.content_region.width or 200))
 
     def on_resize(self) -> None:
         """Longer or shorter words as the pane changes width."""

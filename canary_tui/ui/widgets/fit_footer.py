@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from textual.app import ComposeResult
 from textual.reactive import reactive
 from textual.screen import Screen
@@ -53,8 +51,11 @@ class FitFooter(Footer):
         await super().recompose()
         self.mutate_reactive(Footer.compact)
 
-    def stale_keys(self, enabled: Mapping[str, bool]) -> bool:
-        """Whether a key on show is dimmed or lit otherwise than `enabled` (action -> available) says, or is gone from it."""
+    def stale_keys(self) -> bool:
+        """Whether a key on show is dimmed or lit otherwise than its screen's bindings say now, or is gone from them."""
+        enabled: dict[str, bool] = {}
+        for active in self.screen.active_bindings.values():
+            enabled.setdefault(active.binding.action, active.enabled)
         return any(key.action not in enabled or key.has_class("-disabled") == enabled[key.action] for key in self.query(FooterKey))
 
     def fit(self, *, compact: bool, palette: bool, shed: frozenset[str] = frozenset()) -> None:

@@ -1,6 +1,5 @@
-"""The footer lets go of the keys it replaces: a dashboard open for hours recomposes it at every action, and each
-kept key (with its styles and caches) made every full garbage collection longer (seen as 0.3 s pauses in the
-rollback benchmark)."""
+"""The footer lets go of the keys it replaces: a dashboard open for hours recomposes it at each resize or keymap
+change, and each kept key (with its styles and caches) would make every full garbage collection longer."""
 
 from __future__ import annotations
 

@@ -1,12 +1,48 @@
-"""A footer that leaves out some actions' keys so the rest fit a narrow terminal whole (the keys still work)."""
+"""A footer that leaves out some actions' keys so the rest fit a narrow terminal whole (the keys still work).
+
+A key that only dims or lights (an action starts or ends) changes in place: rebuilding every key at each action
+cost tens of milliseconds and most of the garbage a busy dashboard makes.
+"""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from itertools import groupby
+
+from textual import events, on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer
-from textual.widgets._footer import FooterKey
+from textual.widgets._footer import FooterKey, FooterLabel, KeyGroup
+
+#: per key on show: (key, key display, description, tooltip, action); what a recompose is needed for
+_Layout = tuple[tuple[str, str, str, str, str], ...]
+#: the command palette's key: always compact, as Textual's footer makes it
+PALETTE_CLASS = "-command-palette"
+
+
+class FitKey(FooterKey):
+    """A footer key that dims and lights in place; a click runs it only while it is lit."""
+
+    def __init__(self, binding: Binding, key_display: str, description: str, *, enabled: bool, tooltip: str, compact: bool, classes: str = "") -> None:
+        super().__init__(binding.key, key_display, description, binding.action, disabled=not enabled, tooltip=tooltip, classes=classes)
+        self.set_reactive(FooterKey.compact, compact)
+        self.set_class(compact, "-compact")
+
+    def light(self, enabled: bool) -> None:
+        """Show the key as available (lit) or not (dimmed)."""
+        self.set_class(not enabled, "-disabled")
+
+    @on(events.MouseDown)
+    def _press(self, event: events.MouseDown) -> None:
+        """Press the key if it is lit now (FooterKey's own handler reads the state it was made with)."""
+        event.prevent_default()
+        if self.has_class("-disabled"):
+            self.app.bell()
+        else:
+            self.app.simulate_key(self.key)
 
 
 class FitFooter(Footer):
@@ -14,42 +50,86 @@ class FitFooter(Footer):
 
     shed: reactive[frozenset[str]] = reactive(frozenset(), recompose=True)
 
-    _drawn: tuple[object, ...] | None = None  # what the keys on show were composed from
+    _bindings_seen = False  # the screen's bindings are known: until then there are no keys to compose
+    _layout: tuple[object, ...] | None = None  # what the keys on show were composed from
 
-    def _to_draw(self) -> tuple[object, ...]:
-        """What the keys to show depend on: each shown action's first binding, its key display and availability."""
-        seen: dict[str, tuple[object, ...]] = {}
-        for active in self.screen.active_bindings.values():
-            binding = active.binding
-            if binding.show and binding.action not in seen:
-                seen[binding.action] = (binding.key, self.app.get_key_display(binding), binding.description, active.enabled, active.tooltip)
-        return (tuple(seen.items()), self.shed, self.compact, self.show_command_palette)
+    def _bindings_on_show(self) -> dict[str, list[tuple[Binding, bool, str]]]:
+        """Per action, the screen's bindings shown in a footer with whether each is enabled and its tooltip."""
+        by_action: defaultdict[str, list[tuple[Binding, bool, str]]] = defaultdict(list)
+        for _node, binding, enabled, tooltip in self.screen.active_bindings.values():
+            if binding.show:
+                by_action[binding.action].append((binding, enabled, tooltip))
+        return by_action
+
+    def _layout_now(self) -> tuple[object, ...]:
+        """What the keys' widgets depend on: each shown action's first binding as displayed; shed; palette (not the dimming)."""
+        keys: _Layout = tuple(
+            (binding.key, self.app.get_key_display(binding), binding.description, tooltip, action)
+            for action, ((binding, _enabled, tooltip), *_others) in self._bindings_on_show().items()
+        )
+        return (keys, self.shed, self.show_command_palette)
 
     def bindings_changed(self, screen: Screen) -> None:
-        """Recompose only when a key would look different: a remount of every key costs tens of milliseconds."""
-        if self._drawn is not None and self.is_attached and screen is self.screen and self._to_draw() == self._drawn:
+        """Dim and light keys in place; recompose only when a key comes, goes or reads otherwise."""
+        self._bindings_seen = True
+        if not self.is_attached or screen is not self.screen:
             return
-        super().bindings_changed(screen)
+        if self._layout is not None and self._layout_now() == self._layout:
+            self._light_keys()
+        elif screen.app.app_focus:  # as Textual's footer: an unfocused app has no focused widget, so fewer keys
+            self.call_after_refresh(self.recompose)
+
+    def _light_keys(self) -> None:
+        """Dim or light each key on show as its screen's bindings say now."""
+        active = self.screen.active_bindings
+        for key in self.query(FitKey):
+            found = active.get(key.key)
+            if found is not None:
+                key.light(found.enabled)
+
+    def watch_compact(self, compact: bool) -> None:
+        """Every key but the palette's follows the footer's compactness, as in Textual's footer (set here, not bound: see compose)."""
+        for key in self.query(FitKey):
+            if not key.has_class(PALETTE_CLASS):
+                key.compact = compact
 
     def compose(self) -> ComposeResult:
-        """The footer's keys, less the shed ones (the help screen still lists every key)."""
-        drawn = self._to_draw() if self.is_attached else None
-        self._drawn = None  # until keys are composed (before the bindings are ready, none are)
-        for widget in super().compose():
-            self._drawn = drawn
-            if isinstance(widget, FooterKey) and widget.action in self.shed:
-                # mounted but not shown: a key never mounted would stay bound to `compact` for good (see recompose)
-                widget.display = False
-            yield widget
+        """The footer's keys as Textual's footer lays them out, less the shed ones (the help screen lists every key).
 
-    async def recompose(self) -> None:
-        """Recompose, then let go of the old keys.
-
-        Each FooterKey binds to the footer's `compact`; Textual drops a closed widget's binding only when `compact`
-        changes (textual#6666), so without this every recompose kept the old keys and their styles alive for good.
+        Keys are not data-bound to the footer's `compact`: Textual keeps a bound widget alive until `compact` changes
+        (textual#6666), so each recompose would have kept the old keys and their styles for good.
         """
-        await super().recompose()
-        self.mutate_reactive(Footer.compact)
+        self._layout = None
+        if not self._bindings_seen or not self.is_attached:
+            return
+        layout = self._layout_now()
+        by_action = self._bindings_on_show()
+        for group, runs in groupby(by_action.values(), lambda bindings: bindings[0][0].group):
+            same_group = list(runs)
+            if group is not None and len(same_group) > 1:
+                with KeyGroup(classes="-compact" if group.compact else ""):
+                    for bindings in same_group:
+                        binding, enabled, tooltip = bindings[0]
+                        yield self._key(binding, "", enabled, tooltip or binding.description, "-grouped")
+                yield FooterLabel(group.description)
+            else:
+                for bindings in same_group:
+                    binding, enabled, tooltip = bindings[0]
+                    yield self._key(binding, binding.description, enabled, tooltip)
+        if self.show_command_palette and self.app.ENABLE_COMMAND_PALETTE:
+            palette = self.screen.active_bindings.get(self.app.COMMAND_PALETTE_BINDING)
+            if palette is not None:
+                binding = palette.binding
+                yield self._key(binding, binding.description, palette.enabled, binding.tooltip or binding.description, PALETTE_CLASS)
+        self._layout = layout
+
+    def _key(self, binding: Binding, description: str, enabled: bool, tooltip: str, classes: str = "") -> FitKey:
+        """One key; a shed one is mounted but not shown, so that `shed` alone decides what the terminal shows."""
+        compact = True if classes == PALETTE_CLASS else self.compact
+        key = FitKey(binding, self.app.get_key_display(binding), description, enabled=enabled, tooltip=tooltip, compact=compact, classes=classes)
+        if binding.action in self.shed:
+            key.display = False
+        return key
 
     def stale_keys(self) -> bool:
         """Whether a key on show is dimmed or lit otherwise than its screen's bindings say now, or is gone from them."""

@@ -74,8 +74,9 @@ class FitFooter(Footer):
         self._bindings_seen = True
         if not self.is_attached or screen is not self.screen:
             return
+        # after the next refresh, as Textual's footer recomposes: what the action started (a POST) goes out first
         if self._layout is not None and self._layout_now() == self._layout:
-            self._light_keys()
+            self.call_after_refresh(self._light_keys)
         elif screen.app.app_focus:  # as Textual's footer: an unfocused app has no focused widget, so fewer keys
             self.call_after_refresh(self.recompose)
 

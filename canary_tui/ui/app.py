@@ -294,7 +294,7 @@ class CanaryApp(DashboardActions):
             dialog.follow(seen, advance)
 
     def _refresh_bindings_if_changed(self) -> None:
-        """Re-check key availability only when it can have changed (the footer is costly to rebuild)."""
+        """Re-check key availability only when it can have changed (each check asks every binding's action)."""
         key = (
             frozenset(self.in_flight),
             self.snapshot.action_in_flight if self.snapshot else None,

@@ -276,7 +276,7 @@ class FleetActions(CanaryBaseApp):
         self.render_fleet()
 
     def _show_keys(self) -> None:
-        """Refresh the footer if a key on show is dimmed or lit otherwise than it is now (a refresh mounts every key anew)."""
+        """Refresh the footer's keys if one on show is dimmed or lit otherwise than it is now."""
         self._keys_check_pending = False
         if not self.screen_stack:
             return

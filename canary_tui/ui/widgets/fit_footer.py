@@ -81,7 +81,9 @@ class FitFooter(Footer):
             self.call_after_refresh(self.recompose)
 
     def _light_keys(self) -> None:
-        """Dim or light each key on show as its screen's bindings say now."""
+        """Dim or light each key on show as its screen's bindings say now (none once the footer has left its screen)."""
+        if not self.is_attached:
+            return
         active = self.screen.active_bindings
         for key in self.query(FitKey):
             found = active.get(key.key)

@@ -29,11 +29,12 @@ def _table(figures: list[Figure]) -> str:
 
 def _markdown(figures: list[Figure]) -> str:
     """The figures as a Markdown table (what the README's Performance section shows)."""
-    lines = ["| figure | value | target | met |", "|---|---|---|---|"]
+    lines = ["| figure | value | target | met | measured |", "|---|---|---|---|---|"]
     for f in figures:
         met = "—" if f.met is None else ("yes" if f.met else "**no**")
         target = "—" if f.target is None else f"{f.target} {f.unit}".replace("<=", "≤")
-        lines.append(f"| {f.name} | {f.value:.3g} {f.unit} | {target} | {met} |")
+        detail = f.detail.replace("|", "\\|")
+        lines.append(f"| {f.name} | {f.value:.3g} {f.unit} | {target} | {met} | {detail} |")
     return "\n".join(lines)
 
 

@@ -20,11 +20,11 @@ def duration_text(seconds: float | None) -> str:
     return f"{days}d{hours}h"
 
 
-def age_text(age_s: float | None) -> str:
-    """Data age: '0.8 s' under a minute, then a compact duration; 'no data' when unknown."""
+def age_text(age_s: float | None, *, tenths: bool = True) -> str:
+    """Data age: '0.8 s' under 10 s (whole seconds, '1s', without `tenths`), then a compact duration; 'no data' when unknown."""
     if age_s is None:
         return "no data"
-    if age_s < 10:
+    if age_s < 10 and tenths:
         return f"{age_s:.1f} s"
     return duration_text(age_s)
 

@@ -61,11 +61,11 @@ class FitFooter(Footer):
                 by_action[binding.action].append((binding, enabled, tooltip))
         return by_action
 
-    def _layout_now(self) -> tuple[object, ...]:
+    def _layout_now(self, by_action: dict[str, list[tuple[Binding, bool, str]]] | None = None) -> tuple[object, ...]:
         """What the keys' widgets depend on: each shown action's first binding as displayed; shed; palette (not the dimming)."""
         keys: _Layout = tuple(
             (binding.key, self.app.get_key_display(binding), binding.description, tooltip, action)
-            for action, ((binding, _enabled, tooltip), *_others) in self._bindings_on_show().items()
+            for action, ((binding, _enabled, tooltip), *_others) in (self._bindings_on_show() if by_action is None else by_action).items()
         )
         return (keys, self.shed, self.show_command_palette)
 
@@ -105,8 +105,8 @@ class FitFooter(Footer):
         self._layout = None
         if not self._bindings_seen or not self.is_attached:
             return
-        layout = self._layout_now()
         by_action = self._bindings_on_show()
+        layout = self._layout_now(by_action)
         for group, runs in groupby(by_action.values(), lambda bindings: bindings[0][0].group):
             same_group = list(runs)
             if group is not None and len(same_group) > 1:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from canary_tui.commands.actions import EXIT_FAILED, EXIT_OK, configured_session, guarded
-from canary_tui.commands.figures import figures
+from canary_tui.controller.figures import figures
 from canary_tui.controller.model import ConnectionState, Snapshot, Trigger
 from canary_tui.core.judgment import decision_to_json
 from canary_tui.core.stage_clock import format_duration

@@ -10,8 +10,8 @@ Wilson intervals on error and slow counts, the canary on its own figures when
 the heartbeat splits traffic), and the controller's decision. A figure whose
 interval cannot tell is "low data" (UNKNOWN) and is never guessed from a point.
 
-Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN. The level is the worst
-level known on evidence; the decision `rollback`, a heartbeat `down` or a failed
+Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN. The level is the controller's
+health rule (controller/health.py): the worst level known on evidence; the decision `rollback`, a heartbeat `down` or a failed
 signature is CRITICAL, `degraded` at least WARNING. UNKNOWN when no figure can be
 judged (low data, no traffic), when the last poll failed (unreachable, invalid
 data), and for config or usage errors (including argparse errors after `status`;
@@ -29,12 +29,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from canary_tui.commands.figures import Figure, figures
+from canary_tui.controller.figures import Figure
+from canary_tui.controller.health import health
 from canary_tui.controller.model import ConnectionState, Snapshot
 from canary_tui.core.judgment import decision_to_json
-from canary_tui.core.samples import Heartbeat, HeartbeatStatus
+from canary_tui.core.samples import Heartbeat
 from canary_tui.core.thresholds import Level, Metric, ThresholdTable
-from canary_tui.core.verdicts import Decision, DecisionKind
+from canary_tui.core.verdicts import Decision
 
 if TYPE_CHECKING:
     from canary_tui.config import Config, EnvironmentConfig
@@ -226,37 +227,13 @@ async def sample(controller: Any, client: Any, window_s: float, poll_s: float) -
             await asyncio.sleep(max(0.0, started + min(poll_s * polls, window_s) - loop.time()))
 
 
-def _heartbeat_levels(snapshot: Snapshot) -> dict[str, Level]:
-    """The heartbeat's own status word and the signature, as levels."""
-    hb = snapshot.heartbeat
-    untrusted = snapshot.connection is ConnectionState.UNTRUSTED
-    levels = {"signature": Level.CRITICAL if untrusted or (hb is not None and not hb.signature_ok) else Level.HEALTHY}
-    if hb is not None:
-        levels["heartbeat"] = {HeartbeatStatus.OK: Level.HEALTHY, HeartbeatStatus.DEGRADED: Level.WARNING}.get(hb.status, Level.CRITICAL)
-    return levels
-
-
 def judge(target: str, snapshot: Snapshot) -> StatusReport:
-    """The report of a controller snapshot: worst level known on evidence, CRITICAL on a rollback decision."""
-    decision = snapshot.decision
-    untrusted = snapshot.connection is ConnectionState.UNTRUSTED
-    last_failed = snapshot.connection_error is not None and not untrusted
-    if last_failed or (snapshot.heartbeat is None and not untrusted):
-        why = snapshot.connection_error or "no heartbeat"
-        judged = decision if snapshot.heartbeat is not None else None  # no trusted data ever: no decision to report
-        return StatusReport(target, Level.UNKNOWN, snapshot=snapshot, decision=judged, last_poll_failed=True,
-                            error=why if why.startswith("prometheus") else f"heartbeat {why}")
-    figs = figures(snapshot)
-    extra = _heartbeat_levels(snapshot)
-    if decision is not None and decision.kind is DecisionKind.ROLLBACK:
-        extra["decision"] = Level.CRITICAL
-    known = [f.level for f in figs if f.level is not Level.UNKNOWN]
-    perfdata = _perfdata(snapshot, figs)
-    if not known and "decision" not in extra and not untrusted:
-        return StatusReport(target, Level.UNKNOWN, figs, snapshot, extra, "low data: no figure can be judged over the window "
-                            "(too few requests; try a longer --window)", perfdata, decision)
-    level = max(known + list(extra.values()), key=lambda lv: lv.severity)
-    return StatusReport(target, level, figs, snapshot, extra, None, perfdata, decision)
+    """The report of a controller snapshot: its level by the controller's health rule (controller/health.py), with perfdata."""
+    found = health(snapshot)
+    if found.last_poll_failed:
+        return StatusReport(target, Level.UNKNOWN, snapshot=snapshot, decision=found.decision, last_poll_failed=True, error=found.reason)
+    return StatusReport(target, found.level, found.figures, snapshot, found.extra_levels, found.reason,
+                        _perfdata(snapshot, found.figures), found.decision)
 
 
 def _perfdata(snapshot: Snapshot, figs: list[Figure]) -> str:

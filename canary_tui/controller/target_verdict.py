@@ -9,9 +9,9 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from canary_tui.controller.health import heartbeat_level
 from canary_tui.controller.model import ConnectionState, RampState, Snapshot
 from canary_tui.core.levels import rate_level
-from canary_tui.core.samples import HeartbeatStatus
 from canary_tui.core.thresholds import Level, Metric
 from canary_tui.core.verdicts import DecisionKind
 
@@ -115,8 +115,12 @@ def standing(snapshot: Snapshot) -> Standing:
     if level is Level.CRITICAL:
         return Standing(TargetVerdict.CRITICAL, "canary error rate critical")
     heartbeat = snapshot.heartbeat
-    if level is Level.WARNING or (heartbeat is not None and heartbeat.status != HeartbeatStatus.OK):
-        return Standing(TargetVerdict.WARNING, "canary error rate warning" if level is Level.WARNING else f"heartbeat {heartbeat.status.value}" if heartbeat else "")
+    said = heartbeat_level(heartbeat) if heartbeat is not None else Level.HEALTHY  # as `status` reads the word
+    if heartbeat is not None and said is not Level.HEALTHY:
+        verdict = TargetVerdict.CRITICAL if said is Level.CRITICAL else TargetVerdict.WARNING
+        return Standing(verdict, f"heartbeat {heartbeat.status.value}")
+    if level is Level.WARNING:
+        return Standing(TargetVerdict.WARNING, "canary error rate warning")
     if snapshot.ramp == RampState.GATE_FAILING:
         return Standing(TargetVerdict.HOLD, "a gate fails")
     if decision is not None and decision.kind == DecisionKind.INCONCLUSIVE:

@@ -97,3 +97,18 @@ def test_canary_split_is_judged_on_its_own() -> None:
     levels = to_json(report)["levels"]
     assert levels["errors"] == "warning" and levels["canary_errors"] == "critical" and levels["stable_errors"] == "ok"
     assert report.level is Level.CRITICAL
+
+
+def test_the_fleet_row_reads_the_heartbeats_word_as_status_does() -> None:
+    """One rule for the server's own health word: a row and `status` never disagree on ok / degraded / down."""
+    from canary_tui.controller.target_verdict import TargetVerdict, standing
+
+    for word, level, verdict in (("ok", Level.HEALTHY, None), ("degraded", Level.WARNING, TargetVerdict.WARNING),
+                                 ("down", Level.CRITICAL, TargetVerdict.CRITICAL)):
+        snapshot = _snapshot(_after(100_000, 20, heartbeat__status=word))
+        assert judge("t", snapshot).level is level, word
+        stand = standing(snapshot)
+        if verdict is None:
+            assert stand.verdict.level is not Level.CRITICAL and "heartbeat" not in stand.reason, word
+        else:
+            assert (stand.verdict, stand.reason) == (verdict, f"heartbeat {word}")

@@ -1,4 +1,4 @@
-"""The figures `status` and `ramp` report, each with its level from core/levels over the controller's window.
+"""The figures a health check reports (`status`, `ramp`), each with its level from core/levels over the controller's window.
 
 No rule lives here: the counts come from the controller's snapshot (its window of polls), the
 levels from core/levels (Wilson intervals on rates and slow counts, "low data" when they cannot

@@ -49,8 +49,8 @@ def heartbeat_view(snapshot: Snapshot) -> HeartbeatView:
             signature = Badge("critical", "✖", "unverified")
         elif hb.signature_valid is False:
             signature = Badge("critical", "✖", "bad signature")
-        elif hb.signature_valid is None:
-            signature = Badge("healthy", "✔", "verified (unsigned)")
+        elif hb.signature_valid is None:  # no secret here: only the server's word; the signature itself goes unchecked
+            signature = Badge("unknown", "◌", "unchecked (no secret)")
         else:
             signature = Badge("healthy", "✔", "verified")
     rates = snapshot.rates

@@ -116,3 +116,12 @@ async def test_the_advance_dialog_names_the_deployment_as_the_header_does() -> N
         text = "\n".join(screen_lines(app))
         assert "Start the ramp prod-eu: canary 0% → 10%?" in text, text
         assert "heartbeat: reachable, signature verified" in text, text  # no empty figures before the reason
+
+
+def test_without_a_secret_the_signature_is_not_shown_as_checked() -> None:
+    """The server's own `verified` is all there is without a secret: no green tick for a signature nobody checked."""
+    signed = replace(snapshot("healthy"), heartbeat=replace(heartbeat(), signature_valid=True))
+    unsigned = replace(snapshot("healthy"), heartbeat=replace(heartbeat(), signature_valid=None))
+    assert (presenter.heartbeat_view(signed).signature.level, presenter.heartbeat_view(signed).signature.word) == ("healthy", "verified")
+    badge = presenter.heartbeat_view(unsigned).signature
+    assert badge.level != "healthy" and badge.glyph != "✔" and badge.word.startswith("unchecked")

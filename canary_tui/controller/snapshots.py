@@ -90,7 +90,9 @@ class SnapshotBuilder:
             ramp=ramp,
             stage=derive.stage_view(self.plan, view.percent(), view.entered_at_s, now_s, paused=view.paused()),
             gates=judge.gates,
-            auto_rollback=derive.trigger_state(switches.auto_rollback and not switches.read_only, judge.verdicts, judge.trip_reason, view.signature_bad),
+            # armed only where it can fire: read-only mode or no token holds the auto-rollback back (controller/observing.py)
+            auto_rollback=derive.trigger_state(switches.auto_rollback and switches.blocked_reason is None, judge.verdicts,
+                                               judge.trip_reason, view.signature_bad),
             decision=decision,
             action_in_flight=self.runner.in_flight,
             read_only=switches.read_only,

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import gc
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding
 
+from canary_tui.core.actions import BY_ID
 from canary_tui.ui.themes import ThemeCatalog, next_theme
 from canary_tui.ui.widgets.chart_builds import ChartBuilds
 
@@ -43,6 +45,22 @@ class CanaryBaseApp(App[None]):
     def _crashed(self) -> None:
         """Textual reported an unhandled error (crash.py wrote it to the log and told the operator): the run failed."""
         self.crashed = True
+
+    def change_blocked_reason(self) -> str | None:
+        """Why nothing can be changed from here (read-only, no token), or None (each app knows its target)."""
+        raise NotImplementedError
+
+    def on_key(self, event: events.Key) -> None:
+        """A dimmed key that would change a deployment says why when pressed: no press is dropped in silence.
+
+        Textual runs no action for a disabled binding and hands the key on; it ends here when nothing else took it.
+        """
+        found = self.screen.active_bindings.get(event.key)
+        spec = BY_ID.get(found.binding.id or "") if found is not None else None
+        if found is None or spec is None or found.enabled or not spec.mutating:
+            return
+        why = self.change_blocked_reason() or "an action is in flight on this target, or there is no next step"
+        self.notify(f"{spec.label} not sent: {why}.", severity="warning", timeout=5)
 
     def key_display(self, key: str) -> str:
         """How the footer shows a key ('^r' for ctrl+r), for the help screen and the palette."""

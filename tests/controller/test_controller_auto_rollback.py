@@ -152,3 +152,23 @@ async def test_a_flapping_but_healthy_canary_never_trips(simulator_factory, tmp_
             counts.append((await ctl.refresh()).auto_rollback.count)
             assert ctl.action_in_flight is None
         assert max(counts) < 3 and sim.state.canary_percent == 10
+
+
+async def test_without_a_token_the_trigger_is_held_and_never_shown_armed(simulator_factory, tmp_path):
+    """A dashboard that cannot roll back must not promise an armed auto-rollback: the trip is held and said so."""
+    from canary_tui.mission.actuators import ApiActuator
+
+    clock = ManualClock()
+    sim = simulator_factory(scenario="error-spike", token="test-token", seed=7, clock=clock, initial_percent=10)
+    async with make_client(sim.url, clock) as client:
+        ctl = make_controller(client, clock, tmp_path, actuator=ApiActuator(client, has_token=False))  # as watch builds it without a token
+        assert ctl.blocked_reason is not None
+        labels = set()
+        for _ in range(16):
+            clock.advance(30.0)
+            snap = await ctl.refresh()
+            labels.add(snap.auto_rollback.label)
+            assert not snap.auto_rollback.enabled
+        assert labels == {"disarmed"} and sim.state.canary_percent == 10 and ctl.action_in_flight is None
+        held = [e for e in ctl.events if "rollback trigger held (no bearer token" in e.message]
+        assert held, [e.message for e in ctl.events]

@@ -75,3 +75,30 @@ async def test_a_compactness_change_reaches_every_key_but_the_palettes() -> None
         await until(pilot, lambda: not _key(app, "press_a").compact and not _key(app, "press_b").has_class("-compact"))
         palette = next(key for key in app.query(FitKey) if key.has_class("-command-palette"))
         assert palette.compact  # as Textual's footer draws it
+
+
+class _GroupApp(_GateApp):
+    """`b` and `c` under one group word, both available only while the gate is open."""
+
+    BINDINGS = [Binding("a", "press_a", "key a")] + [
+        Binding(key, f"press_{key}", key.upper(), group=Binding.Group("BOTH")) for key in ("b", "c")
+    ]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return None if action in ("press_b", "press_c") and not self.gate_open else True
+
+
+async def test_a_group_word_dims_with_its_keys() -> None:
+    """ROLLBACK over R and ^r must not read as ready while both keys are dimmed, at start and after a change."""
+    from textual.widgets._footer import FooterLabel
+
+    app = _GroupApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: len(app.query(FooterLabel)) == 1)
+        word = app.query_one(FooterLabel)
+        assert word.has_class("-disabled")
+        app.open_gate(True)
+        await until(pilot, lambda: not word.has_class("-disabled"))
+        assert app.query_one(FooterLabel) is word  # lit in place
+        app.open_gate(False)
+        await until(pilot, lambda: word.has_class("-disabled"))

@@ -170,6 +170,23 @@ async def test_read_only_dims_and_refuses_every_mutating_key() -> None:
         assert "Emergency rollback" not in app.screen.query_one("CommandList").render_line(0).text
 
 
+async def test_a_dimmed_key_says_why_when_pressed() -> None:
+    """No press is dropped in silence: R, A, P on a dashboard that cannot change anything say why, and send nothing."""
+    app, controller = make_app("eligible", read_only=True)
+    said: list[str] = []
+    app.notify = lambda message, **_kw: said.append(str(message))  # type: ignore[method-assign]
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.snapshot is not None)
+        await pilot.press("z", "space", "space")  # not a deployment key: nothing to say
+        assert said == []
+        for key in ("R", "A", "P"):
+            await pilot.press(key)
+        await until(pilot, lambda: len(said) == 3)
+        assert all(line.endswith("not sent: read-only mode.") for line in said), said
+        assert said[0].startswith("ROLLBACK") and said[1].startswith("Advance")
+        assert controller.calls == []
+
+
 async def test_freeze_keeps_polling_and_loses_nothing() -> None:
     app, controller = make_app(poll_interval_s=0.05)
     async with app.run_test(size=SIZE) as pilot:

@@ -48,6 +48,10 @@ class FitKey(FooterKey):
 class FitFooter(Footer):
     """Textual's footer without the keys of the actions in `shed`; with nothing shed it is the plain footer."""
 
+    DEFAULT_CSS = """
+    FitFooter FooterLabel.-disabled { text-style: dim; }
+    """
+
     shed: reactive[frozenset[str]] = reactive(frozenset(), recompose=True)
 
     _bindings_seen = False  # the screen's bindings are known: until then there are no keys to compose
@@ -89,6 +93,17 @@ class FitFooter(Footer):
             found = active.get(key.key)
             if found is not None:
                 key.light(found.enabled)
+        self._dim_group_labels()
+
+    def _dim_group_labels(self) -> None:
+        """A group's word (ROLLBACK for R and ^r) dims with its keys: none of them lit, nothing under it reads as ready."""
+        group: KeyGroup | None = None
+        for child in self.children:
+            if isinstance(child, KeyGroup):
+                group = child
+            elif isinstance(child, FooterLabel) and group is not None:
+                child.set_class(all(key.has_class("-disabled") for key in group.query(FitKey)), "-disabled")
+                group = None
 
     def watch_compact(self, compact: bool) -> None:
         """Every key but the palette's follows the footer's compactness, as in Textual's footer (set here, not bound: see compose)."""
@@ -114,7 +129,8 @@ class FitFooter(Footer):
                     for bindings in same_group:
                         binding, enabled, tooltip = bindings[0]
                         yield self._key(binding, "", enabled, tooltip or binding.description, "-grouped")
-                yield FooterLabel(group.description)
+                lit = any(bindings[0][1] for bindings in same_group)
+                yield FooterLabel(group.description, classes="" if lit else "-disabled")  # dims with its keys
             else:
                 for bindings in same_group:
                     binding, enabled, tooltip = bindings[0]

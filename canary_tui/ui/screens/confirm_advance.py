@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.markup import escape
 from textual.message import Message
 from textual.widgets import Button, Input, Label, Static
@@ -49,8 +49,9 @@ class ConfirmAdvance(GuardedDialog[AdvanceRequest | None]):
         border: thick $primary; background: $surface; padding: 0 1;
     }
     ConfirmAdvance #title { text-style: bold; width: 1fr; }
-    ConfirmAdvance #evidence { height: auto; max-height: 12; overflow-y: auto; }
-    ConfirmAdvance.-short #evidence { max-height: 6; }
+    ConfirmAdvance #evidence-box { height: auto; max-height: 12; }
+    ConfirmAdvance.-short #evidence-box { max-height: 8; }
+    ConfirmAdvance #evidence { height: auto; }
     ConfirmAdvance #warning { color: $status-critical; text-style: bold; width: 1fr; }
     ConfirmAdvance #stale { color: $status-critical; text-style: bold; width: 1fr; }
     ConfirmAdvance #why { color: $status-warning; width: 1fr; }
@@ -85,7 +86,8 @@ class ConfirmAdvance(GuardedDialog[AdvanceRequest | None]):
         with Vertical(id="dialog"):
             yield Label(f"{step.capitalize()} {escape(self.environment)}: canary {self.from_percent}% → {self.to_percent}%?", id="title")
             yield Label("Pre-flight checklist (0% → first stage):" if self.view.preflight else "Gates of this stage:", id="evidence-title")
-            yield Static(self._evidence_markup(), id="evidence")
+            with VerticalScroll(id="evidence-box"):  # focusable: shift+tab then ↑/↓ or PageDown read every gate on a short terminal
+                yield Static(self._evidence_markup(), id="evidence")
             yield Label("", id="stale")
             yield Label(self._warning_text(), id="warning")
             yield PercentInput(placeholder="type %", restrict=r"\d{0,3}", max_length=3, id="override")

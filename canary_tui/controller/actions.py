@@ -345,7 +345,7 @@ class ActionRunner:
                     self.audit(action="rollback", trigger=trigger, outcome="ok", note=note, frm=frm, to=0, attempt=attempt, server=f"{outcome.summary}; {seen}", **extra)
                     self.host.emit(kind, f"rollback confirmed: 0% after {attempt} attempt{'s' if attempt > 1 else ''}")
                     self.host.rolled_back()
-                    return self.finish(ActionResult("rollback", True, f"rolled back to 0% (confirmed, attempt {attempt})", frm, 0))
+                    return self.finish(ActionResult("rollback", True, f"rolled back to 0% (confirmed, attempt {attempt})", frm, 0, note=note))
                 error = f"sent, unconfirmed: {seen}"
             except MissionError as exc:
                 output = exc.output if isinstance(exc, ActuatorError) else ""
@@ -355,7 +355,7 @@ class ActionRunner:
                 if not exc.transient and exc.kind in PERMANENT_ROLLBACK_ERRORS:
                     self.audit(action="rollback", trigger=trigger, outcome="failed", note=note, frm=frm, to=0, attempt=attempt, server=error, **extra)
                     self.host.emit(kind, f"rollback cannot succeed: {error}", EventLevel.ERROR)
-                    return self.finish(ActionResult("rollback", False, f"rollback failed: {exc}", frm, 0))
+                    return self.finish(ActionResult("rollback", False, f"rollback failed: {exc}", frm, 0, note=note))
             except Exception as exc:  # a bug must not lose the rollback: log it and keep trying
                 log.exception("rollback attempt %d failed unexpectedly", attempt)
                 error = f"unexpected {type(exc).__name__}: {exc}"

@@ -87,6 +87,7 @@ class ActionResult:
     to_percent: int | None = None
     conflict: bool = False
     pipeline_refusal: str | None = None  # refused by the promotion pipeline only: why (an override may go past it)
+    note: str = ""  # what the action was for, as audited ("auto-rollback: seed: error rate > 5% …", "emergency rollback (R)")
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ import enum
 from dataclasses import dataclass
 
 from canary_tui.controller.health import heartbeat_level
-from canary_tui.controller.model import ConnectionState, RampState, Snapshot
+from canary_tui.controller.model import ActionResult, ConnectionState, RampState, Snapshot
 from canary_tui.core.levels import rate_level
 from canary_tui.core.thresholds import Level, Metric
 from canary_tui.core.verdicts import DecisionKind
@@ -108,6 +108,9 @@ def standing(snapshot: Snapshot) -> Standing:
     if connection == ConnectionState.CONNECTING or percent is None:
         return Standing(TargetVerdict.HOLD, "connecting")
     if percent == 0:
+        last = snapshot.extra.get("last_result")
+        if isinstance(last, ActionResult) and last.action == "rollback" and last.ok and last.note:
+            return Standing(TargetVerdict.ROLLED_BACK, last.note)  # why it came down: "auto-rollback: seed: error rate > 5% …"
         return Standing(TargetVerdict.ROLLED_BACK, "canary at 0%")
     if is_paused(snapshot):
         return Standing(TargetVerdict.PAUSED, "ramp on hold")

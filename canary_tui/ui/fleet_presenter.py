@@ -87,7 +87,7 @@ def target_row(name: str, snapshot: Snapshot | None, trend: TargetTrend = Target
         stage=stage_text,
         bake_bar=bar,
         eta=eta,
-        canary_errors=percent_text(window.canary_error_rate if window else None),
+        canary_errors=percent_text(window.canary_error_rate if window and percent else None),  # at 0% its rate is history too
         stable_errors=percent_text(window.stable_error_rate if window else None),
         p95=ms_text(canary_p95 if percent else None),  # no canary traffic at 0%: its last P95 is history
         age=age_text(snapshot.data_age_s, tenths=False),  # a row repaints when its data changes, not at every redraw

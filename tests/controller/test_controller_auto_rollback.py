@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from canary_tui.controller.model import ConnectionState, RampState, Trigger
+from canary_tui.controller.target_verdict import TargetVerdict, standing
 from canary_tui.core.clock import ManualClock
 from canary_tui.core.verdicts import DecisionKind
 
@@ -47,6 +48,8 @@ async def test_error_spike_trips_on_evidence_not_on_one_poll(simulator_factory, 
         records = _auto_records(ctl)
         assert records[0]["outcome"] == "attempt" and records[-1]["outcome"] == "ok"
         assert "error rate > 5% on evidence" in str(records[0]["note"])
+        stand = standing(ctl.snapshot)  # the overview's row and `run` say why it came down, as audited
+        assert stand.verdict is TargetVerdict.ROLLED_BACK and stand.reason == records[0]["note"]
         assert sim.state.history[-1].actor == "alice@test" and "auto-rollback" in sim.state.history[-1].note
 
 

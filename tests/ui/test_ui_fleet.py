@@ -52,6 +52,21 @@ def test_row_texts() -> None:
     assert sparkline([1.0, 2.0, 3.0]) == "▁▅█" and sparkline([5.0, 5.0]) == "▁▁" and sparkline([]) == ""
 
 
+def test_a_rolled_back_row_says_why_and_shows_no_canary_figures_from_before() -> None:
+    """At 0% the canary's error rate and P95 are history; the reason is the rollback's own note (an auto one's trip)."""
+    from canary_tui.controller.model import ActionResult
+
+    critical = snapshot("critical")  # a canary window with errors in it
+    assert critical.window is not None and critical.window.canary_error_rate
+    zero = replace(critical.heartbeat.deployment, canary_percent=0)
+    down = replace(critical, heartbeat=replace(critical.heartbeat, deployment=zero), deployment=zero, decision=None)
+    row = target_row("production/eu-west-1", down)
+    assert (row.verdict, row.canary_errors, row.p95, row.reason) == (TargetVerdict.ROLLED_BACK, "—", "—", "canary at 0%")
+    why = "auto-rollback: seed: error rate > 5% on evidence: 255/3140"
+    done = ActionResult("rollback", True, "rolled back to 0% (confirmed, attempt 1)", 10, 0, note=why)
+    assert target_row("production/eu-west-1", replace(down, extra={**down.extra, "last_result": done})).reason == why
+
+
 def test_columns_drop_by_priority_but_never_the_verdict() -> None:
     rows = [target_row(name, snapshot("healthy")) for name in NAMES]
     narrow = [column.header for column, _ in layout(rows, 76)]

@@ -275,14 +275,15 @@ class Observer:
             return
         self._auto_retry_at_s = None
         seen = self.view.seen
-        if seen is None or seen.canary_percent == 0 or self.plan.next_stage(seen.canary_percent) is None or seen.paused:
+        nxt = self.plan.next_stage(seen.canary_percent) if seen is not None else None
+        if seen is None or seen.canary_percent == 0 or nxt is None or seen.paused:
             return
         elapsed_s, bake_s = self.view.bake(self.plan)
         baked = bake_s is not None and elapsed_s is not None and elapsed_s >= bake_s
         why = self.judge.advance_reason(baked=baked, eligible_state=host.ramp_state() is RampState.ELIGIBLE, on_seed_gates=host.advance_on_seed_gates)
         if why is None:
             return
-        host.emit("auto-advance", f"auto-advance: {why}")
+        host.emit("auto-advance", f"auto-advance {seen.canary_percent}% → {nxt.percent}%: {why}")  # each step its own line
         # `why` is the judgment that authorized it on this observation (the evidence decision may say eligible while
         # its gates still hold): it stands in for the gate check and is audited as such, never as an override
         try:

@@ -42,6 +42,10 @@ async def test_auto_advance_walks_the_plan_once_bakes_are_met(simulator_factory,
         assert sim.state.canary_percent == 100 and ctl.snapshot.ramp is RampState.COMPLETE
         auto_records = [r for r in audit_records(ctl) if r["trigger"] == "auto" and r["outcome"] == "ok"]
         assert [(r["from"], r["to"]) for r in auto_records] == [(10, 50), (50, 100)]
+        # each step has its own line with what authorized it (a journal coalesces a repeated line within a minute)
+        said = [e.message for e in ctl.events if e.kind == "auto-advance"]
+        assert [m.split(":")[0] for m in said] == ["auto-advance 10% → 50%", "auto-advance 50% → 100%"], said
+        assert all(m.endswith(str(r["authorized_by"])) for m, r in zip(said, auto_records, strict=True))
         # the judgment stood in for the gate check: audited as what authorized it, never as an operator's override
         assert all("override" not in r and r["authorized_by"] for r in auto_records), auto_records
         assert not any("(override)" in change.note for change in sim.state.history[1:])

@@ -290,7 +290,7 @@ def summary_line(report: StatusReport) -> str:
     parts = [f"canary {dep.canary_percent}% ({dep.canary_version})"] if dep is not None else []
     errors = next((f for f in report.figures if f.key == "errors"), None)
     if errors is not None and errors.call.point is not None:
-        parts.append(f"errors {errors.call.point:.2%}")
+        parts.append(f"errors {errors.call.point:.2%}" + (" (low data)" if errors.call.low_data else ""))  # a point, not a level
     if hb is not None:
         parts += [f"P95 {_ms(hb.metrics.p95_ms)}", f"heartbeat {hb.response_ms:.0f} ms"]
     if report.extra_levels.get("signature") is Level.CRITICAL:

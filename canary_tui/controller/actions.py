@@ -216,9 +216,13 @@ class ActionRunner:
             raise
         except ConflictError as exc:
             view.own_target = None
-            message = f"{exc} — {name} not sent"
+            if self.actuator.compare_and_set:  # sent, and refused by the server's compare-and-set (409)
+                message, said = f"{exc} — the server refused the {name}: nothing changed", f"{name} refused by the server: {exc} — nothing changed"
+            else:  # seen before the command ran
+                message = f"{exc} — {name} not sent"
+                said = f"{name} refused: {message}"
             self.audit(outcome="conflict", server=str(exc), **fields)
-            self.host.emit("conflict", f"{name} refused by the server: {message}", EventLevel.WARNING)
+            self.host.emit("conflict", said, EventLevel.WARNING)
             await self.quiet_refresh()
             return self.finish(ActionResult(name, False, message, expected, to, conflict=True))
         except MissionError as exc:

@@ -60,7 +60,7 @@ def test_a_change_between_question_and_answer_is_refused_by_compare_and_set(simu
     simulator.state.set_canary(0, None, None, "emergency rollback", "oncall-2")  # the other operator, meanwhile
     out, err = _answer(proc, master, "y\n")
     assert proc.returncode == 1, (out, err)
-    assert "changed by oncall-2 to 0%" in err and "not sent" in err
+    assert "changed by oncall-2 to 0%" in err and "nothing changed" in err
     assert simulator.state.canary_percent == 0
     assert [(c.percent, c.actor) for c in simulator.state.history] == [(0, "oncall-2")]  # nothing of ours landed
     assert simulator.state.counters["conflicts"] == 1

@@ -27,7 +27,7 @@ async def test_advance_racing_a_rollback_gets_409_and_never_reramps(simulator_fa
         assert rolled.ok and sim.state.canary_percent == 0
         result = await advance
         assert result.conflict and not result.ok
-        assert result.message == "changed by bob@pager to 0% — advance not sent"
+        assert result.message == "changed by bob@pager to 0% — the server refused the advance: nothing changed"  # it was sent
         assert alice.snapshot.heartbeat.deployment.canary_percent == 0  # alice follows the server
         assert alice.snapshot.ramp is RampState.ROLLED_BACK
         assert any(e.kind == "conflict" and "bob@pager" in e.message for e in alice.events)

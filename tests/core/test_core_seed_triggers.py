@@ -95,3 +95,13 @@ def test_the_seed_numbers_are_the_ones_the_triggers_use() -> None:
     t = SeedTriggers()
     assert t.errors.p0 == seed.SEED_TRIP_ERROR_RATE and t.slow.p0 == seed.SEED_P95_TAIL_FRACTION
     assert np.isclose(t.errors.p1, 2 * seed.SEED_TRIP_ERROR_RATE)
+
+
+def test_a_trip_counts_its_windows_in_words() -> None:
+    """'for 1 window', 'for 3 windows': a reason line reads as English at any count."""
+    from canary_tui.core.trips import Trip, TripKind, describe_trip
+
+    one = describe_trip(Trip(TripKind.ERROR_BOUND, limit=0.05, windows=1))
+    three = describe_trip(Trip(TripKind.ERROR_BOUND, limit=0.05, windows=3))
+    assert one.endswith("for 1 window") and three.endswith("for 3 windows")
+    assert describe_trip(Trip(TripKind.SEED_P95_REPORTED, value=1200.0, bound=1000.0, windows=1)).count("for 1 poll ") == 1

@@ -57,6 +57,7 @@ def test_worst_level_known_on_evidence_decides() -> None:
     assert judge("t", _snapshot(_after(100_000, 2_000))).level is Level.CRITICAL  # 2%
     few = judge("t", _snapshot(_after(1_000, 5)))  # 0.5% of 1000: the interval straddles 1%: low data, not a guess
     assert few.level is Level.UNKNOWN and few.exit_code == 3 and "low data" in (few.error or "")
+    assert "errors 0.50% (low data)" in render_text(few).splitlines()[0]  # the point is shown, never as if judged
     assert to_json(few)["levels"]["errors"] == "unknown"
 
 

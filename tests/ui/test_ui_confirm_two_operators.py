@@ -46,8 +46,8 @@ async def test_a_confirm_racing_a_rollback_is_refused_by_compare_and_set(simulat
         await ops.pilot.press("5", "0")
         assert (await ops.ctl2.rollback(Trigger.KEY)).ok
         await ops.pilot.press("enter")
-        await until(ops.pilot, lambda: any("advance not sent" in n for n in ops.notices()))
-        notice = next(n for n in ops.notices() if "advance not sent" in n)
+        await until(ops.pilot, lambda: any("refused the advance: nothing changed" in n for n in ops.notices()))
+        notice = next(n for n in ops.notices() if "refused the advance: nothing changed" in n)
         assert "changed by oncall-2 to 0%" in notice
         assert ops.sim.state.canary_percent == 0
         conflict = [r for r in ops.audit1() if r.get("action") == "advance"]

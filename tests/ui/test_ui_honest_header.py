@@ -90,7 +90,7 @@ async def test_P_is_refused_when_the_ramp_changed_before_it_was_sent(simulator_f
     async with two_operators(simulator_factory, tmp_path, poll=False) as ops:
         assert (await ops.ctl2.rollback(Trigger.KEY)).ok  # operator 1 has not seen it: the dashboard still shows 10%
         await ops.pilot.press("P")
-        await until(ops.pilot, lambda: any("pause not sent" in n for n in ops.notices()))
+        await until(ops.pilot, lambda: any("refused the pause: nothing changed" in n for n in ops.notices()))
         assert any("changed by oncall-2 to 0%" in n for n in ops.notices())
         assert ops.sim.state.canary_percent == 0 and ops.sim.state.paused is False
 

@@ -22,7 +22,7 @@ from canary_tui.ui.dashboard_feed import DashboardFeed
 from canary_tui.ui.widgets.chart_builds import ChartBuilds
 from canary_tui.ui.widgets.error_rate_pane import ErrorRatePane
 from canary_tui.ui.widgets.events_log import EventsLog
-from canary_tui.ui.widgets.fit_footer import FitFooter
+from canary_tui.ui.widgets.fit_footer import DASHBOARD_SHED, FitFooter, shed_at
 from canary_tui.ui.widgets.gates_pane import GatesPane
 from canary_tui.ui.widgets.header_bar import HeaderBar
 from canary_tui.ui.widgets.heartbeat_pane import HeartbeatPane
@@ -117,8 +117,8 @@ class DashboardScreen(Screen[None]):
             self.fit_footer(footer, width)
 
     def fit_footer(self, footer: FitFooter, width: int) -> None:
-        """Compact under 120 columns, the palette hint from 100: every key of the single view fits 80 columns whole."""
-        footer.fit(compact=width < 120, palette=width >= 100)
+        """Compact under 120 columns, the palette hint from 100; at 80 columns every key on show is whole (t left out)."""
+        footer.fit(compact=width < 120, palette=width >= 100, shed=shed_at(width, DASHBOARD_SHED))
 
     # ---- drawing ------------------------------------------------------------------------
 

@@ -173,10 +173,14 @@ class FitFooter(Footer):
 
 
 #: (below this many columns, leave out these actions' keys): measured with the default keys (P as the longer Resume) so every key shown is whole
-#: (tests/ui/test_ui_fleet_footer.py); the keys left out still work and the help (?) lists them
+#: (tests/ui/test_ui_fleet_drill_down.py, tests/ui/test_ui_footer_resize.py); the keys left out still work and the help (?) lists them
 OVERVIEW_SHED: tuple[tuple[int, frozenset[str]], ...] = (
     (90, frozenset({"next_theme"})),
     (82, frozenset({"help"})),
+)
+#: the single dashboard: with P as Resume its keys need 81 columns, so t goes first below 82 (it still works)
+DASHBOARD_SHED: tuple[tuple[int, frozenset[str]], ...] = (
+    (82, frozenset({"next_theme"})),
 )
 #: the drill-down has Escape and Freeze too: X goes first (it still works there), then t and ?
 DRILL_DOWN_SHED: tuple[tuple[int, frozenset[str]], ...] = (

@@ -11,11 +11,12 @@ the heartbeat splits traffic), and the controller's decision. A figure whose
 interval cannot tell is "low data" (UNKNOWN) and is never guessed from a point.
 
 Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN. The level is the controller's
-health rule (controller/health.py): the worst level known on evidence; the decision `rollback`, a heartbeat `down` or a failed
-signature is CRITICAL, `degraded` at least WARNING. UNKNOWN when no figure can be
-judged (low data, no traffic), when the last poll failed (unreachable, invalid
-data), and for config or usage errors (including argparse errors after `status`;
-an error in the global options before `status` is still the CLI's usage exit 2).
+health rule (controller/health.py): the worst level known on evidence; the decision
+`rollback`, a heartbeat `down` or a failed signature is CRITICAL, `degraded` at least
+WARNING. UNKNOWN when no figure can be judged (low data, no traffic), when the last
+poll failed (unreachable, invalid data), and for config or usage errors (including
+argparse errors after `status`; an error in the global options before `status` is
+still the CLI's usage exit 2).
 """
 
 from __future__ import annotations

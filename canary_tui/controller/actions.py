@@ -217,7 +217,8 @@ class ActionRunner:
         except ConflictError as exc:
             view.own_target = None
             if self.actuator.compare_and_set:  # sent, and refused by the server's compare-and-set (409)
-                message, said = f"{exc} — the server refused the {name}: nothing changed", f"{name} refused by the server: {exc} — nothing changed"
+                message = f"{exc} — the server refused the {name}: nothing changed"
+                said = f"{name} refused by the server: {exc} — nothing changed"
             else:  # seen before the command ran
                 message = f"{exc} — {name} not sent"
                 said = f"{name} refused: {message}"

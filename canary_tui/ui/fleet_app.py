@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-from textual import on
+from textual import events, on
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.markup import escape
@@ -157,13 +157,14 @@ class FleetApp(FleetActions):
             except Exception:  # noqa: BLE001 - leaving must never fail
                 pass
 
-    def on_resize(self) -> None:
-        """Adapt the footer to the terminal size."""
-        self._layout_classes()
+    def on_resize(self, event: events.Resize) -> None:
+        """Adapt the footer to the new terminal size (the event's: this runs before App's own handler updates `size`)."""
+        self._layout_classes(event.size.width)
 
-    def _layout_classes(self) -> None:
+    def _layout_classes(self, width: int | None = None) -> None:
         """The overview's footer fits the width: compact under 120 columns, the palette hint from 120, keys left out where narrow."""
-        width, _ = self.size
+        if width is None:
+            width = self.size.width
         for footer in self.screen_stack[0].query(FitFooter):
             footer.fit(compact=width < 120, palette=width >= 120, shed=shed_at(width, OVERVIEW_SHED))
 

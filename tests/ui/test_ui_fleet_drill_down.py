@@ -162,3 +162,18 @@ async def test_at_80x24_the_overview_and_drill_down_footers_show_their_keys_whol
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, TargetScreen))
         assert all(not c.calls for c in controllers)
+
+
+async def test_the_overview_footer_follows_a_resized_terminal() -> None:
+    """A tmux pane made narrower: the overview's footer refits (compact, no palette hint, t left out), and back."""
+    app, _ = fleet({TARGET: "paused"})
+    async with app.run_test(size=(160, 48)) as pilot:
+        await until(pilot, lambda: len(app.rows) == 4)
+        footer = app.screen.query_one(FitFooter)
+        assert footer.show_command_palette and not footer.compact
+        await pilot.resize_terminal(80, 24)
+        await until(pilot, lambda: footer.compact and not footer.show_command_palette and "next_theme" in footer.shed)
+        await pilot.pause()
+        assert cut_keys(app) == [], footer_text(app)
+        await pilot.resize_terminal(160, 48)
+        await until(pilot, lambda: footer.show_command_palette and not footer.compact and not footer.shed)

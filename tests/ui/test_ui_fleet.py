@@ -188,11 +188,15 @@ async def test_read_only_dims_every_key_that_changes_a_deployment() -> None:
         await until(pilot, lambda: len(app.rows) == 4)
         for action in ("rollback", "rollback_all", "advance", "checkpoint"):
             assert app.check_action(action, ()) is None
+        said: list[str] = []
+        app.notify = lambda message, **_kw: said.append(str(message))  # type: ignore[method-assign]
         await pilot.press("R", "X", "A", "c")
-        await pilot.pause(0.1)
+        await until(pilot, lambda: len(said) == 4)  # each press says why it sent nothing
         assert all(not c.calls for c in controllers)
         assert not isinstance(app.screen, ConfirmRollbackAll)
         assert "VIEW ONLY" in str(app.query_one("#fleet-summary").render())
+        assert [line.split(" not sent")[0] for line in said] == ["ROLLBACK", "ROLLBACK ALL", "Advance", "Checkpoint"], said
+        assert all(line.endswith("read-only mode.") for line in said), said
 
 
 def test_availability_is_asked_safely_with_no_screen_at_all() -> None:

@@ -118,8 +118,7 @@ def standing(snapshot: Snapshot) -> Standing:
     if level is Level.CRITICAL:
         return Standing(TargetVerdict.CRITICAL, "canary error rate critical")
     heartbeat = snapshot.heartbeat
-    said = heartbeat_level(heartbeat) if heartbeat is not None else Level.HEALTHY  # as `status` reads the word
-    if heartbeat is not None and said is not Level.HEALTHY:
+    if heartbeat is not None and (said := heartbeat_level(heartbeat)) is not Level.HEALTHY:  # as `status` reads the word
         verdict = TargetVerdict.CRITICAL if said is Level.CRITICAL else TargetVerdict.WARNING
         return Standing(verdict, f"heartbeat {heartbeat.status.value}")
     if level is Level.WARNING:

@@ -7,6 +7,7 @@ cost tens of milliseconds and most of the garbage a busy dashboard makes.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from itertools import groupby
 
 from textual import events, on
@@ -43,6 +44,11 @@ class FitKey(FooterKey):
             self.app.bell()
         else:
             self.app.simulate_key(self.key)
+
+
+def _all_dimmed(keys: Iterable[FitKey]) -> bool:
+    """Whether none of a group's keys is lit (its word then dims with them)."""
+    return all(key.has_class("-disabled") for key in keys)
 
 
 class FitFooter(Footer):
@@ -102,7 +108,7 @@ class FitFooter(Footer):
             if isinstance(child, KeyGroup):
                 group = child
             elif isinstance(child, FooterLabel) and group is not None:
-                child.set_class(all(key.has_class("-disabled") for key in group.query(FitKey)), "-disabled")
+                child.set_class(_all_dimmed(group.query(FitKey)), "-disabled")
                 group = None
 
     def watch_compact(self, compact: bool) -> None:
@@ -125,12 +131,11 @@ class FitFooter(Footer):
         for group, runs in groupby(by_action.values(), lambda bindings: bindings[0][0].group):
             same_group = list(runs)
             if group is not None and len(same_group) > 1:
+                keys = [self._key(binding, "", enabled, tooltip or binding.description, "-grouped")
+                        for (binding, enabled, tooltip), *_others in same_group]
                 with KeyGroup(classes="-compact" if group.compact else ""):
-                    for bindings in same_group:
-                        binding, enabled, tooltip = bindings[0]
-                        yield self._key(binding, "", enabled, tooltip or binding.description, "-grouped")
-                lit = any(bindings[0][1] for bindings in same_group)
-                yield FooterLabel(group.description, classes="" if lit else "-disabled")  # dims with its keys
+                    yield from keys
+                yield FooterLabel(group.description, classes="-disabled" if _all_dimmed(keys) else "")  # dims with its keys
             else:
                 for bindings in same_group:
                     binding, enabled, tooltip = bindings[0]

@@ -1,8 +1,8 @@
 """Figure 2: chart redraw cost with 5 min, 1 h, 24 h and 72 h of 1 s samples.
 
-One redraw = controller.chart(columns) (history downsampled to the chart's width)
-+ presenter.chart_view + LatencyChart.show + LatencyChart.plot_strips() with a new data
-version, which rebuilds the plotext figure — what the dashboard does on new data.
+One redraw = the dashboard's own DashboardScreen.draw_chart (the series it draws, downsampled
+to the chart's width, as a view with a new data version) + LatencyChart.plot_strips(), which
+rebuilds the plotext figure — what the dashboard does on new data.
 The app runs headless (App.run_test, 160x48, no polling); CPU time of this thread per
 redraw, the cases interleaved round by round, median per case.
 """
@@ -21,7 +21,6 @@ THEMES = Path(__file__).resolve().parents[1] / "themes"
 
 
 async def _measure(quick: bool) -> dict[str, list[float]]:
-    from canary_tui.ui import presenter
     from canary_tui.ui.app import CanaryApp
     from canary_tui.ui.widgets.latency_chart import LatencyChart
 
@@ -29,7 +28,6 @@ async def _measure(quick: bool) -> dict[str, list[float]]:
     rounds, repeats = (2, 5) if quick else (5, 20)
     controllers = {label: offline_controller(seconds, step_s)[0] for label, seconds in CASES}
     costs: dict[str, list[float]] = {label: [] for label, _ in CASES}
-    version = 0
     for _ in range(rounds):
         for label, _seconds in CASES:
             controller = controllers[label]
@@ -38,10 +36,8 @@ async def _measure(quick: bool) -> dict[str, list[float]]:
                 await pilot.pause()
                 chart = app.query_one("#chart", LatencyChart)
                 for _ in range(repeats):
-                    version += 1
                     started = time.thread_time()
-                    data = controller.chart(chart.columns)
-                    chart.show(presenter.chart_view(data, 1_000_000 + version))
+                    app.dashboard.draw_chart(chart)
                     chart.plot_strips()
                     costs[label].append(time.thread_time() - started)
     return costs

@@ -56,7 +56,6 @@ async def _measure(trials: int, warmup: int, step_s: int, home: str) -> tuple[di
     from canary_tui.controller.model import ConnectionState
     from canary_tui.mission.client import MissionClient
     from canary_tui.mission.credentials import Secret
-    from canary_tui.ui import presenter
     from canary_tui.ui.app import CanaryApp
     from canary_tui.ui.widgets.chart_builds import ChartBuilds
     from canary_tui.ui.widgets.latency_chart import LatencyChart
@@ -100,7 +99,6 @@ async def _measure(trials: int, warmup: int, step_s: int, home: str) -> tuple[di
 
             async with app.run_test(size=(160, 48)) as pilot:
                 chart = app.query_one("#chart", LatencyChart)
-                redraws = [0]
 
                 def live_at_10() -> bool:
                     snap = controller.snapshot
@@ -144,9 +142,8 @@ async def _measure(trials: int, warmup: int, step_s: int, home: str) -> tuple[di
                     return await arrival() - started
 
                 def redraw() -> None:
-                    """What the dashboard does with new chart data: the view, then the compositor's draw of the chart."""
-                    redraws[0] += 1
-                    chart.show(presenter.chart_view(controller.chart(chart.columns), 1_000_000 + redraws[0]))
+                    """What the dashboard does with new chart data: its draw of the chart, then the compositor's draw of it."""
+                    app.dashboard.draw_chart(chart)
                     chart.render_line(0)
 
                 async def chart_redraw() -> float:

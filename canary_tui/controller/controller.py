@@ -170,14 +170,14 @@ class RampController:
 
         return unsubscribe
 
-    def chart(self, columns: int) -> ChartData:
-        """History downsampled to `columns` points per series, with stage-change marks."""
+    def chart(self, columns: int, fields: Sequence[str] | None = None) -> ChartData:
+        """History downsampled to `columns` points per series (`fields` of those recorded, default all), with stage-change marks."""
         if columns <= 0 or self.view.last is None:
             return EMPTY_CHART
         series = []
         start_s: float | None = None
         end_s: float | None = None
-        for name in self.history_fields:
+        for name in self.history_fields if fields is None else [name for name in fields if name in self.history_fields]:
             down = self.history.downsample(name, columns)
             if start_s is None and down.edges_s:
                 start_s, end_s = float(down.edges_s[0]), float(down.end_s)

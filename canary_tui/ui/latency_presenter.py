@@ -125,6 +125,18 @@ def latency_view(snapshot: Snapshot) -> LatencyView:
 #: latency series the chart prefers, split by variant; the whole-service ones are the fallback
 VARIANT_SERIES = ("canary_p50_ms", "canary_p95_ms", "canary_p99_ms", "stable_p50_ms", "stable_p95_ms", "stable_p99_ms")
 SERVICE_SERIES = ("p50_ms", "p95_ms", "p99_ms")
+#: the chart draws the first of these groups that holds data: the dashboard asks the controller for no other series
+CHART_SERIES_CHOICES = (VARIANT_SERIES, SERVICE_SERIES)
+
+
+def chart_series_names(data: Any) -> list[str]:
+    """The series of `data` (ChartData) the chart draws: the first group of CHART_SERIES_CHOICES with data, in order."""
+    filled = {s.name for s in getattr(data, "series", ()) if not s.empty}
+    for group in CHART_SERIES_CHOICES:
+        names = [name for name in group if name in filled]
+        if names:
+            return names
+    return []
 
 
 def reference_lines(table: ThresholdTable | None) -> tuple[ReferenceLine, ...]:
@@ -230,8 +242,8 @@ def chart_view(data: Any, version: int, *, thresholds: ThresholdTable | None = N
     lines = reference_lines(thresholds)
     if data is None or not getattr(data, "series", ()):
         return ChartView(start_s=None, end_s=None, series=(), stage_marks=(), lines=lines, version=version)
-    by_name = {s.name: s for s in data.series if not s.empty}
-    names = [n for n in VARIANT_SERIES if n in by_name] or [n for n in SERVICE_SERIES if n in by_name]
+    by_name = {s.name: s for s in data.series}
+    names = chart_series_names(data)
     series = tuple(
         ChartSeries(
             label=_series_label(name),

@@ -12,7 +12,7 @@ from canary_tui.core.seed import SEED_TRIP_ERROR_RATE, SEED_TRIP_P95_MS
 from canary_tui.core.thresholds import Action, Level, Metric, ThresholdTable
 from canary_tui.core.verdicts import DecisionKind, GateKind, GateResult, GateStatus, Unit
 from canary_tui.ui.deployment_presenter import clock_text, eta_text, frozen_snapshot, header_view, seen_state  # noqa: F401 - the app reads them here
-from canary_tui.ui.latency_presenter import canary_idle, chart_view, latency_view, level_badge  # noqa: F401 - the app reads the latency pane's views here too
+from canary_tui.ui.latency_presenter import CHART_SERIES_CHOICES, canary_idle, chart_series_names, chart_view, latency_view, level_badge  # noqa: F401 - the app reads the latency pane's views here too
 from canary_tui.ui.widgets.fmt import duration_text, ms_text
 from canary_tui.ui.widgets.view_models import (
     AdvanceView,

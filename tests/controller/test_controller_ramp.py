@@ -51,3 +51,6 @@ async def test_full_ramp_to_100_percent(simulator_factory, tmp_path):
         chart = ctl.chart(40)
         assert chart.get("canary_p95_ms") is not None and not chart.get("canary_p95_ms").empty
         assert [label.split()[0] for _, label in chart.marks] == ["0%→10%", "10%→50%", "50%→100%"]
+        asked = ctl.chart(40, ("canary_p95_ms", "not_recorded"))  # only the series asked for, of those recorded
+        assert [s.name for s in asked.series] == ["canary_p95_ms"] and asked.series[0] == chart.get("canary_p95_ms")
+        assert asked.marks == chart.marks

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from canary_tui.controller.chart import EMPTY_CHART, ChartData
 from canary_tui.ui.app import CanaryApp
+from canary_tui.ui.latency_presenter import SERVICE_SERIES, VARIANT_SERIES
 from canary_tui.ui.widgets.latency_chart import WAITING, LatencyChart
 from ui_builders import FakeController, snapshot, until
 
@@ -17,11 +20,11 @@ class NoDataYet(FakeController):
 
     plotting = False
 
-    def chart(self, columns: int) -> ChartData:
+    def chart(self, columns: int, fields: Sequence[str] | None = None) -> ChartData:
         if not self.plotting:
             self.chart_calls.append(columns)
             return EMPTY_CHART
-        return super().chart(columns)
+        return super().chart(columns, fields)
 
 
 async def test_no_data_no_plotext_then_data_draws() -> None:
@@ -40,3 +43,31 @@ async def test_no_data_no_plotext_then_data_draws() -> None:
         assert chart._plot is not None and chart.builds == 1
         drawn = "\n".join(strip.text for strip in chart.render_lines(chart.region.reset_offset))
         assert WAITING not in drawn and "500" in drawn  # the 500 ms line's tick: a real plot
+
+
+class ServiceOnly(FakeController):
+    """A controller whose history holds only the whole-service latencies (a server that does not split by variant)."""
+
+    def chart(self, columns: int, fields: Sequence[str] | None = None) -> ChartData:
+        data = super().chart(columns)
+        self.chart_fields[-1] = None if fields is None else tuple(fields)  # what the dashboard asked for
+        service = tuple(replace(s, name=s.name.removeprefix("canary_")) for s in data.series if s.name.startswith("canary_"))
+        return data if fields is None else replace(data, series=tuple(s for s in service if s.name in fields))
+
+
+async def test_the_dashboard_asks_only_for_the_series_it_draws() -> None:
+    """A redraw downsamples the canary and stable latencies and nothing else; without them, then the service's."""
+    split = FakeController(snapshot("healthy"))
+    app = CanaryApp(split, poll=False, theme_dirs=[BUNDLED])
+    async with app.run_test(size=(120, 40)) as pilot:
+        chart = app.query_one("#chart", LatencyChart)
+        await until(pilot, lambda: chart._view is not None and bool(chart._view.series))
+        assert split.chart_fields and set(split.chart_fields) == {VARIANT_SERIES}
+        assert [s.label for s in chart._view.series][:3] == ["canary P50", "canary P95", "canary P99"]
+    whole = ServiceOnly(snapshot("healthy"))
+    app = CanaryApp(whole, poll=False, theme_dirs=[BUNDLED])
+    async with app.run_test(size=(120, 40)) as pilot:
+        chart = app.query_one("#chart", LatencyChart)
+        await until(pilot, lambda: chart._view is not None and bool(chart._view.series))
+        assert whole.chart_fields[:2] == [VARIANT_SERIES, SERVICE_SERIES]
+        assert [s.label for s in chart._view.series] == ["P50", "P95", "P99"]

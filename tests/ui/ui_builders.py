@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Awaitable, Callable
@@ -276,6 +277,7 @@ class FakeController:
     hang_refresh: asyncio.Event | None = None
     hang_actions: asyncio.Event | None = None
     chart_calls: list[int] = field(default_factory=list)
+    chart_fields: list[tuple[str, ...] | None] = field(default_factory=list)
     _subscribers: list[tuple[Callable[..., None] | None, Callable[..., None] | None]] = field(default_factory=list)
     environment: str = "staging"
     actor: str = "alice@laptop"
@@ -310,9 +312,11 @@ class FakeController:
             await self.hang_refresh.wait()
         return self.current
 
-    def chart(self, columns: int) -> ChartData:
+    def chart(self, columns: int, fields: Sequence[str] | None = None) -> ChartData:
         self.chart_calls.append(columns)
-        return chart_data(columns, span_s=self.chart_span_s, spike=self.current.ramp == RampState.GATE_FAILING)
+        self.chart_fields.append(None if fields is None else tuple(fields))
+        data = chart_data(columns, span_s=self.chart_span_s, spike=self.current.ramp == RampState.GATE_FAILING)
+        return data if fields is None else replace(data, series=tuple(s for s in data.series if s.name in fields))
 
     async def _act(self, name: str, **kwargs: Any) -> ActionResult:
         self.calls.append((name, kwargs))

@@ -182,9 +182,12 @@ class DashboardScreen(Screen[None]):
             self._render_chart(self.feed.snapshot)
 
     def draw_chart(self, chart: LatencyChart) -> None:
-        """Ask the controller for the series downsampled to the chart's width and plot it."""
+        """Ask the controller for the series the chart draws, downsampled to its width, and plot them."""
         try:
-            data = self.feed.controller.chart(chart.columns)
+            for fields in presenter.CHART_SERIES_CHOICES:  # the canary beside stable; without them, the whole service
+                data = self.feed.controller.chart(chart.columns, fields)
+                if presenter.chart_series_names(data):
+                    break
         except Exception as exc:  # noqa: BLE001 - a chart failure must not take the dashboard down
             self.log.error(f"chart failed: {exc!r}")
             return

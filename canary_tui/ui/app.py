@@ -211,12 +211,9 @@ class CanaryApp(DashboardActions):
         environment = self.environment_label or str(getattr(controller, "environment", "") or "") or "?"
         url = _display_url(getattr(getattr(controller, "client", None), "base_url", None))
         actor = str(getattr(controller, "actor", "") or "") or "canary-tui"
-        parts = [f"watching {environment}" + (f" at {url}" if url else "")]
-        if self.poll_enabled:
-            parts.append(f"polling every {self.poll_interval_s:g} s")
-        if self.read_only:
-            parts.append("read-only")
-        return Event(at=datetime.fromtimestamp(now_s, tz=UTC), actor=actor, kind="", message=" · ".join(parts))
+        message = presenter.watching_text(environment, url=url, poll_interval_s=self.poll_interval_s if self.poll_enabled else None,
+                                          read_only=self.read_only)
+        return Event(at=datetime.fromtimestamp(now_s, tz=UTC), actor=actor, kind="", message=message)
 
     def on_unmount(self) -> None:
         """Stop listening to the controller (quitting never touches the ramp)."""

@@ -30,7 +30,7 @@ from canary_tui.ui.themes import DEFAULT_THEME, ThemeCatalog, default_directorie
 from canary_tui.ui.widgets.chart_builds import ChartBuilds
 from canary_tui.ui.widgets.events_log import EventsLog
 from canary_tui.ui.widgets.fit_footer import OVERVIEW_SHED, FitFooter, shed_at
-from canary_tui.ui.widgets.fleet_table import FleetTable
+from canary_tui.ui.widgets.fleet_table import FleetTable, detail_markup
 from canary_tui.ui.widgets.markup_lines import show_markup
 
 #: points of P95 and error rate kept per target for its trend
@@ -108,6 +108,7 @@ class FleetApp(FleetActions):
         self.crashed = False
         self._render_pending = False
         self._summary_markup = ""
+        self._detail_markup = ""
         self.selection_settled = False
         self._unsubscribes: list[Any] = []
         for loaded in self.catalog.themes.values():
@@ -115,9 +116,10 @@ class FleetApp(FleetActions):
         self.theme = theme if theme in self.available_themes else (DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark")
 
     def compose(self) -> ComposeResult:
-        """Summary line, the table, the fleet's event log, the footer."""
+        """Summary line, the table, the selected row in words, the fleet's event log, the footer."""
         yield Static("", id="fleet-summary")
         yield FleetTable(id="fleet-table")
+        yield Static("", id="fleet-detail")
         events = EventsLog(id="fleet-events")
         events.can_focus = False  # ↑/↓ select targets, they never scroll the log
         yield events
@@ -132,6 +134,7 @@ class FleetApp(FleetActions):
             self.action_keys = resolve_keys(checked.keymap)
             self.set_keymap(checked.keymap)
         self.query_one("#fleet-events", EventsLog).border_title = "Events · all targets"
+        self._log_watching()
         for state in self.targets.values():
             subscribe = getattr(state.controller, "subscribe", None)
             if callable(subscribe):
@@ -238,13 +241,25 @@ class FleetApp(FleetActions):
         """The open dashboards of `target` (at most one)."""
         return [screen for screen in self.screen_stack if isinstance(screen, TargetScreen) and screen.target == target]
 
+    @staticmethod
+    def _event_now(controller: Any, kind: str, message: str, level: str = "info") -> Event:
+        """An event the overview itself writes, stamped on `controller`'s clock and actor."""
+        clock = getattr(controller, "clock", None)
+        now_s = clock.now() if clock is not None and callable(getattr(clock, "now", None)) else time.time()
+        actor = str(getattr(controller, "actor", "") or "") or "canary-tui"
+        return Event(datetime.fromtimestamp(now_s, tz=UTC), actor, kind, message, EventLevel(level))
+
     def log_outcome(self, state: TargetState, kind: str, message: str, level: str) -> None:
         """An action's outcome on one target as a log line, stamped on that target's clock."""
-        clock = getattr(state.controller, "clock", None)
-        now_s = clock.now() if clock is not None and callable(getattr(clock, "now", None)) else time.time()
-        actor = str(getattr(state.controller, "actor", "") or "") or "canary-tui"
-        event = Event(datetime.fromtimestamp(now_s, tz=UTC), actor, kind, message, EventLevel(level))
-        self.post_message(TargetEvent(state.name, event))
+        self.post_message(TargetEvent(state.name, self._event_now(state.controller, kind, message, level)))
+
+    def _log_watching(self) -> None:
+        """The log's first line, so it is never blank: what is watched, how often, and whether read-only."""
+        names = list(self.targets)
+        if names:
+            message = presenter.watching_text(f"{len(names)} target{'s' if len(names) != 1 else ''}: {', '.join(names)}",
+                                              poll_interval_s=self.poll_interval_s if self.poll_enabled else None, read_only=self.read_only)
+            self.query_one("#fleet-events", EventsLog).add(presenter.event_line(self._event_now(self.targets[names[0]].controller, "", message)))
 
     # ---- rendering and selection ----------------------------------------------------------
 
@@ -259,6 +274,7 @@ class FleetApp(FleetActions):
         try:
             table = self.query_one("#fleet-table", FleetTable)
             summary = self.query_one("#fleet-summary", Static)
+            detail = self.query_one("#fleet-detail", Static)
         except Exception:  # noqa: BLE001 - not mounted (yet, or any more), or a screen is on top: drawn when back
             return
         self.renders += 1
@@ -270,6 +286,7 @@ class FleetApp(FleetActions):
             self.selection_settled = True  # from now on the selection never moves by itself: R acts on what is selected
         index = names.index(self.selected) if self.selected in names else 0
         table.show(self.rows, index)
+        self._detail_markup = show_markup(detail, self._detail_markup, detail_markup(self.rows[index] if self.rows else None))
         blocked = self._blocked_everywhere()
         extra = f" · [reverse $secondary] VIEW ONLY [/] [$secondary]{escape(blocked)}[/]" if blocked else ""
         actions = actions_line((state.name, state.in_flight, state.note) for state in self.targets.values())

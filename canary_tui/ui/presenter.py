@@ -343,3 +343,13 @@ def event_line(event: Event) -> EventLine:
     return EventLine(time_text=clock_text(event.at), actor=event.actor, kind=kind_to_show(event.kind, message), message=message,
                      level=str(event.level))
 
+
+
+def watching_text(subject: str, *, url: str | None = None, poll_interval_s: float | None = None, read_only: bool = False) -> str:
+    """An event log's first line, so it is never blank: what is watched (and where), how often, whether read-only."""
+    parts = [f"watching {subject}" + (f" at {url}" if url else "")]
+    if poll_interval_s is not None:
+        parts.append(f"polling every {poll_interval_s:g} s")
+    if read_only:
+        parts.append("read-only")
+    return " · ".join(parts)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from textual.widgets import Static
 from fleet_builders import NAMES, fleet, named
 from ui_builders import snapshot, until
 
@@ -15,6 +16,7 @@ from canary_tui.ui.fleet_presenter import bake_bar, sparkline, summary_line, tar
 from canary_tui.ui.screens.confirm_advance import ConfirmAdvance
 from canary_tui.ui.screens.confirm_rollback_all import ConfirmRollbackAll
 from canary_tui.ui.screens.target_screen import TargetScreen
+from canary_tui.ui.widgets.events_log import EventsLog
 from canary_tui.ui.widgets.fleet_table import FleetTable, layout
 from canary_tui.ui.widgets.header_bar import HeaderBar
 
@@ -89,6 +91,22 @@ async def test_selection_moves_with_arrows_and_jk_and_stays_on_its_target() -> N
         assert app.selected == "production/eu-west-1"
         table = app.query_one(FleetTable)
         assert table.rows[table.selected].name == app.selected
+
+
+async def test_the_selected_row_is_spelt_out_whole_below_the_table_and_the_log_starts_with_what_is_watched() -> None:
+    """At 80 columns the table has no room for the reason: the line under it says it whole, and follows the selection."""
+    app, _ = fleet({"production/eu-west-1": "critical"})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: len(app.rows) == 4 and app.selected == "production/eu-west-1")
+        detail = app.query_one("#fleet-detail", Static)
+        critical = next(row for row in app.rows if row.name == "production/eu-west-1")
+        assert critical.reason and critical.reason not in app.query_one(FleetTable).markup_for(app.rows, 0, 80)
+        assert str(detail.render()) == f"▶ production/eu-west-1 · ✖ CRITICAL · {critical.reason}"
+        await pilot.press("down")
+        staging = next(row for row in app.rows if row.name == "staging")
+        assert str(detail.render()).startswith(f"▶ staging · {staging.glyph} {staging.verdict.upper()} · {staging.reason}")
+        log = app.query_one("#fleet-events", EventsLog)
+        assert log.count >= 1 and "watching 4 targets: staging, production/us-east-1" in log.lines[0].text + log.lines[1].text
 
 
 async def test_the_selection_never_moves_by_itself_so_R_hits_the_row_the_operator_sees() -> None:

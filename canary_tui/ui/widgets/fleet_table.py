@@ -170,3 +170,13 @@ class FleetTable(Widget):
                 line += " " + (note if row.note else f"[$foreground-muted]{note}[/]")
             lines.append(f"[b]{line}[/]" if index == selected else line)
         return "\n".join(lines)
+
+
+def detail_markup(row: FleetRow | None) -> str:
+    """The selected row in words, whole where the table cuts it: target, verdict, why, and an action's outcome."""
+    if row is None:
+        return ""
+    parts = [f"[b]{escape(row.name)}[/b]", f"[$status-{row.level}]{escape(_badge(row))}[/]", escape(row.reason)]
+    if row.note:
+        parts.append(escape(row.note))
+    return "▶ " + " · ".join(part for part in parts if part)

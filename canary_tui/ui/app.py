@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -198,22 +196,14 @@ class CanaryApp(DashboardActions):
 
     def _local_event(self, message: str, kind: str = "") -> Event:
         """An event the dashboard itself writes to the log, stamped on the controller's clock."""
-        clock = self.clock or getattr(self.controller, "clock", None)
-        now_s = clock.now() if clock is not None and callable(getattr(clock, "now", None)) else time.time()
-        actor = str(getattr(self.controller, "actor", "") or "") or "canary-tui"
-        return Event(at=datetime.fromtimestamp(now_s, tz=UTC), actor=actor, kind=kind, message=message)
+        return self.stamped_event(self.controller, message, kind, clock=self.clock)
 
     def _watching_event(self) -> Event:
         """The log's first line: what is watched, from where, as whom, how often (so the log is never blank)."""
-        controller = self.controller
-        clock = self.clock or getattr(controller, "clock", None)
-        now_s = clock.now() if clock is not None and callable(getattr(clock, "now", None)) else time.time()
-        environment = self.environment_label or str(getattr(controller, "environment", "") or "") or "?"
-        url = _display_url(getattr(getattr(controller, "client", None), "base_url", None))
-        actor = str(getattr(controller, "actor", "") or "") or "canary-tui"
-        message = presenter.watching_text(environment, url=url, poll_interval_s=self.poll_interval_s if self.poll_enabled else None,
-                                          read_only=self.read_only)
-        return Event(at=datetime.fromtimestamp(now_s, tz=UTC), actor=actor, kind="", message=message)
+        environment = self.environment_label or str(getattr(self.controller, "environment", "") or "") or "?"
+        url = _display_url(getattr(getattr(self.controller, "client", None), "base_url", None))
+        return self._local_event(presenter.watching_text(environment, url=url, poll_interval_s=self.poll_interval_s if self.poll_enabled else None,
+                                                         read_only=self.read_only))
 
     def on_unmount(self) -> None:
         """Stop listening to the controller (quitting never touches the ramp)."""

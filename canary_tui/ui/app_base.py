@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import gc
+import time
+from datetime import UTC, datetime
+from typing import Any
 
 from textual import events
 from textual.app import App
 from textual.binding import Binding
 
+from canary_tui.controller.model import Event, EventLevel
 from canary_tui.core.actions import BY_ID
 from canary_tui.ui.themes import ThemeCatalog, next_theme
 from canary_tui.ui.widgets.chart_builds import ChartBuilds
@@ -45,6 +49,14 @@ class CanaryBaseApp(App[None]):
     def _crashed(self) -> None:
         """Textual reported an unhandled error (crash.py wrote it to the log and told the operator): the run failed."""
         self.crashed = True
+
+    @staticmethod
+    def stamped_event(controller: Any, message: str, kind: str = "", level: str = "info", clock: Any = None) -> Event:
+        """An event the app itself writes to a log, stamped on `clock` (default the controller's) as the controller's actor."""
+        clock = clock or getattr(controller, "clock", None)
+        now_s = clock.now() if clock is not None and callable(getattr(clock, "now", None)) else time.time()
+        actor = str(getattr(controller, "actor", "") or "") or "canary-tui"
+        return Event(datetime.fromtimestamp(now_s, tz=UTC), actor, kind, message, EventLevel(level))
 
     def change_blocked_reason(self) -> str | None:
         """Why nothing can be changed from here (read-only, no token), or None (each app knows its target)."""

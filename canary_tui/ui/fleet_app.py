@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -16,7 +14,7 @@ from textual.markup import escape
 from textual.message import Message
 from textual.widgets import Static
 
-from canary_tui.controller.model import Event, EventLevel, Snapshot
+from canary_tui.controller.model import Event, Snapshot
 from canary_tui.controller.target_verdict import is_paused
 from canary_tui.core.actions import BY_ID, FLEET_MUTATING_ACTIONS, resolve_keys
 from canary_tui.ui import presenter
@@ -241,17 +239,9 @@ class FleetApp(FleetActions):
         """The open dashboards of `target` (at most one)."""
         return [screen for screen in self.screen_stack if isinstance(screen, TargetScreen) and screen.target == target]
 
-    @staticmethod
-    def _event_now(controller: Any, kind: str, message: str, level: str = "info") -> Event:
-        """An event the overview itself writes, stamped on `controller`'s clock and actor."""
-        clock = getattr(controller, "clock", None)
-        now_s = clock.now() if clock is not None and callable(getattr(clock, "now", None)) else time.time()
-        actor = str(getattr(controller, "actor", "") or "") or "canary-tui"
-        return Event(datetime.fromtimestamp(now_s, tz=UTC), actor, kind, message, EventLevel(level))
-
     def log_outcome(self, state: TargetState, kind: str, message: str, level: str) -> None:
         """An action's outcome on one target as a log line, stamped on that target's clock."""
-        self.post_message(TargetEvent(state.name, self._event_now(state.controller, kind, message, level)))
+        self.post_message(TargetEvent(state.name, self.stamped_event(state.controller, message, kind, level)))
 
     def _log_watching(self) -> None:
         """The log's first line, so it is never blank: what is watched, how often, and whether read-only."""
@@ -259,7 +249,7 @@ class FleetApp(FleetActions):
         if names:
             message = presenter.watching_text(f"{len(names)} target{'s' if len(names) != 1 else ''}: {', '.join(names)}",
                                               poll_interval_s=self.poll_interval_s if self.poll_enabled else None, read_only=self.read_only)
-            self.query_one("#fleet-events", EventsLog).add(presenter.event_line(self._event_now(self.targets[names[0]].controller, "", message)))
+            self.query_one("#fleet-events", EventsLog).add(presenter.event_line(self.stamped_event(self.targets[names[0]].controller, message)))
 
     # ---- rendering and selection ----------------------------------------------------------
 

@@ -200,7 +200,7 @@ def parse_environment(
 
 
 def resolve_target(config: Config, target: str) -> EnvironmentConfig:
-    """One target: `ENV`, `ENV/REGION`, or an ad-hoc one from a URL (name = host, default credentials and plan).
+    """One target: `ENV`, `ENV/REGION`, or an ad-hoc one from a URL (named by url_target_name, default credentials and plan).
 
     An environment with regions is several targets: naming it here (a one-target command) is an error that lists them.
     """
@@ -218,9 +218,21 @@ def resolve_target(config: Config, target: str) -> EnvironmentConfig:
         problem = url_problem(target)
         if problem:
             raise ConfigError([f"target: {problem}"], config.path)
-        host = urlsplit(target).hostname or target
-        return EnvironmentConfig(name=host, url=normalized, plan=config.plans.get(config.default_plan, STANDARD))
+        return EnvironmentConfig(name=url_target_name(normalized), url=normalized, plan=config.plans.get(config.default_plan, STANDARD))
     raise ConfigError([_unknown(config, target)], config.path)
+
+
+def url_target_name(url: str) -> str:
+    """An ad-hoc target's name: its host, with the port when the URL gives one (two servers on one host are two targets)."""
+    parts = urlsplit(url)
+    host = parts.hostname or url
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if port is None:
+        return host
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def _unknown(config: Config, target: str) -> str:
@@ -258,7 +270,9 @@ def resolve_targets(config: Config, names: Sequence[str], *, all_targets: bool =
             errors.extend(exc.errors)
             continue
         for env in found:
-            targets.setdefault(env.name, env)
+            seen = targets.setdefault(env.name, env)
+            if seen.url != env.url:  # never act on one and report it as both
+                errors.append(f"target: two targets are named {env.name!r} ({seen.url} and {env.url}); give each once")
     if errors:
         raise ConfigError(errors, config.path)
     return list(targets.values())

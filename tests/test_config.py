@@ -26,6 +26,7 @@ from canary_tui.config import (
     load_config,
     resolve_secret,
     resolve_target,
+    resolve_targets,
     url_problem,
 )
 from canary_tui.core.plans import FAST_TRACK, STANDARD, Stage
@@ -464,7 +465,19 @@ def test_resolve_target_by_name_and_url() -> None:
     assert resolve_target(config, "staging") is config.environments["staging"]
     assert resolve_target(config, "https://staging.example.com") is config.environments["staging"]
     adhoc = resolve_target(config, "http://127.0.0.1:9000/")
-    assert adhoc == EnvironmentConfig(name="127.0.0.1", url="http://127.0.0.1:9000", plan=FAST_TRACK)
+    assert adhoc == EnvironmentConfig(name="127.0.0.1:9000", url="http://127.0.0.1:9000", plan=FAST_TRACK)
+    assert resolve_target(config, "https://mission.example.com").name == "mission.example.com"  # no port given: the host
+    assert resolve_target(config, "http://[::1]:9000").name == "[::1]:9000"
+
+
+def test_two_servers_on_one_host_are_two_targets_and_one_name_is_never_two_urls() -> None:
+    """Named by host alone, `rollback URL1 URL2` rolled back one server and reported both."""
+    config = config_from_dict({"environments": {"a": {"url": "http://127.0.0.1:9001"}}}, None, ENV)
+    both = resolve_targets(config, ["http://127.0.0.1:9001", "http://127.0.0.1:9002", "http://127.0.0.1:9003"])
+    assert [(t.name, t.url) for t in both] == [("a", "http://127.0.0.1:9001"), ("127.0.0.1:9002", "http://127.0.0.1:9002"),
+                                               ("127.0.0.1:9003", "http://127.0.0.1:9003")]
+    with pytest.raises(ConfigError, match="two targets are named '127.0.0.1:9002'"):  # one server's two paths: refused
+        resolve_targets(config, ["http://127.0.0.1:9002/a", "http://127.0.0.1:9002/b"])
 
 
 def test_resolve_target_refuses_insecure_url_and_unknown_names() -> None:

@@ -100,6 +100,19 @@ def test_rollback_production_rolls_back_every_region_in_parallel_and_leaves_stag
     assert_clean(done)
 
 
+def test_rollback_of_two_servers_on_one_host_by_url_rolls_back_both(fleet, tmp_path):
+    """Ad-hoc URL targets are named by host and port: once named by host alone, the second was dropped and 0 returned."""
+    sims = fleet(percent=50)
+    urls = [sims[t].url for t in REGION_TARGETS[:2]]
+    env = cli_env(tmp_path, None)  # no config: the URLs alone, with OPS_TOKEN
+    done = canary_tui(["rollback", *urls, "--json"], env)
+    assert done.returncode == 0, done.stderr
+    docs = json.loads(done.stdout)
+    assert [d["target"] for d in docs] == [url.removeprefix("http://") for url in urls] and all(d["ok"] for d in docs)
+    assert [sims[t].state.canary_percent for t in REGION_TARGETS] == [0, 0, 50]
+    assert_clean(done)
+
+
 def test_rollback_exits_1_when_one_region_refuses_and_the_others_still_land(fleet, tmp_path):
     sims = fleet(percent=50)
     sims["production/eu-west-1"].inject_fault("status", count=-1, paths=["/api/ghost/canary"], status=401)

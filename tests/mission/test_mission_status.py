@@ -144,7 +144,8 @@ def test_url_target_resolves_to_its_environment_or_stands_alone(simulator_factor
     assert doc["target"] == "sim"  # the URL matched the configured environment
     doc = _json(result := _run(tmp_path, "http://127.0.0.1:1", sim.url, "--json", config=LENIENT, secret=None))
     assert result.returncode == 0, doc
-    assert doc["target"] == "127.0.0.1" and doc["canary_percent"] == 50
+    port = sim.url.rsplit(":", 1)[1]
+    assert doc["target"] == f"127.0.0.1:{port}" and doc["canary_percent"] == 50  # named by host and port
 
 
 @pytest.mark.parametrize("args", [[], ["sim", "--bogus"], ["sim", "--interval-s", "abc"], ["no-such-env"],

@@ -25,7 +25,7 @@ from canary_tui.controller.figures import figures
 from canary_tui.controller.model import ConnectionState, Snapshot, Trigger
 from canary_tui.core.judgment import decision_to_json
 from canary_tui.core.stage_clock import format_duration
-from canary_tui.core.verdicts import DecisionKind, GateResult, GateStatus
+from canary_tui.core.verdicts import DecisionKind, GateStatus
 from canary_tui.mission.errors import MissionError
 from canary_tui.mission.probe import run_probe_with
 
@@ -258,28 +258,21 @@ def _controller_rolled_back(ctl: Any) -> bool:
     return bool(ctl.action_in_flight == "rollback" or getattr(last, "action", None) == "rollback")
 
 
-def _failing_on_evidence(snap: Snapshot) -> list[GateResult]:
-    """The stage gates that fail (a low-data gate holds, it never fails)."""
-    return [g for g in snap.gates if g.status is GateStatus.FAIL and not g.low_data]
-
-
 async def _act(args: argparse.Namespace, out: _Out, doc: dict[str, Any], ctl: Any, snap: Snapshot) -> int:
     """Carry out the controller's decision on the stage: roll back, let it stand, or say it could not judge."""
     from canary_tui.commands.status import levels_json
 
     decision = snap.decision
-    failing = _failing_on_evidence(snap)
     figs = figures(snap)
     doc.update(decision=decision_to_json(decision), levels=levels_json(figs, {}),
                gates=[{"name": g.name, "status": g.status.value, "reason": g.reason, "low_data": g.low_data} for g in snap.gates])
     for fig in figs:
-        out.line(f"  {fig.level.glyph} {fig.label}: {fig.text} {'low data' if fig.call.low_data else fig.level.value}")
+        out.line(f"  {fig.level.glyph} {fig.label}: {fig.text} {fig.word}")
     for gate in snap.gates:
         out.line(f"  {gate.status.glyph} gate {gate.name}: {gate.reason}")
     if decision is not None:
         out.line(f"Decision: {decision.kind.value} — {decision.reason}", "red" if decision.kind is DecisionKind.ROLLBACK else "")
-    rollback = decision is not None and decision.kind is DecisionKind.ROLLBACK
-    reasons = ([decision.reason] if rollback and decision is not None else []) + [f"{g.name}: {g.reason}" for g in failing]
+    reasons = decision.stage_failures if decision is not None else []  # the judgment's, never one gate's point estimate
     if not reasons and _controller_rolled_back(ctl):
         reasons = ["the controller's auto-rollback fired (see `canary-tui audit`)"]
     doc["stage_check"] = {"ok": not reasons, "failures": reasons}

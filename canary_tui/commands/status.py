@@ -320,8 +320,7 @@ def render_text(report: StatusReport) -> str:
     lines.append(f"  {paint(hb_level.glyph, STYLE[hb_level])} Heartbeat {'OK' if hb_level is Level.HEALTHY else status_word.upper()}"
                  f": {rt}status {status_word}, {_signature_word(hb, untrusted)}")
     for fig in report.figures:
-        word = "low data" if fig.call.low_data else fig.level.value
-        lines.append(f"  {paint(fig.level.glyph, STYLE[fig.level])} {fig.label}: {fig.text} {paint(word, STYLE[fig.level])}")
+        lines.append(f"  {paint(fig.level.glyph, STYLE[fig.level])} {fig.label}: {fig.text} {paint(fig.word, STYLE[fig.level])}")
     if report.window_s is not None:
         lines.append(f"  Window: {report.window_s:g} s, {report.polls} polls")
     if report.decision is not None:

@@ -113,9 +113,9 @@ def decision(
         return Decision(DecisionKind.ROLLBACK, trip_reason, fallback=True)
     if stale_reason:
         return Decision(DecisionKind.HOLD, f"data missing or stale ({stale_reason})", fallback=True)
-    failing = [g.name for g in gates if g.status is GateStatus.FAIL]
-    if failing:
-        return Decision(DecisionKind.HOLD, "gate failing: " + ", ".join(failing), fallback=True)
+    failing = [g for g in gates if g.status is GateStatus.FAIL]
+    if failing:  # no evidence rule offers a judgment: the seed's gates are the judgment
+        return Decision(DecisionKind.HOLD, "gate failing: " + ", ".join(g.name for g in failing), fallback=True, failing=tuple(failing))
     if ramp is RampState.ELIGIBLE:
         return Decision(DecisionKind.PROMOTE_ELIGIBLE, "bake time met and gates green", fallback=True)
     return Decision(DecisionKind.INCONCLUSIVE, "paused" if ramp is RampState.PAUSED else "gathering data", fallback=True)

@@ -36,21 +36,24 @@ class Figure:
         """The figure's level (UNKNOWN when its interval cannot tell)."""
         return self.call.level
 
+    @property
+    def word(self) -> str:
+        """The level in a word after the figure: 'low data' when its interval cannot tell."""
+        return "low data" if self.call.low_data else self.level.value
+
 
 def _rate_text(errors: int, requests: int, call: LevelCall) -> str:
     """'12/3000 (0.40%, 95% CI 0.23%..0.70%)' or a no-traffic note."""
     if requests <= 0:
         return "0/0 (no traffic in the window)"
     interval = f", 95% CI {call.interval[0]:.2%}..{call.interval[1]:.2%}" if call.interval else ""
-    low = ", low data" if call.low_data else ""
-    return f"{errors}/{requests} ({errors / requests:.2%}{interval}{low})"
+    return f"{errors}/{requests} ({errors / requests:.2%}{interval})"
 
 
 def _latency_text(point_ms: float | None, requests: int, call: LevelCall) -> str:
-    """'104.0 ms (over 3000 requests)' with a low-data note."""
+    """'104.0 ms (window of 3000 requests)' (the figure's word says when that is low data)."""
     value = "n/a" if point_ms is None else f"{point_ms:.1f} ms"
-    low = ", low data" if call.low_data else ""
-    return f"{value} (window of {requests} requests{low})"
+    return f"{value} (window of {requests} requests)"
 
 
 def _error_figure(key: str, label: str, errors: int | None, requests: int | None, table: ThresholdTable) -> Figure | None:

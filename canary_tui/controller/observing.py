@@ -26,6 +26,7 @@ from canary_tui.core.rules import Observation
 from canary_tui.core.samples import Heartbeat, VariantMetrics
 from canary_tui.core.stats import Z_95, wilson_interval
 from canary_tui.core.thresholds import Metric, ThresholdTable
+from canary_tui.core.trips import count_text
 from canary_tui.core.verdicts import GateResult, GateStatus, Unit
 from canary_tui.mission.errors import MissionError, SignatureError
 
@@ -104,7 +105,7 @@ class Observer:
         if stage is not None and stage.continues(d.canary_version, d.canary_percent, entered_s):
             self.judge.resume(stage, entered_s)
             totals = stage.totals
-            self.host.emit("store", f"judgment resumed from the stored stage: {len(stage.windows)} windows, "
+            self.host.emit("store", f"judgment resumed from the stored stage: {count_text(len(stage.windows), 'window')}, "
                                     f"{totals.canary_requests} canary requests")
 
     def observe_error(self, exc: MissionError) -> Snapshot:

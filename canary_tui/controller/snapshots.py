@@ -7,7 +7,7 @@ gates, decision, connection), so every reader gets the same truth at the same mo
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from canary_tui.controller import derive
 from canary_tui.controller.actions import ActionRunner
@@ -113,9 +113,11 @@ class SnapshotBuilder:
 
 
 def _with_failing_gates(decision: Decision, gates: Sequence[GateResult]) -> Decision:
-    """A decision that is neither a rollback nor already holding is held by a gate (the probe's) failing on evidence."""
-    failing = [g for g in gates if g.status is GateStatus.FAIL]
-    if not failing or decision.kind in (DecisionKind.ROLLBACK, DecisionKind.HOLD):
+    """A gate (the probe's) failing on evidence holds the decision and joins its failing gates; a rollback stays one."""
+    failing = tuple(g for g in gates if g.status is GateStatus.FAIL)
+    if not failing or decision.kind is DecisionKind.ROLLBACK:
         return decision
-    reason = "gate failing: " + "; ".join(f"{g.name} ({g.reason})" if g.reason else g.name for g in failing)
-    return Decision(DecisionKind.HOLD, reason, decision.evidence, decision.fallback)
+    said = "; ".join(f"{g.name} ({g.reason})" if g.reason else g.name for g in failing)
+    if decision.failing:  # already held by failing gates: one more
+        return replace(decision, reason=f"{decision.reason}; {said}", failing=decision.failing + failing)
+    return Decision(DecisionKind.HOLD, f"gate failing: {said}", decision.evidence, decision.fallback, failing=failing)

@@ -62,7 +62,7 @@ def _promote_or_wait(
     failing = [g for g in gates if g.status is GateStatus.FAIL]
     if failing:
         return Decision(DecisionKind.HOLD, "gate failing: " + "; ".join(f"{g.name} ({g.reason})" for g in failing)
-                        + note, evidence, fallback)
+                        + note, evidence, fallback, failing=tuple(failing))
     n = ev.stage.canary_requests
     if n < cfg.min_stage_requests:
         return Decision(DecisionKind.INCONCLUSIVE, f"not enough canary requests yet ({n}/{cfg.min_stage_requests})"
@@ -91,9 +91,10 @@ def _judge_fallback(ev: Evidence, gates: tuple[GateResult, ...], evidence: Evide
         return Decision(DecisionKind.ROLLBACK, f"{describe_trips(trips)} ({FALLBACK_NOTE})", evidence, True, trips)
     if pending:
         return Decision(DecisionKind.HOLD, f"action pending: {pending} ({FALLBACK_NOTE})", evidence, True)
-    failing = [g.name for g in gates if g.status is GateStatus.FAIL]
+    failing = [g for g in gates if g.status is GateStatus.FAIL]
     if failing:
-        return Decision(DecisionKind.HOLD, f"gate failing: {', '.join(failing)} ({FALLBACK_NOTE})", evidence, True)
+        return Decision(DecisionKind.HOLD, f"gate failing: {', '.join(g.name for g in failing)} ({FALLBACK_NOTE})", evidence, True,
+                        failing=tuple(failing))
     holding = [g.name for g in gates if g.status is GateStatus.HOLD and g.kind is not GateKind.BAKE]
     if holding:
         return Decision(DecisionKind.INCONCLUSIVE, f"no data for: {', '.join(holding)} ({FALLBACK_NOTE})", evidence,

@@ -48,7 +48,7 @@ def describe_trip(trip: Trip) -> str:
         return (f"P95 > {_num(trip.bound)} ms on evidence: {trip.count}/{trip.of} canary requests slower, "
                 f"CUSUM {_num(trip.value, 1)} ≥ {_num(trip.limit)}")
     if k is TripKind.SEED_P95_REPORTED:
-        return (f"P95 > {_num(trip.bound)} ms: the server's P95 {_num(trip.value)} ms for {_count(trip.windows, 'poll')} "
+        return (f"P95 > {_num(trip.bound)} ms: the server's P95 {_num(trip.value)} ms for {count_text(trip.windows, 'poll')} "
                 "(no latency buckets to count slow requests)")
     if k is TripKind.ERRORS_VS_STABLE:
         return f"canary errors worse than stable: mixture e-value {format_e_value(trip.value)} ≥ {_num(trip.limit)}"
@@ -56,9 +56,9 @@ def describe_trip(trip: Trip) -> str:
         return (f"canary slower than stable (> {_num(trip.bound)} ms): "
                 f"mixture e-value {format_e_value(trip.value)} ≥ {_num(trip.limit)}")
     if k is TripKind.ERROR_BOUND:
-        return f"canary error rate 99% lower bound > {_pct(trip.limit)} for {_count(trip.windows, 'window')}"
+        return f"canary error rate 99% lower bound > {_pct(trip.limit)} for {count_text(trip.windows, 'window')}"
     return (f"canary slow(>{_num(trip.bound)} ms) fraction 99% lower bound > {_pct(trip.limit)} "
-            f"for {_count(trip.windows, 'window')}")
+            f"for {count_text(trip.windows, 'window')}")
 
 
 def describe_trips(trips: tuple[Trip, ...] | list[Trip]) -> str:
@@ -66,7 +66,7 @@ def describe_trips(trips: tuple[Trip, ...] | list[Trip]) -> str:
     return "; ".join(describe_trip(t) for t in trips)
 
 
-def _count(n: int | None, noun: str) -> str:
+def count_text(n: int | None, noun: str) -> str:
     """'1 window', '3 windows'."""
     return f"{n} {noun}{'' if n == 1 else 's'}"
 

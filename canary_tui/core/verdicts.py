@@ -103,6 +103,14 @@ class Decision:
     evidence: dict[str, float | int | str | None] = field(default_factory=dict)
     fallback: bool = False  # True when decided on the seed's fixed thresholds only
     trips: tuple[Trip, ...] = ()  # a ROLLBACK's conditions as structured fields (`reason` is their words)
+    failing: tuple[GateResult, ...] = ()  # the gates that fail on the judgment's own terms: why it HOLDs (not a point estimate's say)
+
+    @property
+    def stage_failures(self) -> list[str]:
+        """Why the stage fails on this decision: its rollback's reason, else each failing gate (empty: it does not fail)."""
+        if self.kind is DecisionKind.ROLLBACK:
+            return [self.reason]
+        return [f"{g.name}: {g.reason}" for g in self.failing]
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from canary_tui.core.plans import FAST_TRACK
 from canary_tui.core.rules import Rule
 from canary_tui.core.samples import Heartbeat
 from canary_tui.core.trips import TripKind
-from canary_tui.core.verdicts import DecisionKind, GateStatus
+from canary_tui.core.verdicts import DecisionKind, GateKind, GateStatus
 
 
 def _run(server: FakeServer, rule: EvidenceRule, steps: int, dt_s: float = 10.0, prev: Heartbeat | None = None):  # type: ignore[no-untyped-def]
@@ -162,6 +162,12 @@ def test_failing_gate_holds_without_rolling_back() -> None:
     verdicts, _ = _run(FakeServer(seed=10, canary_error_rate=0.03, stable_error_rate=0.03), rule, 30 * 6)
     assert not any(v.trip for v in verdicts)
     assert verdicts[-1].decision.kind is DecisionKind.HOLD and "gate failing" in verdicts[-1].decision.reason
+    failing = verdicts[-1].decision.failing  # what `ramp`'s stage check reads: the gates failing on their own bounds
+    assert [g.kind for g in failing] == [GateKind.CANARY_ERRORS] and failing[0].interval is not None and failing[0].interval[0] > 1.0
+    assert verdicts[-1].decision.stage_failures == [f"canary errors: {failing[0].reason}"]
+    # early on, 3% of a few requests: a point estimate over 1% but an interval across it fails nothing
+    early = next(v.decision for v in verdicts if v.decision.kind is DecisionKind.INCONCLUSIVE)
+    assert early.failing == () and early.stage_failures == []
 
 
 def test_stage_change_restarts_sprt_but_mixture_carries_and_new_version_resets() -> None:

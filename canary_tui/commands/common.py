@@ -26,6 +26,17 @@ _ANSI = {
 }
 
 
+def port_number(text: str) -> int:
+    """argparse type: a TCP port, 0..65535 (0: the system picks a free one)."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port {port} is out of range (0-65535)")
+    return port
+
+
 def _one_line(text: str) -> str:
     """Collapse newlines so a message stays a single line."""
     return " ".join(str(text).splitlines()) or "failed"

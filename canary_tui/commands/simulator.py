@@ -9,6 +9,7 @@ import sys
 import threading
 from typing import Any
 
+from canary_tui.commands.common import port_number
 from canary_tui.simulator import SCENARIOS
 
 
@@ -18,7 +19,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> list[str]:
         "simulator", help="run a local Mission Control simulator",
         description="Serve the Mission Control API on loopback with a scenario, for demos and tests.")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8787, help="port (default 8787; 0 picks a free one)")
+    parser.add_argument("--port", type=port_number, default=8787, help="port (default 8787; 0 picks a free one)")
     parser.add_argument("--scenario", default="healthy", choices=list(SCENARIOS), help="timeline to follow")
     parser.add_argument("--speed", type=float, default=1.0, help="simulated seconds per real second")
     parser.add_argument("--seed", type=int, default=0, help="traffic seed (same seed, same heartbeats)")
@@ -53,7 +54,9 @@ def _run(args: argparse.Namespace) -> int:
     try:
         started = server.start()
     except (OSError, RuntimeError) as exc:
-        sys.stderr.write(f"canary-tui: error: cannot start the simulator on {args.host}:{args.port}: {exc}\n")
+        detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)  # a fleet's names its member and port
+        where = "fleet" if args.fleet else f"on {args.host}:{args.port}"
+        sys.stderr.write(f"canary-tui: error: cannot start the simulator {where}: {detail}\n")
         return 1
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}

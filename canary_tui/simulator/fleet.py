@@ -60,9 +60,13 @@ class SimulatorFleet:
 
         try:
             for index, member in enumerate(self.members):
-                server = SimulatorServer(self.options_for(index, member))
+                options = self.options_for(index, member)
+                server = SimulatorServer(options)
                 self.servers.append(server)
-                self.urls[member.name] = server.start()
+                try:
+                    self.urls[member.name] = server.start()
+                except OSError as exc:  # say which member's port: the first one is not the only one asked for
+                    raise OSError(exc.errno, f"{member.name} on {options.host}:{options.port}: {exc.strerror or exc}") from exc
         except BaseException:
             self.stop()
             raise

@@ -203,3 +203,34 @@ def test_start_after_stop_listens_again_on_the_same_port_with_the_same_state() -
         assert deployment["canary_percent"] == 10
     finally:
         server.stop()
+
+
+def test_cli_refuses_a_port_out_of_range_and_names_the_fleet_member_whose_port_is_taken() -> None:
+    """A bad --port is a usage error (exit 2, no crash log); a fleet that cannot bind says which member and port."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CANARY_TUI_")}
+    bad = subprocess.run([sys.executable, "-m", "canary_tui", "simulator", "--port", "99999"], capture_output=True, text=True, env=env, timeout=30)
+    assert bad.returncode == 2 and "argument --port: port 99999 is out of range (0-65535)" in bad.stderr and "Traceback" not in bad.stderr
+    with _taken_port_after_a_free_one() as taken:
+        second = taken.getsockname()[1]  # the fleet's second member asks for first + 1
+        done = subprocess.run([sys.executable, "-m", "canary_tui", "simulator", "--fleet", "--port", str(second - 1)],
+                              capture_output=True, text=True, env=env, timeout=30)
+    assert done.returncode == 1
+    assert done.stderr.strip() == (f"canary-tui: error: cannot start the simulator fleet: production/us-east-1 on 127.0.0.1:{second}: "
+                                   "Address already in use")
+
+
+def _taken_port_after_a_free_one() -> socket.socket:
+    """A listening socket on a port whose predecessor is free (so the fleet's first member starts and the second cannot)."""
+    for _ in range(50):
+        taken = socket.socket()
+        taken.bind(("127.0.0.1", 0))
+        port = taken.getsockname()[1]
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port - 1))
+            except OSError:
+                taken.close()
+                continue
+        taken.listen()
+        return taken
+    raise AssertionError("no free port before a taken one in 50 tries")

@@ -89,12 +89,16 @@ def format_text(result: ProbeResult, target: str) -> str:
     """Human output: the seed's P95 line, with intervals, errors and the split."""
     mode = "open-loop" if result.open_loop else "sequential (coordinated omission: hides stalls)"
     lines = [f"Probe {target}: {result.n} requests, {mode}, {result.duration_s:.1f} s"]
+    answered_none = bool(result.n) and result.errors == result.n
     for name, value, ci in (("P50", result.p50_ms, result.p50_ci_ms), ("P95", result.p95_ms, result.p95_ci_ms),
                             ("P99", result.p99_ms, result.p99_ci_ms)):
+        if answered_none:
+            break  # failures timed: no latency of the service to show
         interval = f"  95% CI {ci[0]:.0f}–{ci[1]:.0f} ms" if ci else ""
         lines.append(f"  {name} {_ms(value)}{interval}")
-    if result.n and result.errors == result.n:
-        lines.append(paint("  ✖ no request answered", "bold red"))
+    if answered_none:
+        why = f": {result.first_error}" if result.first_error else ""
+        lines.append(paint(f"  ✖ no request answered{why}", "bold red"))
     elif result.p95_ms is not None:
         ci = result.p95_ci_ms
         if ci and ci[1] < P95_LIMIT_MS:

@@ -34,6 +34,7 @@ class ProbeSample:
     canary: bool | None
     error: bool
     timeout: bool = False
+    why: str = ""  # a failure in words: "ConnectError: [Errno 111] Connection refused", "HTTP 503", "timeout"
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +62,11 @@ class ProbeResult:
     started_at_s: float  # wall clock (epoch s) of scheduled offset 0
     sketch: LatencySketch = field(repr=False, compare=False)
     samples: tuple[ProbeSample, ...] = field(repr=False, compare=False, default=())
+
+    @property
+    def first_error(self) -> str:
+        """The first failed request's failure in words ("" when none failed or none was said)."""
+        return next((sample.why for sample in self.samples if sample.error and sample.why), "")
 
     def to_json(self) -> dict[str, Any]:
         """The --json object: n, errors, p50/p95/p99_ms, p95_ci_ms [low, high], canary_share, …"""
@@ -214,15 +220,15 @@ async def _one(
             response = await client.get(url)
             await response.aread()
     except TimeoutError:
-        return ProbeSample(offset_s, timeout_s * 1000.0, None, True, True)
+        return ProbeSample(offset_s, timeout_s * 1000.0, None, True, True, "timeout")
     except httpx.TimeoutException:
         latency_ms = max((loop.time() - scheduled_loop_s) * 1000.0, timeout_s * 1000.0)
-        return ProbeSample(offset_s, latency_ms, None, True, True)
-    except httpx.HTTPError:
-        return ProbeSample(offset_s, (loop.time() - scheduled_loop_s) * 1000.0, None, True)
+        return ProbeSample(offset_s, latency_ms, None, True, True, "timeout")
+    except httpx.HTTPError as exc:
+        return ProbeSample(offset_s, (loop.time() - scheduled_loop_s) * 1000.0, None, True, why=f"{type(exc).__name__}: {exc}")
     latency_ms = (loop.time() - scheduled_loop_s) * 1000.0
     error = not 200 <= response.status_code < 300
-    return ProbeSample(offset_s, latency_ms, _canary_header(response), error)
+    return ProbeSample(offset_s, latency_ms, _canary_header(response), error, why=f"HTTP {response.status_code}" if error else "")
 
 
 async def _timed(
@@ -234,10 +240,10 @@ async def _timed(
         async with asyncio.timeout_at(scheduled_loop_s + timeout_s):
             ok, canary = await send()
     except TimeoutError:
-        return ProbeSample(offset_s, timeout_s * 1000.0, None, True, True)
-    except Exception:  # noqa: BLE001 - a failed request is a probe result, never a crash
-        return ProbeSample(offset_s, (loop.time() - scheduled_loop_s) * 1000.0, None, True)
-    return ProbeSample(offset_s, (loop.time() - scheduled_loop_s) * 1000.0, canary, not ok)
+        return ProbeSample(offset_s, timeout_s * 1000.0, None, True, True, "timeout")
+    except Exception as exc:  # noqa: BLE001 - a failed request is a probe result, never a crash
+        return ProbeSample(offset_s, (loop.time() - scheduled_loop_s) * 1000.0, None, True, why=f"{type(exc).__name__}: {exc}")
+    return ProbeSample(offset_s, (loop.time() - scheduled_loop_s) * 1000.0, canary, not ok, why="" if ok else "not ok")
 
 
 async def run_probe_with(

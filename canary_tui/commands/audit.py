@@ -8,9 +8,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from canary_tui.controller.audit import audit_files, audit_path, read_audit
+
+if TYPE_CHECKING:
+    from canary_tui.config import Config
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 OUTCOME_STYLE = {"ok": "green", "attempt": "dim", "sent": "dim", "conflict": "yellow", "refused": "yellow",
@@ -39,14 +42,13 @@ def _tail(text: str) -> int:
     return value
 
 
-def _environment_name(args: argparse.Namespace) -> str:
+def _environment_name(config: Config, target: str) -> str:
     """The audit file's environment for TARGET: a URL goes through the config like every other command."""
-    target = args.target
     if "://" not in target:
-        return target
-    from canary_tui.commands.common import load_config_or_exit, resolve_target_or_exit
+        return target  # any name: a target removed from the config keeps its records
+    from canary_tui.commands.common import resolve_target_or_exit
 
-    return resolve_target_or_exit(load_config_or_exit(args), target).name
+    return resolve_target_or_exit(config, target).name
 
 
 def matches(record: dict[str, Any], name: str) -> bool:
@@ -55,9 +57,13 @@ def matches(record: dict[str, Any], name: str) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print records oldest first; exit 0 (also when there are none), 1 when the log cannot be read."""
+    """Print records oldest first; exit 0 (also when there are none), 1 when the log cannot be read, 2 for a broken
+    config or a name that is neither configured nor in the log."""
+    from canary_tui.commands.common import load_config_or_exit
+
+    config = load_config_or_exit(args)  # checked like every command's, though only a URL target reads it
     try:
-        name = _environment_name(args) if args.target else None
+        name = _environment_name(config, args.target) if args.target else None
         records: list[dict[str, Any]] = []
         skipped = 0
         # the target's own file first (it may not exist yet), then every other: an ENV's regions have files of their own
@@ -77,6 +83,10 @@ def run(args: argparse.Namespace) -> int:
     sys.stdout.flush()
     if skipped:
         sys.stderr.write(f"canary-tui: audit: skipped {skipped} torn or corrupt line(s)\n")
+    if not records and name is not None and name not in config.targets and not config.targets_of(name):
+        known = ", ".join(config.targets) or "none configured"
+        sys.stderr.write(f"canary-tui: audit: no records for {args.target}, and it is no configured target (known: {known})\n")
+        return EXIT_USAGE
     if not records and not args.json:
         where = f" for {args.target}" if args.target else ""
         sys.stderr.write(f"canary-tui: audit: no records{where}\n")

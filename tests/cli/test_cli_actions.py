@@ -100,8 +100,14 @@ def test_audit_text_json_and_tail(simulator, tmp_path):
     done = canary_tui(["audit", "staging", "--json"], env)
     assert done.returncode == 0 and "skipped 1 torn" in done.stderr
     assert all(json.loads(line) for line in done.stdout.splitlines())
-    done = canary_tui(["audit", "elsewhere"], env)
-    assert done.returncode == 0 and "no records for elsewhere" in done.stderr
+    done = canary_tui(["audit", "elsewhere"], env)  # a typo, or a name never used: said, not an empty success
+    assert done.returncode == 2 and "no records for elsewhere, and it is no configured target (known: staging)" in done.stderr
+    retired = {**json.loads(path.read_text().splitlines()[0]), "environment": "retired", "target": "retired"}
+    (tmp_path / "state" / "audit" / "retired.jsonl").write_text(json.dumps(retired) + "\n")
+    assert canary_tui(["audit", "retired"], env).returncode == 0  # an environment since removed from the config keeps its log
+    broken = cli_env(tmp_path, write_config(tmp_path, simulator.url, extra="[thresholdz]\n"))
+    done = canary_tui(["audit", "staging"], broken)
+    assert done.returncode == 2 and "thresholdz" in done.stderr  # the config is checked like every other command's
     assert canary_tui(["audit", "--tail", "-1"], env).returncode == 2
 
 

@@ -250,7 +250,7 @@ def _perfdata(snapshot: Snapshot, figs: list[Figure]) -> str:
         if metric is not None:
             t = table.threshold(metric)
             bounds = f";{t.warning_from * scale:g};{t.critical_beyond * scale:g}"
-        items.append(f"{label}={value * scale:.6g}{unit}{bounds}")
+        items.append(f"{label}={value * scale:.4g}{unit}{bounds}")  # 4 significant figures: what a graph can show
 
     errors = by_key.get("errors")
     add("error_rate", errors.call.point if errors else None, "%", Metric.ERROR_RATE, 100.0)

@@ -75,6 +75,8 @@ def test_text_output_has_summary_metrics_and_deployment(simulator_factory, tmp_p
     assert result.returncode == 0, result.stdout
     assert lines[0].startswith("CANARY OK - sim: canary 50% (v0.5.0), errors ")
     assert " | error_rate=" in lines[0] and "p95=" in lines[0] and "ms;500;750" in lines[0]
+    perfdata = dict(item.split("=", 1) for item in lines[0].split(" | ", 1)[1].split())
+    assert all(len(value.split(";")[0].rstrip("%ms").replace(".", "").lstrip("0")) <= 4 for value in perfdata.values()), perfdata
     assert lines[1] == "Checking metrics"
     assert lines[2].startswith("  ✔ Heartbeat OK: ") and "signature verified" in lines[2]
     text = result.stdout

@@ -225,7 +225,7 @@ def test_watch_loads_no_other_command(tmp_path: Path) -> None:
         "from canary_tui.cli import build_parser, _command_in\n"
         "argv = ['watch', 'https://mc.example.com']\n"
         "args = build_parser(_command_in(argv)).parse_args(argv)\n"
-        "print(args.target, sorted(m for m in ('canary_tui.simulator', 'canary_tui.mission.probe', "
+        "print(*args.targets, sorted(m for m in ('canary_tui.simulator', 'canary_tui.mission.probe', "
         "'canary_tui.commands.ramp') if m in sys.modules))\n"
     )
     done = run([sys.executable, "-c", code], isolated_env(tmp_path))

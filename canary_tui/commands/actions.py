@@ -33,7 +33,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> list[str]:
     rb.add_argument("--note", default=None, help="why (kept in the server's history and the audit log)")
     rb.add_argument("--timeout", type=_non_negative, default=DEFAULT_ROLLBACK_TIMEOUT_S, metavar="S",
                     help=f"give up (exit 1) if 0%% is not confirmed within S seconds; 0 = keep trying (default {DEFAULT_ROLLBACK_TIMEOUT_S:g})")
-    rb.add_argument("--json", action="store_true", help="print one JSON object")
+    rb.add_argument("--json", action="store_true", help="print one JSON object (a list for several targets)")
     rb.set_defaults(run=run_rollback)
     for name, verb in (("pause", "put the ramp on hold"), ("resume", "clear the hold")):
         p = subparsers.add_parser(name, help=verb, description=f"{verb[0].upper()}{verb[1:]} (compare-and-set on the current percent).")

@@ -20,7 +20,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> list[str]:
         "where configured) on, one line per event on stdout. SIGTERM or SIGINT stops it cleanly (a rollback in flight "
         "is finished first; a second signal abandons it). Exit 0 when stopped, 1 when a rollback was abandoned, "
         "2 on a usage or config error.")
-    parser.add_argument("targets", metavar="TARGET", nargs="*", help="environment (all its regions), ENV/REGION, or an https URL")
+    parser.add_argument("targets", metavar="TARGET", nargs="*", help="environment (all its regions), ENV/REGION, or a URL (https; http on loopback)")
     parser.add_argument("--all", dest="all_targets", action="store_true", help="every configured target")
     parser.add_argument("--json", action="store_true", help="JSON Lines: time, target, kind, level, message, actor, instance")
     parser.add_argument("--instance", metavar="NAME", help="this watcher's identity, sent as the actor (default run@HOST:PID)")

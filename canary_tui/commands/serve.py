@@ -26,8 +26,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> list[str]:
         description="Publish the dashboard (several targets: the fleet overview) in a web browser through textual-serve. "
         "Always read-only: the served app has no key or palette entry that changes a deployment, and holds no "
         "Mission Control token. Bound to loopback unless --host says otherwise.")
-    parser.add_argument("target", metavar="TARGET", nargs="?", help="environment name from the config, or an https URL")
-    parser.add_argument("more_targets", metavar="TARGET", nargs="*", help="more targets: the fleet overview")
+    parser.add_argument("targets", metavar="TARGET", nargs="*",
+                        help="environment name (ENV means all its regions), ENV/REGION, or a URL; several: the fleet overview")
     parser.add_argument("--all", dest="all_targets", action="store_true", help="every configured environment")
     parser.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST}: this machine only)")
     parser.add_argument("--port", type=port_number, default=DEFAULT_PORT, help=f"port to listen on (default {DEFAULT_PORT})")
@@ -47,7 +47,7 @@ def _run(args: argparse.Namespace) -> int:
     except ImportError:
         fail(f"serve needs the optional web extra: {INSTALL_HINT}", EXIT_FAILED)
     config = load_config_or_exit(args)
-    names = [name for name in (args.target, *args.more_targets) if name]
+    names = [name for name in args.targets if name]
     if not names and not args.all_targets:
         fail("serve needs a TARGET (or several, or --all)", EXIT_USAGE)
     if not 0 < args.port < 65536:

@@ -15,8 +15,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> list[str]:
         "watch", help="open the dashboard on an environment (several: the fleet overview)",
         description="Open the live dashboard on a configured environment (by name) or a Mission Control URL. "
         "Several targets (or --all) open the fleet overview: one row per target, Enter opens one.")
-    parser.add_argument("target", metavar="TARGET", nargs="?", help="environment name from the config, or an https URL")
-    parser.add_argument("more_targets", metavar="TARGET", nargs="*", help="more targets: the fleet overview")
+    parser.add_argument("targets", metavar="TARGET", nargs="*",
+                        help="environment name (ENV means all its regions), ENV/REGION, or a URL; several: the fleet overview")
     parser.add_argument("--all", dest="all_targets", action="store_true", help="every configured environment")
     parser.add_argument("--read-only", action="store_true", help="show everything, accept no key that changes the deployment")
     # internal: the session `canary-tui serve` starts per browser; read-only, no token, no mutating key at all
@@ -33,7 +33,7 @@ def _run(args: argparse.Namespace) -> int:
     from canary_tui.ui.launch import run_blocking, run_dashboard
 
     config = load_config_or_exit(args)
-    names = [name for name in (args.target, *args.more_targets) if name]
+    names = [name for name in args.targets if name]
     if not names and not args.all_targets:
         sys.stderr.write("canary-tui: error: watch needs a TARGET (or several, or --all)\n")
         return 2

@@ -26,7 +26,7 @@ def isolated(tmp_path: Path) -> dict[str, str]:
 def test_watch_and_demo_are_registered() -> None:
     parser = build_parser()
     args = parser.parse_args(["watch", "staging", "--read-only"])
-    assert args.target == "staging" and args.read_only and callable(args.run)
+    assert args.targets == ["staging"] and args.read_only and callable(args.run)
     args = parser.parse_args(["demo", "--scenario", "error-spike", "--speed", "2"])
     assert args.scenario == "error-spike" and args.speed == 2.0 and not args.read_only
 

@@ -91,9 +91,15 @@ def test_locate_honours_canary_tui_config_and_the_flag(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["config"] == str(env_file)
     flag_file = tmp_path / "from-flag.toml"
+    flag_file.write_text('theme = "y"\n')
     done = run([sys.executable, "-m", "canary_tui", "--config", str(flag_file), "locate", "--json"], env)
-    assert done.returncode == 0, done.stderr  # a missing file is fine for locate: it says where to create it
+    assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["config"] == str(flag_file)
+    missing = tmp_path / "missing.toml"  # named and missing: an error, as for every command (a missing default is fine)
+    done = run([sys.executable, "-m", "canary_tui", "--config", str(missing), "locate"], env)
+    assert done.returncode == 2 and f"not found: {missing}" in done.stderr
+    done = run([sys.executable, "-m", "canary_tui", "locate"], isolated_env(tmp_path, CANARY_TUI_CONFIG=str(missing)))
+    assert done.returncode == 2 and f"not found: {missing}" in done.stderr
 
 
 def test_locate_validates_an_existing_config(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 from canary_tui import paths
 from canary_tui.commands.common import EXIT_OK, config_path_arg, load_config_or_exit, print_json
@@ -22,9 +23,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Validate the config when it exists (a missing file is fine here: this is how you find where to create it)."""
+    """Validate the config when it exists, or was named with --config (a missing default file is fine here: this is how
+    you find where to create it; a file named and missing is an error, as for every command)."""
     locations = paths.all_locations(config_path_arg(args))
-    if locations["config"].exists():
+    named = config_path_arg(args) is not None or bool(os.environ.get(paths.CONFIG_ENV))
+    if locations["config"].exists() or named:
         config = load_config_or_exit(args)
         locations = paths.all_locations(config_path_arg(args), store=config.store_path)
     if getattr(args, "json", False):

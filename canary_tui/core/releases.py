@@ -149,6 +149,8 @@ class _Open:
         for event in self.events:
             if event.action not in ("advance", "set-percent", "rollback") or event.to_percent is None:
                 continue
+            if stages and stages[-1].left is None and event.from_percent == event.to_percent == stages[-1].percent:
+                continue  # set to the percent already in force (a ramp re-run to check the stage): no new stage
             if stages and stages[-1].left is None:
                 last = stages[-1]
                 stages[-1] = Stage(last.percent, last.entered, last.actor, last.trigger, last.override,

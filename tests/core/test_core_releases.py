@@ -48,6 +48,13 @@ def test_releases_have_stages_holds_checkpoint_and_outcome():
     assert find_release(releases, "v3") is releases[1] and find_release(releases, None) is releases[2] and find_release(releases, "v9") is None
 
 
+def test_a_ramp_to_the_percent_in_force_is_no_new_stage():
+    """`ramp staging 10` re-run at 10% (to check the stage) keeps one stage at 10%, baking since it was entered."""
+    records = [rec(1, "set-percent", 0, 10), rec(3, "set-percent", 10, 10), rec(4, "set-percent", 10, 10), rec(9, "advance", 10, 50)]
+    (only,) = build_releases(records)
+    assert [(s.percent, s.entered, s.baked_s) for s in only.stages] == [(10, "2026-12-07T10:01:00Z", 480.0), (50, "2026-12-07T10:09:00Z", None)]
+
+
 def test_records_without_versions_belong_to_the_open_release():
     records = [rec(1, "set-percent", 0, 10, version=None), rec(2, "advance", 10, 50, version=None), rec(3, "rollback", 50, 0, version=None)]
     (only,) = build_releases(records)

@@ -289,11 +289,16 @@ def summary_line(report: StatusReport) -> str:
         return f"{head}: {report.error or 'no data'}"
     dep = snap.deployment or (hb.deployment if hb is not None else None)
     parts = [f"canary {dep.canary_percent}% ({dep.canary_version})"] if dep is not None else []
-    errors = next((f for f in report.figures if f.key == "errors"), None)
+    # the canary's own figures while it takes traffic and they are split out (the service's are mostly stable's), said so
+    split = dep is not None and dep.canary_percent > 0
+    by_key = {f.key: f for f in report.figures}
+    errors, who = (by_key["canary_errors"], "canary ") if split and "canary_errors" in by_key else (by_key.get("errors"), "")
     if errors is not None and errors.call.point is not None:
-        parts.append(f"errors {errors.call.point:.2%}" + (" (low data)" if errors.call.low_data else ""))  # a point, not a level
+        parts.append(f"{who}errors {errors.call.point:.2%}" + (" (low data)" if errors.call.low_data else ""))  # a point, not a level
     if hb is not None:
-        parts += [f"P95 {_ms(hb.metrics.p95_ms)}", f"heartbeat {hb.response_ms:.0f} ms"]
+        canary_p95_ms = hb.metrics.canary.p95_ms if split and hb.metrics.canary is not None else None
+        p95 = f"canary P95 {_ms(canary_p95_ms)}" if canary_p95_ms is not None else f"P95 {_ms(hb.metrics.p95_ms)}"
+        parts += [p95, f"heartbeat {hb.response_ms:.0f} ms"]
     if report.extra_levels.get("signature") is Level.CRITICAL:
         parts.append("SIGNATURE FAILED")
     if report.decision is not None:

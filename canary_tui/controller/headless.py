@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import socket
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -83,6 +84,10 @@ EventSubscriber = Callable[[WatchEvent], None]
 _VERDICT_LEVEL = {Level.CRITICAL: EventLevel.ERROR, Level.WARNING: EventLevel.WARNING}
 
 
+#: numbers in a reason ("(659/1000)", "SPRT 0.00", "1.5×"): masked when telling a new reason from new figures
+_FIGURES = re.compile(r"[-+]?\d[\d.,]*")
+
+
 @dataclass(slots=True)
 class _Target:
     """One watched target: its controller, poll task and what was last reported about it."""
@@ -90,6 +95,7 @@ class _Target:
     name: str
     controller: RampController
     verdict: TargetVerdict | None = None
+    reason_shape: str = ""  # the verdict's reason with its figures masked: a new shape is news, a new count is not
     percent: int | None = None
     polls: int = 0
     task: asyncio.Task[None] | None = None
@@ -258,12 +264,14 @@ class HeadlessWatcher:
         return controller.subscribe(on_snapshot=on_snapshot, on_event=on_event)
 
     def _follow_verdict(self, target: _Target, snapshot: Snapshot) -> None:
-        """One line each time the target's verdict word changes (STALE with its reason, ROLLED BACK, ...)."""
+        """One line each time the target's verdict word changes (STALE with its reason, ROLLED BACK, ...), or its reason
+        does in words (HOLD: 'not enough canary requests yet' → 'canary vs stable not yet shown'), not in figures."""
         now = standing(snapshot)
-        if now.verdict is target.verdict:
+        shape = _FIGURES.sub("#", now.reason)
+        if now.verdict is target.verdict and shape == target.reason_shape:
             return
         first = target.verdict is None
-        target.verdict = now.verdict
+        target.verdict, target.reason_shape = now.verdict, shape
         if first and now.verdict is TargetVerdict.HOLD and snapshot.heartbeat is None:
             return  # "connecting" before the first answer says nothing yet
         reason = f": {now.reason}" if now.reason else ""

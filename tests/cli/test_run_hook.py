@@ -52,3 +52,33 @@ async def test_every_subscriber_hears_each_event_with_its_snapshot_even_past_a_b
         assert heard[-1].kind == "stop" and heard[-1].as_json()["level"] == "info"
     finally:
         await client.aclose()
+
+
+async def test_a_verdict_line_follows_a_new_reason_in_words_but_not_new_figures(simulator_factory) -> None:
+    """HOLD for 'not enough requests (12/1000)' then '(480/1000)' is one line; 'canary vs stable not yet shown' is news."""
+    from dataclasses import replace
+
+    from canary_tui.core.verdicts import Decision, DecisionKind
+
+    sim = simulator_factory(scenario="healthy", token="test-token", seed=7, initial_percent=10)
+    client = MissionClient(sim.url, token=Secret("test-token"), timeouts=Timeouts(1.0, 2.0, 3.0))
+    env = EnvironmentConfig(name="sim", url=sim.url, plan=PLAN, auto_advance=False, auto_rollback=False)
+    controller = build_controller(env, Config(actor="run@test:1"), client=client, audit=False, store=False)
+    try:
+        base = await controller.refresh()
+        heard: list[WatchEvent] = []
+        watcher = HeadlessWatcher([("sim", controller)], instance="run@test:1", poll_interval_s=1.0, on_event=[heard.append])
+        target = watcher.targets[0]
+
+        def hold(reason: str) -> None:
+            watcher._follow_verdict(target, replace(base, decision=Decision(DecisionKind.INCONCLUSIVE, reason)))
+
+        for reason in ("not enough canary requests yet (12/1000)", "not enough canary requests yet (480/1000)",
+                       "canary vs stable not yet shown within 1.5× (SPRT 0.00, accept at ≤ -2.99)",
+                       "canary vs stable not yet shown within 1.5× (SPRT -1.20, accept at ≤ -2.99)"):
+            hold(reason)
+        assert [e.message for e in heard if e.kind == "verdict"] == [
+            "HOLD: not enough canary requests yet (12/1000)", "HOLD: canary vs stable not yet shown within 1.5× (SPRT 0.00, accept at ≤ -2.99)"]
+    finally:
+        await controller.aclose()
+        await client.aclose()

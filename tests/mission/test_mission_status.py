@@ -73,7 +73,8 @@ def test_text_output_has_summary_metrics_and_deployment(simulator_factory, tmp_p
     result = _run(tmp_path, sim.url, "sim", config=LENIENT)
     lines = result.stdout.splitlines()
     assert result.returncode == 0, result.stdout
-    assert lines[0].startswith("CANARY OK - sim: canary 50% (v0.5.0), errors ")
+    assert lines[0].startswith("CANARY OK - sim: canary 50% (v0.5.0), canary errors ")  # the canary's own, split out
+    assert ", canary P95 " in lines[0]
     assert " | error_rate=" in lines[0] and "p95=" in lines[0] and "ms;500;750" in lines[0]
     perfdata = dict(item.split("=", 1) for item in lines[0].split(" | ", 1)[1].split())
     assert all(len(value.split(";")[0].rstrip("%ms").replace(".", "").lstrip("0")) <= 4 for value in perfdata.values()), perfdata

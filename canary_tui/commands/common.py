@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
@@ -26,15 +27,23 @@ _ANSI = {
 }
 
 
-def port_number(text: str) -> int:
-    """argparse type: a TCP port, 0..65535 (0: the system picks a free one)."""
-    try:
-        port = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
-    if not 0 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"port {port} is out of range (0-65535)")
-    return port
+def int_in(low: int, high: int, what: str = "an integer") -> Callable[[str], int]:
+    """An argparse type: an integer in low..high; the error names `what` and the range."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what} {low}..{high}, got {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"expected {what} {low}..{high}, got {value}")
+        return value
+
+    return parse
+
+
+#: a TCP port (0: the system picks a free one)
+port_number = int_in(0, 65535, "a port")
 
 
 def _one_line(text: str) -> str:

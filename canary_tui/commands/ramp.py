@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from canary_tui.commands.actions import EXIT_FAILED, EXIT_OK, configured_session, guarded
+from canary_tui.commands.common import int_in
 from canary_tui.controller.figures import figures
 from canary_tui.controller.model import ConnectionState, Snapshot, Trigger
 from canary_tui.core.judgment import decision_to_json
@@ -47,7 +48,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> list[str]:
                               epilog=EPILOG)
     p.add_argument("target", metavar="TARGET",
                    help="environment name (ENV with regions: each region in list order, stopping at the first that fails), ENV/REGION, or a URL")
-    p.add_argument("percent", metavar="PERCENT", type=_percent, help="0..100 (0 = emergency rollback)")
+    p.add_argument("percent", metavar="PERCENT", type=int_in(0, 100), help="0..100 (0 = emergency rollback)")
     p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation (required when stdin is not a terminal)")
     p.add_argument("--settle", type=_seconds, default=DEFAULT_SETTLE_S, metavar="SECONDS",
                    help=f"seconds to watch through the controller before judging (default {DEFAULT_SETTLE_S:g})")
@@ -66,14 +67,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> list[str]:
     return ["ramp"]
 
 
-def _percent(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer 0..100, got {text!r}") from None
-    if not 0 <= value <= 100:
-        raise argparse.ArgumentTypeError(f"expected an integer 0..100, got {value}")
-    return value
 
 
 def _rate(text: str) -> float:

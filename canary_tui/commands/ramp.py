@@ -67,8 +67,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> list[str]:
     return ["ramp"]
 
 
-
-
 def _rate(text: str) -> float:
     try:
         value = float(text)

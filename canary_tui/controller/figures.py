@@ -50,7 +50,7 @@ def _rate_text(errors: int, requests: int, call: LevelCall) -> str:
     return f"{errors}/{requests} ({errors / requests:.2%}{interval})"
 
 
-def _latency_text(point_ms: float | None, requests: int, call: LevelCall) -> str:
+def _latency_text(point_ms: float | None, requests: int) -> str:
     """'104.0 ms (window of 3000 requests)' (the figure's word says when that is low data)."""
     value = "n/a" if point_ms is None else f"{point_ms:.1f} ms"
     return f"{value} (window of {requests} requests)"
@@ -75,7 +75,7 @@ def _latency_figures(prefix: str, label: str, metrics: object, requests: int, bu
             return None if _b is None else _b.slower_than(ms, requests)
 
         call = quantile_level(quantile, requests, slower_than, table.threshold(metric), point_ms)
-        figures.append(Figure(f"{prefix}{name.lower()}", f"{label}{name}", _latency_text(point_ms, requests, call), call))
+        figures.append(Figure(f"{prefix}{name.lower()}", f"{label}{name}", _latency_text(point_ms, requests), call))
     return figures
 
 

@@ -257,6 +257,8 @@ def resolve_targets(config: Config, names: Sequence[str], *, all_targets: bool =
     A target is an `EnvironmentConfig` whose `name` is the target's name; unknown names raise ConfigError.
     """
     if all_targets:
+        if names:  # never act on every target when the operator also named some: say so instead
+            raise ConfigError([f"target: --all and target names ({', '.join(names)}): give one or the other"], config.path)
         if not config.targets:
             raise ConfigError(["target: --all, but no environments are configured"], config.path)
         return list(config.targets.values())

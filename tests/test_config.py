@@ -689,3 +689,5 @@ def test_resolve_targets_keeps_order_drops_repeats_and_all_lists_every_environme
         resolve_targets(config, ["prod"])
     with pytest.raises(ConfigError, match="no environments are configured"):
         resolve_targets(config_from_dict({}), [], all_targets=True)
+    with pytest.raises(ConfigError, match=r"--all and target names \(staging\): give one or the other"):
+        resolve_targets(config, ["staging"], all_targets=True)

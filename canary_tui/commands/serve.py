@@ -11,7 +11,7 @@ import socket
 import sys
 from typing import NoReturn
 
-from canary_tui.commands.common import EXIT_FAILED, EXIT_USAGE, fail, load_config_or_exit, port_number, resolve_targets_or_exit
+from canary_tui.commands.common import EXIT_FAILED, EXIT_USAGE, fail, int_in, load_config_or_exit, resolve_targets_or_exit
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8040
@@ -30,7 +30,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> list[str]:
                         help="environment name (ENV means all its regions), ENV/REGION, or a URL; several: the fleet overview")
     parser.add_argument("--all", dest="all_targets", action="store_true", help="every configured environment")
     parser.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST}: this machine only)")
-    parser.add_argument("--port", type=port_number, default=DEFAULT_PORT, help=f"port to listen on (default {DEFAULT_PORT})")
+    parser.add_argument("--port", type=int_in(1, 65535, "a port"), default=DEFAULT_PORT, help=f"port to listen on (default {DEFAULT_PORT})")
     parser.add_argument("--public-url", metavar="URL",
                         help="the address browsers reach this server at, when it is not http://HOST:PORT (a proxy, or --host 0.0.0.0)")
     parser.add_argument("--token-env", metavar="NAME",
@@ -50,8 +50,6 @@ def _run(args: argparse.Namespace) -> int:
     names = [name for name in args.targets if name]
     if not names and not args.all_targets:
         fail("serve needs a TARGET (or several, or --all)", EXIT_USAGE)
-    if not 0 < args.port < 65536:
-        fail(f"--port {args.port}: expected a port between 1 and 65535", EXIT_USAGE)
     envs = resolve_targets_or_exit(config, names, all_targets=args.all_targets)
     access_token = _access_token(args.token_env)
     for env in envs:  # the served sessions inherit this environment: no Mission Control token may be in it

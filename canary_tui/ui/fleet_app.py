@@ -17,6 +17,7 @@ from textual.widgets import Static
 from canary_tui.controller.model import Event, Snapshot
 from canary_tui.controller.target_verdict import is_paused
 from canary_tui.core.actions import BY_ID, FLEET_MUTATING_ACTIONS, resolve_keys
+from canary_tui.core.trips import count_text
 from canary_tui.ui import presenter
 from canary_tui.ui.actions import app_bindings, check_keymap, help_rows
 from canary_tui.ui.commands_provider import CanaryCommands
@@ -247,7 +248,7 @@ class FleetApp(FleetActions):
         """The log's first line, so it is never blank: what is watched, how often, and whether read-only."""
         names = list(self.targets)
         if names:
-            message = presenter.watching_text(f"{len(names)} target{'s' if len(names) != 1 else ''}: {', '.join(names)}",
+            message = presenter.watching_text(f"{count_text(len(names), 'target')}: {', '.join(names)}",
                                               poll_interval_s=self.poll_interval_s if self.poll_enabled else None, read_only=self.read_only)
             self.query_one("#fleet-events", EventsLog).add(presenter.event_line(self.stamped_event(self.targets[names[0]].controller, message)))
 

@@ -26,11 +26,12 @@ class TargetVerdict(enum.StrEnum):
     HOLD = "hold"
     PAUSED = "paused"
     ROLLED_BACK = "rolled back"
+    IDLE = "idle"
     HEALTHY = "healthy"
 
     @property
     def severity(self) -> int:
-        """Ordering for 'worst first': critical 7 … healthy 0."""
+        """Ordering for 'worst first': critical 8 … healthy 0."""
         return _SEVERITY[self]
 
     @property
@@ -44,17 +45,18 @@ class TargetVerdict(enum.StrEnum):
         return _LEVEL[self]
 
 
-_ORDER = (TargetVerdict.HEALTHY, TargetVerdict.ROLLED_BACK, TargetVerdict.PAUSED, TargetVerdict.HOLD,
+_ORDER = (TargetVerdict.HEALTHY, TargetVerdict.IDLE, TargetVerdict.ROLLED_BACK, TargetVerdict.PAUSED, TargetVerdict.HOLD,
           TargetVerdict.WARNING, TargetVerdict.STALE, TargetVerdict.UNREACHABLE, TargetVerdict.CRITICAL)
 _SEVERITY = {verdict: rank for rank, verdict in enumerate(_ORDER)}
 _GLYPH = {
     TargetVerdict.CRITICAL: "✖", TargetVerdict.UNREACHABLE: "⊘", TargetVerdict.STALE: "◷", TargetVerdict.WARNING: "⚠",
-    TargetVerdict.HOLD: "◌", TargetVerdict.PAUSED: "⏸", TargetVerdict.ROLLED_BACK: "↺", TargetVerdict.HEALTHY: "✔",
+    TargetVerdict.HOLD: "◌", TargetVerdict.PAUSED: "⏸", TargetVerdict.ROLLED_BACK: "↺", TargetVerdict.IDLE: "○",
+    TargetVerdict.HEALTHY: "✔",
 }
 _LEVEL = {
     TargetVerdict.CRITICAL: Level.CRITICAL, TargetVerdict.UNREACHABLE: Level.CRITICAL, TargetVerdict.STALE: Level.WARNING,
     TargetVerdict.WARNING: Level.WARNING, TargetVerdict.HOLD: Level.UNKNOWN, TargetVerdict.PAUSED: Level.WARNING,
-    TargetVerdict.ROLLED_BACK: Level.UNKNOWN, TargetVerdict.HEALTHY: Level.HEALTHY,
+    TargetVerdict.ROLLED_BACK: Level.UNKNOWN, TargetVerdict.IDLE: Level.UNKNOWN, TargetVerdict.HEALTHY: Level.HEALTHY,
 }
 
 
@@ -111,7 +113,9 @@ def standing(snapshot: Snapshot) -> Standing:
         last = snapshot.extra.get("last_result")
         if isinstance(last, ActionResult) and last.action == "rollback" and last.ok and last.note:
             return Standing(TargetVerdict.ROLLED_BACK, last.note)  # why it came down: "auto-rollback: seed: error rate > 5% …"
-        return Standing(TargetVerdict.ROLLED_BACK, "canary at 0%")
+        if snapshot.ramp == RampState.ROLLED_BACK or (isinstance(last, ActionResult) and last.action == "rollback" and last.ok):
+            return Standing(TargetVerdict.ROLLED_BACK, "canary at 0%")
+        return Standing(TargetVerdict.IDLE, "canary at 0%")  # at 0% since we started watching: no rollback to claim
     if is_paused(snapshot):
         return Standing(TargetVerdict.PAUSED, "ramp on hold")
     level = _window_level(snapshot)

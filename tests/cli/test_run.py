@@ -160,7 +160,7 @@ def test_two_runs_on_one_target_roll_back_once_and_say_who_acted(simulator_facto
     env = cli_env(tmp_path, write_config(tmp_path, sim.url))
     first, second = runs(["staging"], env), runs(["staging"], env)
     for run in (first, second):
-        run.wait_for(_kind("verdict", "ROLLED BACK"), "first heartbeat at 0%")
+        run.wait_for(_kind("verdict", "IDLE"), "first heartbeat at 0%")
     sim.state.set_canary(10, None, None, "canary goes live", "alice")  # both watch it go live; errors spike 2 s later
     for run in (first, second):
         run.wait_for(lambda e: e["kind"] == "rolled-back", "rolled-back line")

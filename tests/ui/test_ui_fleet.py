@@ -9,8 +9,8 @@ from textual.widgets import Static
 from fleet_builders import NAMES, fleet, named
 from ui_builders import snapshot, until
 
-from canary_tui.controller.model import ConnectionState, Trigger
-from canary_tui.controller.target_verdict import TargetVerdict, standing
+from canary_tui.controller.model import ConnectionState, RampState, Trigger
+from canary_tui.controller.target_verdict import Standing, TargetVerdict, standing
 from canary_tui.core.verdicts import Decision, DecisionKind
 from canary_tui.ui.fleet_presenter import bake_bar, sparkline, summary_line, target_row, worst_first
 from canary_tui.ui.screens.confirm_advance import ConfirmAdvance
@@ -62,11 +62,22 @@ def test_a_rolled_back_row_says_why_and_shows_no_canary_figures_from_before() ->
     assert critical.window is not None and critical.window.canary_error_rate
     zero = replace(critical.heartbeat.deployment, canary_percent=0)
     down = replace(critical, heartbeat=replace(critical.heartbeat, deployment=zero), deployment=zero, decision=None)
-    row = target_row("production/eu-west-1", down)
+    row = target_row("production/eu-west-1", replace(down, ramp=RampState.ROLLED_BACK))  # seen to come down
     assert (row.verdict, row.canary_errors, row.p95, row.reason) == (TargetVerdict.ROLLED_BACK, "—", "—", "canary at 0%")
     why = "auto-rollback: seed: error rate > 5% on evidence: 255/3140"
     done = ActionResult("rollback", True, "rolled back to 0% (confirmed, attempt 1)", 10, 0, note=why)
     assert target_row("production/eu-west-1", replace(down, extra={**down.extra, "last_result": done})).reason == why
+
+
+def test_a_target_at_0_percent_not_seen_to_come_down_is_idle_not_rolled_back() -> None:
+    """A release not yet ramped (or one that came down before we started watching) claims no rollback."""
+    zero = snapshot("rolled-back")
+    never = replace(zero, ramp=RampState.IDLE)
+    assert standing(never) == Standing(TargetVerdict.IDLE, "canary at 0%")
+    assert standing(zero).verdict is TargetVerdict.ROLLED_BACK
+    row = target_row("staging", never)
+    assert (row.verdict, row.glyph, row.reason) == (TargetVerdict.IDLE, "○", "canary at 0%")
+    assert TargetVerdict.HEALTHY.severity < TargetVerdict.IDLE.severity < TargetVerdict.ROLLED_BACK.severity
 
 
 def test_columns_drop_by_priority_but_never_the_verdict() -> None:

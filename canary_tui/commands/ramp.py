@@ -211,8 +211,9 @@ async def _ramp_one(args: argparse.Namespace, config: Any = None, env: Any = Non
                                            override_pipeline=args.override_pipeline)
         doc.update(message=result.message, conflict=result.conflict)
         if not result.ok:
-            out.line("❌ Failed to update canary", "red")
-            return _finish(args, doc, EXIT_FAILED, f"ramp {'refused' if result.conflict else 'failed'}: {result.message}")
+            refused = result.conflict or result.pipeline_refusal is not None
+            out.line("⛔ Canary not changed (refused)" if refused else "❌ Failed to update canary", "red")
+            return _finish(args, doc, EXIT_FAILED, f"ramp {'refused' if refused else 'failed'}: {result.message}")
         doc["updated"] = True
         out.line(f"✅ Canary updated to {args.percent}%", "green")
         if args.percent == 0:

@@ -139,6 +139,7 @@ def test_pipeline_guard_refuses_production_until_staging_completes_and_the_overr
     refused = _ramp(env, "production/us-east-1", 10)
     assert refused.returncode == 1
     assert "promotion pipeline: staging has not completed v0.5.0: staging at 0%" in refused.stderr
+    assert "Canary not changed (refused)" in refused.stdout and "Failed" not in refused.stdout
     assert sims["production/us-east-1"].state.canary_percent == 0
     assert_clean(refused)
 

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 DEFAULT_ROLLBACK_TIMEOUT_S = 600.0
+#: an action's failure on stderr is one line of at most this many characters (a server's error body can be long)
+MESSAGE_LIMIT = 300
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> list[str]:
@@ -140,32 +142,35 @@ def guarded(body: Callable[[argparse.Namespace], Coroutine[Any, Any, int]]) -> C
         except KeyboardInterrupt:
             raise
         except Exception as exc:  # noqa: BLE001 - the CLI reports, it never crashes
-            sys.stderr.write(f"canary-tui: {args.command}: internal error ({type(exc).__name__}: {_one_line(exc)})\n")
+            from canary_tui.commands.common import one_line
+
+            sys.stderr.write(f"canary-tui: {args.command}: internal error ({type(exc).__name__}: {one_line(exc, MESSAGE_LIMIT)})\n")
             return EXIT_FAILED
 
     return run
 
 
-def _one_line(value: object) -> str:
-    return " ".join(str(value).splitlines())[:300]
+def result_doc(target: str, environment: str, result: ActionResult, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """An action's JSON object: the target it acted on and its environment (production for production/eu-west-1)."""
+    return {
+        "target": target, "environment": environment, "action": result.action, "ok": result.ok, "conflict": result.conflict,
+        "message": result.message, "from_percent": result.from_percent, "to_percent": result.to_percent,
+        "exit_code": EXIT_OK if result.ok else EXIT_FAILED, **(extra or {}),
+    }
 
 
-def report(args: argparse.Namespace, environment: str, result: ActionResult, text_ok: str, extra: dict[str, Any] | None = None) -> int:
+def report(args: argparse.Namespace, ctl: Any, result: ActionResult, text_ok: str, extra: dict[str, Any] | None = None) -> int:
     """Print the result (text or JSON); failures also go to stderr. Returns the exit code."""
-    from canary_tui.commands.common import paint, print_json
+    from canary_tui.commands.common import one_line, paint, print_json
 
     code = EXIT_OK if result.ok else EXIT_FAILED
     if getattr(args, "json", False):
-        doc = {
-            "environment": environment, "action": result.action, "ok": result.ok, "conflict": result.conflict,
-            "message": result.message, "from_percent": result.from_percent, "to_percent": result.to_percent,
-            "exit_code": code, **(extra or {}),
-        }
-        print_json(doc)
+        audit = getattr(ctl, "audit", None)  # it names the target's environment as its records do
+        print_json(result_doc(ctl.environment, getattr(audit, "environment", ctl.environment), result, extra))
     elif result.ok:
         sys.stdout.write(paint("✅ " + text_ok, "green") + "\n")
     if not result.ok:
-        message = _one_line(result.message)
+        message = one_line(result.message, MESSAGE_LIMIT)
         # the controller's messages already name the action ("rollback failed: …"): never say it twice
         prefix = "" if message.startswith(f"{result.action} ") else f"{result.action} {'refused' if result.conflict else 'failed'}: "
         sys.stderr.write(f"canary-tui: {prefix}{message}\n")
@@ -189,7 +194,7 @@ async def _rollback(args: argparse.Namespace) -> int:
             result = ActionResult("rollback", False, f"0% not confirmed within {args.timeout:g} s (every attempt is in the audit log)", ctl.snapshot.stage.percent if ctl.snapshot.stage else None, 0)
         if not args.json and result.ok:
             sys.stdout.write("🔄 Emergency Rollback: 0% Canary\n")
-        return report(args, ctl.environment, result, "Canary disabled. All traffic to stable (0% confirmed by read-back).")
+        return report(args, ctl, result, "Canary disabled. All traffic to stable (0% confirmed by read-back).")
 
 
 async def _pause_or_resume(args: argparse.Namespace, pause: bool) -> int:
@@ -202,7 +207,7 @@ async def _pause_or_resume(args: argparse.Namespace, pause: bool) -> int:
             result = await action(Trigger.CLI, note=args.note)
         percent = ctl.snapshot.stage.percent if ctl.snapshot.stage else "?"
         word = "paused" if pause else "resumed"
-        return report(args, ctl.environment, result, f"Ramp {word} at {percent}%")
+        return report(args, ctl, result, f"Ramp {word} at {percent}%")
 
 
 async def _checkpoint(args: argparse.Namespace) -> int:
@@ -211,7 +216,7 @@ async def _checkpoint(args: argparse.Namespace) -> int:
         note = args.note or f"checkpoint by {ctl.actor}"
         result = await ctl.checkpoint(note, Trigger.CLI)
         checkpoint_id = result.message.split()[1] if result.ok else None
-        return report(args, ctl.environment, result, f"Checkpoint {checkpoint_id} created: {note}", {"checkpoint_id": checkpoint_id, "note": note})
+        return report(args, ctl, result, f"Checkpoint {checkpoint_id} created: {note}", {"checkpoint_id": checkpoint_id, "note": note})
 
 
 run_rollback = guarded(_rollback)

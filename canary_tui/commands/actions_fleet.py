@@ -91,8 +91,8 @@ class _Timed:
 
 async def rollback_targets(args: argparse.Namespace, config: Config, targets: list[EnvironmentConfig]) -> int:
     """Roll back every target in parallel; a line each as it lands, then the count; exit 0 only when all are confirmed."""
-    from canary_tui.commands.actions import notifications_or_exit, notify_problems_to_stderr
-    from canary_tui.commands.common import client_for, paint, print_json
+    from canary_tui.commands.actions import MESSAGE_LIMIT, notifications_or_exit, notify_problems_to_stderr, result_doc
+    from canary_tui.commands.common import client_for, one_line, paint, print_json
     from canary_tui.controller.factory import build_controller
     from canary_tui.controller.fleet import all_ok, rollback_each
 
@@ -111,7 +111,7 @@ async def rollback_targets(args: argparse.Namespace, config: Config, targets: li
             sys.stdout.write(paint(f"✅ {target}: {result.message}", "green") + "\n")
             sys.stdout.flush()
         else:
-            sys.stderr.write(f"canary-tui: {target}: {_one_line(result.message)}\n")
+            sys.stderr.write(f"canary-tui: {target}: {one_line(result.message, MESSAGE_LIMIT)}\n")
             sys.stderr.flush()
 
     try:
@@ -125,7 +125,7 @@ async def rollback_targets(args: argparse.Namespace, config: Config, targets: li
     code = EXIT_OK if ok else EXIT_FAILED
     if args.json:
         environment = {env.name: env.environment for env in targets}
-        print_json([_doc(environment[name], name, result) for name, result in results.items()])
+        print_json([result_doc(name, environment[name], result) for name, result in results.items()])
     else:
         done = sum(r.ok for r in results.values())
         line = f"{done} of {len(results)} targets rolled back to 0% (confirmed by read-back)"
@@ -135,16 +135,3 @@ async def rollback_targets(args: argparse.Namespace, config: Config, targets: li
         failed = ", ".join(name for name, r in results.items() if not r.ok)
         sys.stderr.write(f"canary-tui: rollback not confirmed for: {failed}\n")
     return code
-
-
-def _doc(environment: str, target: str, result: ActionResult) -> dict[str, Any]:
-    """The single-target rollback's JSON object, with its target."""
-    return {
-        "target": target, "environment": environment, "action": result.action, "ok": result.ok,
-        "conflict": result.conflict, "message": result.message, "from_percent": result.from_percent,
-        "to_percent": result.to_percent, "exit_code": EXIT_OK if result.ok else EXIT_FAILED,
-    }
-
-
-def _one_line(value: object) -> str:
-    return " ".join(str(value).splitlines())[:300]

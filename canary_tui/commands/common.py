@@ -46,14 +46,14 @@ def int_in(low: int, high: int, what: str = "an integer") -> Callable[[str], int
 port_number = int_in(0, 65535, "a port")
 
 
-def _one_line(text: str) -> str:
-    """Collapse newlines so a message stays a single line."""
-    return " ".join(str(text).splitlines()) or "failed"
+def one_line(text: object, limit: int | None = None) -> str:
+    """Collapse newlines so a message stays a single line (cut at `limit` characters when given)."""
+    return (" ".join(str(text).splitlines()) or "failed")[:limit]
 
 
 def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
     """Print one 'canary-tui: ...' line to stderr and exit with `code` (never a traceback)."""
-    sys.stderr.write(f"canary-tui: {_one_line(message)}\n")
+    sys.stderr.write(f"canary-tui: {one_line(message)}\n")
     sys.stderr.flush()
     raise SystemExit(code)
 
@@ -64,7 +64,7 @@ def report_config_error(error: ConfigError, stream: TextIO | None = None) -> Non
     where = f" in {error.path}" if error.path is not None else ""
     out.write(f"canary-tui: config error{where}:\n")
     for line in error.errors:
-        out.write(f"  {_one_line(line)}\n")
+        out.write(f"  {one_line(line)}\n")
     out.flush()
 
 
@@ -89,7 +89,7 @@ def resolve_target_or_exit(config: Config, target: str) -> EnvironmentConfig:
         return resolve_target(config, target)
     except ConfigError as exc:
         for line in exc.errors:
-            sys.stderr.write(f"canary-tui: {_one_line(line)}\n")
+            sys.stderr.write(f"canary-tui: {one_line(line)}\n")
         raise SystemExit(EXIT_USAGE) from None
 
 
@@ -99,7 +99,7 @@ def resolve_targets_or_exit(config: Config, names: list[str], *, all_targets: bo
         return resolve_targets(config, names, all_targets=all_targets)
     except ConfigError as exc:
         for line in exc.errors:
-            sys.stderr.write(f"canary-tui: {_one_line(line)}\n")
+            sys.stderr.write(f"canary-tui: {one_line(line)}\n")
         raise SystemExit(EXIT_USAGE) from None
 
 
@@ -108,7 +108,7 @@ def secrets_for(env: EnvironmentConfig) -> tuple[Secret | None, Secret | None]:
     resolved: list[Secret | None] = []
     for source in (env.token, env.secret):
         for warning in credential_warnings(source):
-            sys.stderr.write(f"canary-tui: warning: {_one_line(warning)}\n")
+            sys.stderr.write(f"canary-tui: warning: {one_line(warning)}\n")
         try:
             resolved.append(resolve_secret(source))
         except ConfigError as exc:

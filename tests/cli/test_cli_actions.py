@@ -63,7 +63,9 @@ def test_pause_resume_and_checkpoint(simulator, tmp_path):
     done = canary_tui(["pause", "staging"], env)
     assert done.returncode == 0 and simulator.state.paused and "Ramp paused at 10%" in done.stdout
     done = canary_tui(["resume", "staging", "--json"], env)
-    assert done.returncode == 0 and not simulator.state.paused and json.loads(done.stdout)["action"] == "resume"
+    assert done.returncode == 0 and not simulator.state.paused
+    doc = json.loads(done.stdout)  # the same shape as rollback's for several targets
+    assert (doc["action"], doc["target"], doc["environment"], doc["ok"]) == ("resume", "staging", "staging", True)
     done = canary_tui(["checkpoint", "staging", "--note", "pre-v0.5.0-deployment"], env)
     assert done.returncode == 0 and "ckpt-0001" in done.stdout
     assert simulator.state.checkpoints[0].note == "pre-v0.5.0-deployment"

@@ -81,8 +81,16 @@ def _pct(fraction: float | None) -> str:
     return "?" if fraction is None else f"{fraction * 100:g}%"
 
 
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
 def format_e_value(value: float | None) -> str:
-    """An e-value for a reason string (huge ones capped)."""
+    """An e-value for a reason string: '42.5', '2100', else a power of ten a person reads at a glance ('9.9×10¹⁴')."""
     if value is None:
         return "?"
-    return "≥1e300" if value > 1e300 else f"{value:.3g}"
+    if value > 1e300:
+        return "≥10³⁰⁰"
+    if value < 1e4:
+        return f"{value:.3g}" if value < 1e3 else f"{value:.0f}"
+    mantissa, exponent = f"{value:.1e}".split("e")
+    return f"{mantissa}×10{str(int(exponent)).translate(_SUPERSCRIPT)}"

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from canary_tui.core import seed
 from canary_tui.core.rates import compute_rates
 from canary_tui.core.seed_triggers import CUSUM_H, BernoulliCusum, SeedTriggers
-from canary_tui.core.trips import TripKind, describe_trip
+from canary_tui.core.trips import TripKind, describe_trip, format_e_value
 from tests.judgment.judgment_builders import FakeServer
 
 
@@ -105,3 +105,9 @@ def test_a_trip_counts_its_windows_in_words() -> None:
     three = describe_trip(Trip(TripKind.ERROR_BOUND, limit=0.05, windows=3))
     assert one.endswith("for 1 window") and three.endswith("for 3 windows")
     assert describe_trip(Trip(TripKind.SEED_P95_REPORTED, value=1200.0, bound=1000.0, windows=1)).count("for 1 poll ") == 1
+
+
+def test_e_values_read_as_numbers_then_powers_of_ten() -> None:
+    """A reason line says 'e-value 9.9×10¹⁴', not the 9.94e+14 of a float's repr."""
+    assert [format_e_value(v) for v in (None, 0.5, 42.51, 2100.4, 12345.0, 9.94e14, 1e301)] == [
+        "?", "0.5", "42.5", "2100", "1.2×10⁴", "9.9×10¹⁴", "≥10³⁰⁰"]

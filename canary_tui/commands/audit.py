@@ -104,7 +104,7 @@ def render(record: dict[str, Any]) -> str:
     if record.get("http_attempt"):
         attempt += f".{record['http_attempt']}"
     parts = [
-        str(record.get("time", "?")), str(record.get("target", record.get("environment", "?"))), str(record.get("actor", "?")),
+        _time_text(record.get("time")), str(record.get("target", record.get("environment", "?"))), str(record.get("actor", "?")),
         f"{record.get('action', '?')}{attempt}", change, f"({record.get('trigger', '?')})", paint(outcome, OUTCOME_STYLE.get(outcome, "")),
     ]
     line = " ".join(p for p in parts if p)
@@ -113,6 +113,16 @@ def render(record: dict[str, Any]) -> str:
     if record.get("server"):
         line += f" [{record['server']}]"
     return line
+
+
+def _time_text(value: Any) -> str:
+    """A record's time to the millisecond, as a person reads it ('2026-12-07 18:41:02.123Z'); the JSON keeps it whole."""
+    text = str(value if value is not None else "?")
+    date, sep, clock = text.partition("T")
+    if not sep or not clock.endswith("Z"):
+        return text  # not our stamp: shown as it is
+    whole, dot, fraction = clock[:-1].partition(".")
+    return f"{date} {whole}{dot}{fraction[:3]}Z" if dot else f"{date} {whole}Z"
 
 
 def _pct(value: Any) -> str:

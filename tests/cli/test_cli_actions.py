@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from cli_harness import FAST_HEALTH, assert_clean, audit_lines, canary_tui, cli_env, write_config
@@ -95,6 +96,9 @@ def test_audit_text_json_and_tail(simulator, tmp_path):
     done = canary_tui(["audit", "--json", "--tail", "2"], env)
     records = [json.loads(line) for line in done.stdout.splitlines()]
     assert len(records) == 2 and records[-1]["action"] == "rollback" and records[-1]["outcome"] == "ok"
+    stamp = records[-1]["time"]  # the JSON keeps the time whole; the text reads it to the millisecond
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?Z", stamp)
+    assert lines[-1].startswith(f"{stamp[:10]} {stamp[11:-1][:12]}Z staging ")
     # a torn last line (crash mid-write) is skipped, with a note on stderr
     path = tmp_path / "state" / "audit" / "staging.jsonl"
     with open(path, "ab") as f:

@@ -194,7 +194,8 @@ async def _rollback(args: argparse.Namespace) -> int:
             result = ActionResult("rollback", False, f"0% not confirmed within {args.timeout:g} s (every attempt is in the audit log)", ctl.snapshot.stage.percent if ctl.snapshot.stage else None, 0)
         if not args.json and result.ok:
             sys.stdout.write("🔄 Emergency Rollback: 0% Canary\n")
-        return report(args, ctl, result, "Canary disabled. All traffic to stable (0% confirmed by read-back).")
+        done = "Canary was already at 0%" if result.from_percent == 0 else "Canary disabled"
+        return report(args, ctl, result, f"{done}. All traffic to stable (0% confirmed by read-back).")
 
 
 async def _pause_or_resume(args: argparse.Namespace, pause: bool) -> int:

@@ -38,6 +38,16 @@ def test_rollback_through_503s_and_a_timeout(simulator, tmp_path):
     assert [r["outcome"] for r in http] == ["http-failed"] * 4 + ["sent"]
 
 
+def test_rollback_at_0_percent_says_it_was_already_there(simulator, tmp_path):
+    env = cli_env(tmp_path, write_config(tmp_path, simulator.url))
+    simulator.state.set_canary(10, None, None, "", "alice")
+    done = canary_tui(["rollback", "staging"], env)
+    assert done.returncode == 0 and "Canary disabled. All traffic to stable (0% confirmed by read-back)." in done.stdout
+    again = canary_tui(["rollback", "staging"], env)
+    assert again.returncode == 0 and "Canary was already at 0%. All traffic to stable (0% confirmed by read-back)." in again.stdout
+    assert simulator.state.canary_percent == 0
+
+
 def test_rollback_gives_up_with_exit_1_when_nothing_answers(simulator_factory, tmp_path):
     sim = simulator_factory(scenario="healthy", token="test-token", seed=7)
     url = sim.url

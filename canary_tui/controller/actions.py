@@ -187,8 +187,14 @@ class ActionRunner:
         deadline = self.superseded.pop(percent, None)
         return not (deadline is None or percent == 0 or updated_by not in (None, self.actor) or self.clock.monotonic() > deadline)
 
-    async def mutate(self, name: str, trigger: Trigger, note: str | None, *, expected: int, percent: int | None = None, paused: bool | None = None, **audit_extra: object) -> ActionResult:
-        """One compare-and-set change: audit the attempt, send it, read it back (trusted), audit the result."""
+    async def mutate(self, name: str, trigger: Trigger, note: str | None, *, expected: int, percent: int | None = None, paused: bool | None = None,
+                     expected_paused: bool | None = None, **audit_extra: object) -> ActionResult:
+        """One compare-and-set change: audit the attempt, send it, read it back (trusted), audit the result.
+
+        The server compares the share only. `expected_paused` (the hold flag the change was decided on) is checked
+        on a fresh read just before sending, as the share is for an actuator without compare-and-set: a pause
+        from elsewhere under a confirmed advance refuses it instead of letting it land on a held ramp.
+        """
         to = percent if percent is not None else expected
         fields: dict[str, Any] = {"action": name, "trigger": trigger, "note": note, "frm": expected, "to": to, **audit_extra}
         if paused is not None:
@@ -197,12 +203,16 @@ class ActionRunner:
         what = f"{expected}% → {to}%" if percent is not None else f"{'pause' if paused else 'resume'} at {expected}%"
         self.host.emit(name, f"{self.actor} {name}: {what} ({trigger})")
         view = self.host.view
+        sent = False
         try:
-            if not self.actuator.compare_and_set:
-                observed = await self._deployment_now()
-                if observed.deployment.canary_percent != expected:
-                    raise ConflictError(observed.deployment.canary_percent, observed.deployment.updated_by)
+            if not self.actuator.compare_and_set or expected_paused is not None:
+                now = (await self._deployment_now()).deployment
+                if now.canary_percent != expected:
+                    raise ConflictError(now.canary_percent, now.updated_by)
+                if expected_paused is not None and now.paused != expected_paused:
+                    raise ConflictError(now.canary_percent, now.updated_by, paused=now.paused)
             view.own_target = (percent, paused)
+            sent = True
             if percent is not None:
                 outcome = await self.actuator.set_percent(percent, expected, note, self.actor)
             else:
@@ -216,7 +226,7 @@ class ActionRunner:
             raise
         except ConflictError as exc:
             view.own_target = None
-            if self.actuator.compare_and_set:  # sent, and refused by the server's compare-and-set (409)
+            if sent and self.actuator.compare_and_set:  # sent, and refused by the server's compare-and-set (409)
                 message = f"{exc} — the server refused the {name}: nothing changed"
                 said = f"{name} refused by the server: {exc} — nothing changed"
             else:  # seen before the command ran

@@ -109,8 +109,9 @@ class Changes:
             extra.update(override=True, gates=[f"{g.name} {g.status.value}: {g.reason}" for g in unmet])
         elif authorized_by is not None:
             extra.update(authorized_by=authorized_by)
+        held = self.view.paused()  # decided on this hold flag: a pause from elsewhere since then refuses the advance
         return await runner.run_exclusive(
-            "advance", lambda: runner.mutate("advance", trigger, note, percent=target, expected=current, **extra), target
+            "advance", lambda: runner.mutate("advance", trigger, note, percent=target, expected=current, expected_paused=held, **extra), target
         )
 
     def _unmet_gates(self) -> list[GateResult]:

@@ -111,12 +111,17 @@ class ConflictError(MissionError):
 
     kind = "conflict"
 
-    def __init__(self, canary_percent: int | None, updated_by: str | None):
+    def __init__(self, canary_percent: int | None, updated_by: str | None, *, paused: bool | None = None):
+        """`paused`: the hold flag moved (the share did not) — "paused by X at 10%" rather than "changed by X to 10%"."""
         who = updated_by or "someone else"
         pct = f"{canary_percent}%" if canary_percent is not None else "an unknown percent"
-        super().__init__(f"changed by {who} to {pct}")
+        if paused is None:
+            super().__init__(f"changed by {who} to {pct}")
+        else:
+            super().__init__(f"{'paused' if paused else 'resumed'} by {who} at {pct}")
         self.canary_percent = canary_percent
         self.updated_by = updated_by
+        self.paused = paused
 
 
 class BodyTooLarge(ContractError):

@@ -1,8 +1,11 @@
-"""The event journal: a bounded log of what happened, with repeats coalesced so actions never scroll away.
+"""The event journal: a bounded log of what happened, with repeating conditions coalesced so actions never scroll away.
 
 During a bad-signature episode the same warning comes every poll; the journal
 shows it once, counts the repeats, and at most once a minute writes
-"… ×12 since 07:41:02" instead of two lines a second.
+"… ×12 since 07:41:02" instead of two lines a second. Only conditions that a
+poll can repeat are coalesced (`REPEATING_KINDS`): every action, outcome and
+change by someone else is a fact of its own and always gets its line, however
+like the last one it reads.
 """
 
 from __future__ import annotations
@@ -21,6 +24,9 @@ log = logging.getLogger(__name__)
 REPEAT_WINDOW_S = 60.0
 #: a message not seen for this long starts a new episode
 EPISODE_GAP_S = 60.0
+
+#: the kinds of event a poll can say again and again (a failing fetch, a bad signature, a store or audit log that cannot be written)
+REPEATING_KINDS = frozenset({"poll-error", "signature", "audit", "store"})
 
 EventListener = Callable[[Event], None]
 
@@ -61,9 +67,9 @@ class EventJournal:
         self._listeners.clear()
 
     def emit(self, kind: str, message: str, level: EventLevel = EventLevel.INFO) -> Event:
-        """Record one event; a repeat of a recent one is counted and summarised instead of shown again."""
+        """Record one event; a repeating condition seen recently is counted and summarised instead of shown again."""
         now_s = self._clock.now()
-        text = self._coalesce(kind, message, now_s)
+        text = self._coalesce(kind, message, now_s) if kind in REPEATING_KINDS else message
         event = Event(at=to_datetime(now_s), actor=self._actor, kind=kind, message=text or message, level=level)
         if text is None:
             return event

@@ -233,7 +233,8 @@ class Observer:
         view, seen = self.view, self.view.seen
         signature_ok = None if view.last is None and not view.signature_bad else not view.signature_bad
         checkpoint = self.checkpoints.get(seen.canary_version) if seen is not None else None
-        return PreflightFacts(seen, not view.is_stale(), signature_ok, view.window.rates(), checkpoint)
+        checked = view.last is None or view.last.signature_valid is not None
+        return PreflightFacts(seen, not view.is_stale(), signature_ok, view.window.rates(), checkpoint, signature_checked=checked)
 
     def _judge(self, obs: Observation) -> None:
         """Run the rules; a trip (with auto-rollback on, percent above 0) starts a rollback."""

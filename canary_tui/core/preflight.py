@@ -32,6 +32,7 @@ class PreflightFacts:
     signature_ok: bool | None  # None: no heartbeat yet
     window: Rates | None  # stable's counts over the recent window
     checkpoint_id: str | None  # a checkpoint created for deployment.canary_version, if known
+    signature_checked: bool = True  # False: no secret here, so only the server's word stands for the signature
 
 
 def stable_error_level(window: Rates | None, table: ThresholdTable) -> LevelCall | None:
@@ -53,7 +54,8 @@ def _heartbeat(facts: PreflightFacts) -> GateResult:
         return GateResult(HEARTBEAT_GATE, GateStatus.FAIL, None, None, Unit.NONE, "signature check failed", kind=GateKind.HEARTBEAT)
     if facts.signature_ok is None or not facts.live:
         return GateResult(HEARTBEAT_GATE, GateStatus.HOLD, None, None, Unit.NONE, "no fresh heartbeat", kind=GateKind.HEARTBEAT)
-    return GateResult(HEARTBEAT_GATE, GateStatus.PASS, None, None, Unit.NONE, "reachable, signature verified", kind=GateKind.HEARTBEAT)
+    why = "reachable, signature verified" if facts.signature_checked else "reachable; signature unchecked (no secret)"
+    return GateResult(HEARTBEAT_GATE, GateStatus.PASS, None, None, Unit.NONE, why, kind=GateKind.HEARTBEAT)
 
 
 def _stable(facts: PreflightFacts, table: ThresholdTable) -> GateResult:

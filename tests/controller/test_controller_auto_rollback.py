@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from canary_tui.controller.model import ConnectionState, RampState, Trigger
 from canary_tui.controller.target_verdict import TargetVerdict, standing
 from canary_tui.core.clock import ManualClock
@@ -175,3 +177,15 @@ async def test_without_a_token_the_trigger_is_held_and_never_shown_armed(simulat
         assert labels == {"disarmed"} and sim.state.canary_percent == 10 and ctl.action_in_flight is None
         held = [e for e in ctl.events if "rollback trigger held (no bearer token" in e.message]
         assert held, [e.message for e in ctl.events]
+
+
+@pytest.mark.parametrize("secret", [SECRET, None])
+async def test_the_preflight_gate_says_whether_the_signature_was_checked(simulator_factory, tmp_path, secret):
+    """At 0% over real HTTP: with the secret the gate says verified; without it, unchecked (only the server's word)."""
+    clock = ManualClock()
+    sim = simulator_factory(scenario="healthy", token="test-token", secret=SECRET, seed=7, clock=clock, initial_percent=0)
+    async with make_client(sim.url, clock, secret=secret) as client:
+        ctl = make_controller(client, clock, tmp_path)
+        await ctl.refresh()
+        gate = next(g for g in ctl.snapshot.gates if g.name == "heartbeat")
+        assert gate.reason == ("reachable, signature verified" if secret else "reachable; signature unchecked (no secret)")

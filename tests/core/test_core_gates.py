@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from canary_tui.core.gates import evaluate_stage_gates
+from canary_tui.core.preflight import PreflightFacts, preflight_gates
 from canary_tui.core.rates import Rates, compute_rates
 from canary_tui.core.thresholds import ThresholdTable
 from canary_tui.core.verdicts import GateKind, GateStatus
@@ -156,3 +157,13 @@ def test_gates_from_real_rates_between_two_heartbeats() -> None:
     cur = replace(heartbeat(3000, 7, at_s=2, canary=variant(300, 1, p95_ms=320), stable=variant(2700, 6)))
     p95, err, _ = evaluate_stage_gates(10, cur, compute_rates(prev, cur), SEED, False, 0, DAY_S)
     assert (p95.status, err.status, err.value) == (GateStatus.PASS, GateStatus.PASS, 0.005)
+
+
+def test_the_preflight_heartbeat_gate_claims_a_verified_signature_only_when_one_was_checked() -> None:
+    """Without a secret the server's word is all there is: the gate passes, and says the signature went unchecked."""
+    seen = heartbeat(percent=0).deployment
+    checked = PreflightFacts(seen, True, True, None, None)
+    unchecked = replace(checked, signature_checked=False)
+    gate = {facts.signature_checked: preflight_gates(facts, SEED)[0] for facts in (checked, unchecked)}
+    assert (gate[True].status, gate[True].reason) == (GateStatus.PASS, "reachable, signature verified")
+    assert (gate[False].status, gate[False].reason) == (GateStatus.PASS, "reachable; signature unchecked (no secret)")

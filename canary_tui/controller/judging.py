@@ -104,7 +104,8 @@ class Judge:
             evidence_failing = any(g.status is GateStatus.FAIL for g in self.gates)
             if not (seed_green and self.stage_clean) or evidence_failing or (decision is not None and decision.kind is DecisionKind.ROLLBACK):
                 return None
-            return "bake met, the seed's gates held throughout"
+            # only the demo advances this way (its 45 s stages cannot gather a 24 h bake's evidence): say so
+            return "bake met, the seed's gates held throughout (the demo's rule: the evidence gates may still hold)"
         if decision is not None:
             return f"judgment: {decision.reason}" if decision.kind is DecisionKind.PROMOTE_ELIGIBLE else None
         return "bake met, gates held throughout" if eligible_state and self.stage_clean else None

@@ -53,6 +53,22 @@ async def test_auto_advance_walks_the_plan_once_bakes_are_met(simulator_factory,
         assert at[1] >= 120 and at[2] - at[1] >= 120  # never before the bake
 
 
+async def test_the_demos_seed_rule_advance_says_it_is_the_demos_rule(simulator_factory, tmp_path):
+    """Only the demo advances on the seed's gates: its line and audit record say so, so a HOLD on screen is explained."""
+    clock = ManualClock()
+    sim = simulator_factory(scenario="healthy", token="test-token", seed=7, clock=clock, requests_per_s=1000.0)
+    async with make_client(sim.url, clock) as client:
+        ctl = make_controller(client, clock, tmp_path, auto_advance=True, advance_on_seed_gates=True)
+        await ctl.refresh()
+        assert (await ctl.advance(Trigger.KEY)).ok
+        for _ in range(6):
+            await poll(ctl, clock, 30.0, 1)
+            await ctl.wait_idle()
+        auto = [r for r in audit_records(ctl) if r["trigger"] == "auto" and r["outcome"] == "ok"]
+        assert auto and auto[0]["authorized_by"] == "bake met, the seed's gates held throughout (the demo's rule: the evidence gates may still hold)"
+        assert any(e.message.endswith("(the demo's rule: the evidence gates may still hold)") for e in ctl.events if e.kind == "auto-advance")
+
+
 async def test_a_refused_auto_advance_is_asked_again_a_minute_later_not_on_every_poll(simulator_factory, tmp_path):
     from canary_tui.controller.observing import AUTO_ADVANCE_RETRY_S
 

@@ -47,7 +47,11 @@ class EventsLog(RichLog):
         return text
 
     def on_resize(self, event: Resize) -> None:
-        """A new width: write the kept events again, wrapped to it (a narrowed pane would cut their ends)."""
+        """A new width: write the kept events again, wrapped to it (a narrowed pane would cut their ends).
+
+        Any resize then shows the newest events: a pane that grew and shrank back keeps its old scroll offset,
+        which would leave older lines at the bottom looking like the latest.
+        """
         width = self.scrollable_content_region.width
         if self._wrapped_at and width and width != self._wrapped_at and self._events:
             self.clear()
@@ -55,3 +59,4 @@ class EventsLog(RichLog):
                 self.write(self._text(line))
         if width:
             self._wrapped_at = width
+        self.scroll_end(animate=False, immediate=False, x_axis=False)

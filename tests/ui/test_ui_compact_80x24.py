@@ -117,3 +117,16 @@ async def test_the_advance_dialog_keeps_its_prompt_and_buttons_on_screen(size: t
         assert "Override needed" in text and "Cancel" in text and "Advance to 50%" in text, text
         for button in app.screen.query(Button).filter("#cancel, #advance"):
             assert button.region.bottom <= size[1], button  # wholly on screen
+
+
+async def test_a_resize_round_trip_brings_the_80x24_layout_back_whole() -> None:
+    """160×48 then back to 80×24: the screen reads as it did at start (the readout once kept its 5-row table, leaving a 3-row chart)."""
+    app = app_on(FakeController(snapshot("healthy")))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settled(pilot)
+        before = screen_lines(app)
+        await pilot.resize_terminal(160, 48)
+        await settled(pilot)
+        await pilot.resize_terminal(80, 24)
+        await settled(pilot)
+        assert screen_lines(app) == before

@@ -95,7 +95,13 @@ class LatencyReadout(Static):
 
     @property
     def as_table(self) -> bool:
-        """A table when the pane gives the readout the height for one (beside the chart), else lines."""
+        """A table beside the chart when the pane gives it the height for one, else lines above the chart.
+
+        Which of the two the layout is comes from the screen's -compact class, as app.tcss docks the readout:
+        above the chart its height is that of what it shows, so judging by it kept a table once shown.
+        """
+        if self.is_mounted and self.screen.has_class("-compact"):
+            return False
         return self.size.height >= TABLE_ROWS
 
     def show(self, view: LatencyView) -> None:

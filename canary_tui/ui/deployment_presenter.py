@@ -65,6 +65,8 @@ def _stage_texts(snapshot: Snapshot, percent: int | None, paused: bool) -> tuple
     if stage.next_percent is not None:
         if paused:
             eta = f"next {stage.next_percent}%: paused"
+        elif stage.bake_remaining_s is not None and stage.bake_remaining_s <= 0:
+            eta = f"next {stage.next_percent}% on advance"  # baked: it waits on an advance, not on a time (an ETA of now kept ticking)
         elif stage.next_eta is not None:
             eta = f"next {stage.next_percent}% ≈ {eta_text(stage.next_eta, snapshot.now)}"
     return stage_text, bake, eta

@@ -25,6 +25,14 @@ def test_eta_shows_the_time_today_and_the_date_on_another_day() -> None:
     assert presenter.header_view(_with_eta(63720)).eta_text == "next 50% ≈ Nov 19 05:42:00Z"
 
 
+def test_a_baked_stage_waits_on_an_advance_not_on_a_time() -> None:
+    """Once the bake is done the next stage comes with an advance: no 'ETA now' that ticks along with the clock."""
+    snap = _with_eta(0)
+    baked = replace(snap, stage=replace(snap.stage, bake_remaining_s=0.0))
+    view = presenter.header_view(baked)
+    assert (view.bake_text, view.eta_text) == ("bake done", "next 50% on advance")
+
+
 def test_paused_shows_no_eta_but_says_paused() -> None:
     view = presenter.header_view(snapshot("paused"))
     assert view.eta_text == "next 50%: paused" and "≈" not in view.eta_text

@@ -43,6 +43,7 @@ class DashboardActions(CanaryBaseApp):
     environment_label: str | None
     _then: dict[str, Callable[[ActionResult | None], None]]
     _refresh_now: asyncio.Event
+    dashboard: Any  # the dashboard screen (CanaryApp)
 
     def _panes_ready(self) -> bool:
         """Whether the dashboard screen is mounted (CanaryApp says)."""
@@ -72,6 +73,7 @@ class DashboardActions(CanaryBaseApp):
         if view is None or self.snapshot is None:
             self.notify("Nothing to advance to.", severity="warning")
             return
+        self.unfreeze_to_act(self.dashboard)
         key = self.key_display(self.action_keys.get("advance", ("A",))[0])
         screen = ConfirmAdvance(environment=environment_name(self._labelled(self.snapshot)), view=view)  # as the header names it
 

@@ -58,6 +58,12 @@ class CanaryBaseApp(App[None]):
         actor = str(getattr(controller, "actor", "") or "") or "canary-tui"
         return Event(datetime.fromtimestamp(now_s, tz=UTC), actor, kind, message, EventLevel(level))
 
+    def unfreeze_to_act(self, screen: Any) -> None:
+        """An advance is confirmed on the deployment as it is now: a frozen view behind its dialog is unfrozen first, and said so."""
+        if screen is not None and getattr(screen, "frozen", False):
+            screen.toggle_freeze()
+            self.notify("View unfrozen: the advance is confirmed on the deployment as it is now.", timeout=4)
+
     def change_blocked_reason(self) -> str | None:
         """Why nothing can be changed from here (read-only, no token), or None (each app knows its target)."""
         raise NotImplementedError

@@ -159,6 +159,7 @@ class FleetActions(CanaryBaseApp):
         if state is None or view is None:
             self.notify("Nothing to advance to.", severity="warning")
             return
+        self.unfreeze_to_act(self.screen_stack[-1] if self.screen_stack else None)
         key = self.key_display(self.action_keys.get("advance", ("A",))[0])
         screen = ConfirmAdvance(environment=state.name, view=view)
         screen.fleet_target = state.name  # which target's snapshots the dialog follows

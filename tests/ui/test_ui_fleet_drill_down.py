@@ -177,3 +177,28 @@ async def test_the_overview_footer_follows_a_resized_terminal() -> None:
         assert cut_keys(app) == [], footer_text(app)
         await pilot.resize_terminal(160, 48)
         await until(pilot, lambda: footer.show_command_palette and not footer.compact and not footer.shed)
+
+
+UNFROZEN = "View unfrozen: the advance is confirmed on the deployment as it is now."
+
+
+async def test_advance_on_a_frozen_view_unfreezes_it_first_and_says_so() -> None:
+    """The dialog shows the deployment now: the screen behind it must not be the frozen past (single view and drill-down)."""
+    from canary_tui.ui.screens.confirm_advance import ConfirmAdvance
+
+    single = CanaryApp(FakeController(snapshot("eligible")), poll=False)
+    async with single.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: single.snapshot is not None and single.dashboard.ready)
+        await pilot.press("space")
+        assert single.dashboard.frozen
+        await pilot.press("A")
+        await until(pilot, lambda: isinstance(single.screen, ConfirmAdvance))
+        assert not single.dashboard.frozen and UNFROZEN in [str(n.message) for n in single._notifications]
+    app, _ = fleet({TARGET: "eligible"})
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await drill_down(pilot, app)
+        await pilot.press("space")
+        assert screen.frozen
+        await pilot.press("A")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmAdvance))
+        assert not screen.frozen and UNFROZEN in [str(n.message) for n in app._notifications]

@@ -81,7 +81,7 @@ def _not_paused(facts: PreflightFacts) -> GateResult:
         return GateResult(NOT_PAUSED_GATE, GateStatus.HOLD, None, None, Unit.NONE, "state unknown", kind=GateKind.NOT_PAUSED)
     if facts.deployment.paused:
         return GateResult(NOT_PAUSED_GATE, GateStatus.FAIL, None, None, Unit.NONE, "the ramp is paused: resume first", kind=GateKind.NOT_PAUSED)
-    return GateResult(NOT_PAUSED_GATE, GateStatus.PASS, None, None, Unit.NONE, "not paused", kind=GateKind.NOT_PAUSED)
+    return GateResult(NOT_PAUSED_GATE, GateStatus.PASS, None, None, Unit.NONE, "the ramp is not on hold", kind=GateKind.NOT_PAUSED)
 
 
 def _checkpoint(facts: PreflightFacts) -> GateResult:

@@ -347,7 +347,7 @@ def event_line(event: Event) -> EventLine:
 
 def watching_text(subject: str, *, url: str | None = None, poll_interval_s: float | None = None, read_only: bool = False) -> str:
     """An event log's first line, so it is never blank: what is watched (and where), how often, whether read-only."""
-    parts = [f"watching {subject}" + (f" at {url}" if url else "")]
+    parts = [f"watching {subject}" + (f" at {url}" if url and url != subject else "")]  # a URL target is named by its host:port
     if poll_interval_s is not None:
         parts.append(f"polling every {poll_interval_s:g} s")
     if read_only:

@@ -133,3 +133,8 @@ def test_without_a_secret_the_signature_is_not_shown_as_checked() -> None:
     assert (presenter.heartbeat_view(signed).signature.level, presenter.heartbeat_view(signed).signature.word) == ("healthy", "verified")
     badge = presenter.heartbeat_view(unsigned).signature
     assert badge.level != "healthy" and badge.glyph != "✔" and badge.word.startswith("unchecked")
+
+
+def test_the_watching_line_names_a_url_target_once() -> None:
+    assert presenter.watching_text("127.0.0.1:8787", url="127.0.0.1:8787", poll_interval_s=1.0) == "watching 127.0.0.1:8787 · polling every 1 s"
+    assert presenter.watching_text("staging", url="mc.staging.example") == "watching staging at mc.staging.example"

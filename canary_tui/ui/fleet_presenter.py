@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from canary_tui.controller.model import Snapshot
 from canary_tui.controller.target_verdict import Standing, TargetVerdict, canary_percent, standing
+from canary_tui.core.trips import count_text
 from canary_tui.ui.widgets.fmt import age_text, duration_text, ms_text, percent_text
 from canary_tui.ui.widgets.view_models import FleetRow
 
@@ -116,14 +117,14 @@ def summary_line(rows: Sequence[FleetRow]) -> str:
 
 
 def actions_line(states: Iterable[tuple[str, set[str], str]]) -> str:
-    """Actions under way across the fleet, for the summary: '↺ rolling back 2 · ✔ 1 done' (empty when none)."""
+    """Actions under way across the fleet, for the summary: '↺ rolling back 2 · ✔ 1 action confirmed' (empty when none)."""
     items = list(states)
     rolling = sum(1 for _, in_flight, _ in items if "rollback" in in_flight)
     other = sum(1 for _, in_flight, _ in items if in_flight - {"rollback"})
     done = sum(1 for _, in_flight, note in items if not in_flight and note.startswith("✔"))
     failed = sum(1 for _, in_flight, note in items if not in_flight and note.startswith("✖"))
     parts = [f"↺ rolling back {rolling}" if rolling else "", f"{other} action{'s' if other != 1 else ''} in flight" if other else "",
-             f"✔ {done} done" if done else "", f"✖ {failed} failed" if failed else ""]
+             f"✔ {count_text(done, 'action')} confirmed" if done else "", f"✖ {count_text(failed, 'action')} failed" if failed else ""]
     return " · ".join(part for part in parts if part)
 
 

@@ -283,3 +283,10 @@ async def test_the_footer_follows_a_lasting_rollback_but_not_a_blip() -> None:
         await pilot.press("R")
         await until(pilot, lambda: "rollback done" in app.targets[NAMES[0]].note and not app.redraw_pending)
         assert not refreshed and not _shown_dimmed(app, "advance")  # confirmed before the keys settled: the footer was never remounted
+
+
+def test_the_summarys_action_counts_say_what_was_counted() -> None:
+    from canary_tui.ui.fleet_presenter import actions_line
+
+    states = [("a", set(), "✔ rolled back"), ("b", set(), "✔ rolled back"), ("c", set(), "✖ not confirmed"), ("d", {"rollback"}, "")]
+    assert actions_line(states) == "↺ rolling back 1 · ✔ 2 actions confirmed · ✖ 1 action failed"

@@ -329,15 +329,20 @@ class CanaryApp(DashboardActions):
         if action in MUTATING_ACTIONS:
             if action == "toggle_pause" and parameters and (parameters[0] == "resume") != self._ramp_paused():
                 return False  # the other face of P is the one on show
-            if self.change_blocked_reason():
-                return None  # on show, dimmed: the header and the log say why
-            if action == "rollback":
-                return True
-            if self.in_flight or (self.snapshot is not None and self.snapshot.action_in_flight):
-                return None
-            if action == "advance" and not self._advance_target():
-                return None
+            return None if self.dimmed_reason(action) else True  # dimmed: the header, the log or a notice says why
         return True
+
+    def dimmed_reason(self, action: str) -> str | None:
+        """Why a key that changes the deployment is dimmed now (None: it is live); check_action and the notice read it."""
+        blocked = self.change_blocked_reason()
+        if blocked or action == "rollback":
+            return blocked
+        busy = sorted(self.in_flight) or ([self.snapshot.action_in_flight] if self.snapshot is not None and self.snapshot.action_in_flight else [])
+        if busy:
+            return f"a {busy[0]} is in flight"
+        if action == "advance" and not self._advance_target():
+            return "no heartbeat yet" if self.snapshot is None or self.snapshot.heartbeat is None else "no next stage to advance to"
+        return None
 
     def _ramp_paused(self) -> bool:
         """Whether the ramp is on hold, as last seen (unknown counts as running)."""

@@ -68,6 +68,10 @@ class CanaryBaseApp(App[None]):
         """Why nothing can be changed from here (read-only, no token), or None (each app knows its target)."""
         raise NotImplementedError
 
+    def dimmed_reason(self, action: str) -> str | None:
+        """Why the key for `action` is dimmed now, or None when it is live (each app knows its rules)."""
+        raise NotImplementedError
+
     def on_key(self, event: events.Key) -> None:
         """A dimmed key that would change a deployment says why when pressed: no press is dropped in silence.
 
@@ -77,7 +81,7 @@ class CanaryBaseApp(App[None]):
         spec = BY_ID.get(found.binding.id or "") if found is not None else None
         if found is None or spec is None or found.enabled or not spec.mutating:
             return
-        why = self.change_blocked_reason() or "an action is in flight on this target, or there is no next step"
+        why = self.dimmed_reason(spec.action) or "not available now"
         self.notify(f"{spec.label} not sent: {why}.", severity="warning", timeout=5)
 
     def key_display(self, key: str) -> str:

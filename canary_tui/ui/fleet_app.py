@@ -335,20 +335,26 @@ class FleetApp(FleetActions):
             return len(self.screen_stack) == 1  # the overview itself; a dialog, help or a drill-down gets the key instead
         if action not in FLEET_MUTATING_ACTIONS:
             return True
-        if action == "rollback_all":
-            return True if any(s.blocked_reason(self.read_only) is None for s in self.targets.values()) else None
         state = self.current_target()
-        if state is None or state.blocked_reason(self.read_only):
-            return None
-        if action == "toggle_pause" and parameters:
+        if action == "toggle_pause" and parameters and state is not None and not state.blocked_reason(self.read_only):
             paused = state.snapshot is not None and is_paused(state.snapshot)
             if (parameters[0] == "resume") != paused:
-                return False
-        if action == "rollback":
-            return True
-        if state.in_flight or (state.snapshot is not None and state.snapshot.action_in_flight):
-            return None
-        return True
+                return False  # the other face of P is the one on show
+        return None if self.dimmed_reason(action) else True
+
+    def dimmed_reason(self, action: str) -> str | None:
+        """Why a key that changes a deployment is dimmed now (None: it is live); check_action and the notice read it."""
+        if action == "rollback_all":
+            reasons = [s.blocked_reason(self.read_only) for s in self.targets.values()]
+            return None if any(reason is None for reason in reasons) else (reasons[0] if reasons else "no targets")
+        state = self.current_target()
+        if state is None:
+            return "no target selected"
+        blocked = state.blocked_reason(self.read_only)
+        if blocked or action == "rollback":
+            return blocked
+        busy = sorted(state.in_flight) or ([state.snapshot.action_in_flight] if state.snapshot is not None and state.snapshot.action_in_flight else [])
+        return f"a {busy[0]} is in flight on {state.name}" if busy else None
 
     def change_blocked_reason(self) -> str | None:
         """Why the target on show cannot be changed from here (the palette asks)."""

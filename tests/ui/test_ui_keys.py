@@ -187,6 +187,28 @@ async def test_a_dimmed_key_says_why_when_pressed() -> None:
         assert controller.calls == []
 
 
+async def test_a_dimmed_key_names_what_dims_it() -> None:
+    """'an action is in flight, or there is no next step' left the operator guessing: the notice says which."""
+    app, controller = make_app("eligible")
+    said: list[str] = []
+    app.notify = lambda message, **_kw: said.append(str(message))  # type: ignore[method-assign]
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.snapshot is not None)
+        controller.publish(replace(controller.current, action_in_flight="pause"))
+        await until(pilot, lambda: app.snapshot is not None and app.snapshot.action_in_flight == "pause")
+        await pilot.press("A")
+        await until(pilot, lambda: len(said) == 1)
+        assert said[0] == "Advance not sent: a pause is in flight."
+        hb = controller.current.heartbeat
+        done = replace(hb, deployment=replace(hb.deployment, canary_percent=100))
+        controller.publish(replace(controller.current, action_in_flight=None, heartbeat=done, deployment=done.deployment))
+        await until(pilot, lambda: app.snapshot is not None and app.snapshot.action_in_flight is None)
+        await pilot.press("A")
+        await until(pilot, lambda: len(said) == 2)
+        assert said[1] == "Advance not sent: no next stage to advance to."
+        assert controller.calls == []
+
+
 async def test_freeze_keeps_polling_and_loses_nothing() -> None:
     app, controller = make_app(poll_interval_s=0.05)
     async with app.run_test(size=SIZE) as pilot:

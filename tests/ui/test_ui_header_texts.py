@@ -138,3 +138,14 @@ def test_without_a_secret_the_signature_is_not_shown_as_checked() -> None:
 def test_the_watching_line_names_a_url_target_once() -> None:
     assert presenter.watching_text("127.0.0.1:8787", url="127.0.0.1:8787", poll_interval_s=1.0) == "watching 127.0.0.1:8787 · polling every 1 s"
     assert presenter.watching_text("staging", url="mc.staging.example") == "watching staging at mc.staging.example"
+
+
+def test_a_rollback_of_a_paused_ramp_says_rolled_back_beside_paused() -> None:
+    """The server keeps the hold flag through a rollback: the header must not say only PAUSED at 0%."""
+    zero = snapshot("rolled-back")
+    hb = zero.heartbeat
+    held = replace(hb, deployment=replace(hb.deployment, paused=True))
+    line1 = HeaderBar.markup_for(presenter.header_view(replace(zero, heartbeat=held, deployment=held.deployment))).splitlines()[0]
+    assert "PAUSED" in line1 and line1.endswith("rolled back")
+    running = HeaderBar.markup_for(presenter.header_view(snapshot("paused"))).splitlines()[0]
+    assert running.endswith("⏸ PAUSED [/]")  # above 0% the badge alone says it

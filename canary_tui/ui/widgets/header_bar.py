@@ -64,7 +64,7 @@ class HeaderBar(Static):
         ]
         if view.paused:
             parts.append("[reverse $status-warning] ⏸ PAUSED [/]")
-        else:
+        if not view.paused or view.canary_percent == 0:  # at 0% the hold flag may outlive a rollback: say both
             parts.append(escape(view.ramp_word))
         line1 = " · ".join(parts)
         if line_content(line1).cell_length > width:

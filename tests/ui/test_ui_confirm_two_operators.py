@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from textual.widgets import Button, Label
 
 from canary_tui.controller.model import Trigger
@@ -38,37 +39,23 @@ async def test_a_stale_advance_dialog_turns_invalid_and_sends_nothing(simulator_
         assert not [r for r in ops.audit1() if r.get("action") == "advance"]
 
 
-async def test_a_confirm_racing_a_rollback_is_refused_and_sends_nothing(simulator_factory, tmp_path) -> None:
-    # operator 1's dashboard does not poll: it confirms before it could have seen operator 2's rollback
+@pytest.mark.parametrize(("move", "said", "server"), [
+    ("rollback", "changed by oncall-2 to 0%", (0, False)),
+    ("pause", "paused by oncall-2 at 10%", (10, True)),  # the server compares the share only: a fresh read catches this
+])
+async def test_a_confirm_racing_another_operators_change_is_refused_and_sends_nothing(simulator_factory, tmp_path, move, said, server) -> None:
+    # operator 1's dashboard does not poll: it confirms before it could have seen operator 2's change
     async with two_operators(simulator_factory, tmp_path, poll=False) as ops:
         await ops.pilot.press("A")
         await until(ops.pilot, lambda: isinstance(ops.app.screen, ConfirmAdvance))
         await ops.pilot.press("5", "0")
-        assert (await ops.ctl2.rollback(Trigger.KEY)).ok
+        assert (await getattr(ops.ctl2, move)(Trigger.KEY)).ok
         changes = len(ops.sim.state.history)
         await ops.pilot.press("enter")
         await until(ops.pilot, lambda: any("advance not sent" in n for n in ops.notices()))
-        notice = next(n for n in ops.notices() if "advance not sent" in n)
-        assert "changed by oncall-2 to 0%" in notice
-        assert ops.sim.state.canary_percent == 0 and len(ops.sim.state.history) == changes
-        conflict = [r for r in ops.audit1() if r.get("action") == "advance"]
-        assert conflict and conflict[-1]["outcome"] == "conflict"
-
-
-async def test_a_confirm_racing_a_pause_is_refused_not_landed_on_the_held_ramp(simulator_factory, tmp_path) -> None:
-    """The server compares the share only: a pause from elsewhere is caught by a fresh read just before sending."""
-    async with two_operators(simulator_factory, tmp_path, poll=False) as ops:
-        await ops.pilot.press("A")
-        await until(ops.pilot, lambda: isinstance(ops.app.screen, ConfirmAdvance))
-        await ops.pilot.press("5", "0")
-        assert (await ops.ctl2.pause(Trigger.KEY)).ok
-        changes = len(ops.sim.state.history)
-        await ops.pilot.press("enter")
-        await until(ops.pilot, lambda: any("advance not sent" in n for n in ops.notices()))
-        assert any("paused by oncall-2 at 10%" in n for n in ops.notices())
-        assert (ops.sim.state.canary_percent, ops.sim.state.paused, len(ops.sim.state.history)) == (10, True, changes)
-        outcomes = [r["outcome"] for r in ops.audit1() if r.get("action") == "advance"]
-        assert outcomes == ["attempt", "conflict"]
+        assert any(said in n for n in ops.notices() if "advance not sent" in n)
+        assert (ops.sim.state.canary_percent, ops.sim.state.paused, len(ops.sim.state.history)) == (*server, changes)
+        assert [r["outcome"] for r in ops.audit1() if r.get("action") == "advance"] == ["attempt", "conflict"]
 
 
 async def test_override_reaches_the_audit_and_the_server_note_with_the_unmet_gates(simulator_factory, tmp_path) -> None:

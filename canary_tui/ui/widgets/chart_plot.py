@@ -131,9 +131,15 @@ BUILD_NICENESS = 10
 
 
 def build_worker_started() -> None:
-    """The build process's initializer: yield the CPU to the app (and anything else on the machine) when both want it."""
+    """The build process's initializer: yield the CPU to the app (and anything else on the machine) when both want it.
+
+    On Linux it runs under SCHED_IDLE: any other task that wakes (the app on a key press) takes the CPU at once,
+    where a niced task may keep it for a scheduler slice first. Elsewhere, the lowest nice.
+    """
     with contextlib.suppress(OSError, AttributeError):  # no os.nice on Windows; a refused nice only costs priority
         os.nice(BUILD_NICENESS)
+    with contextlib.suppress(OSError, AttributeError):  # not Linux: the nice above is what there is
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
 
 
 def build_in_worker(spec: PlotSpec) -> str:

@@ -66,7 +66,7 @@ class Changes:
         """Move to the next stage's percent; without an override, refused for the reasons core/advance_rule.py gives.
 
         `authorized_by` (automatic advances only) is the judgment that authorized it on the latest observation —
-        the evidence decision, the gates or the seed's gates held throughout; it stands in for the gate check and
+        the evidence decision, the gates or the seed's gates passed throughout; it stands in for the gate check and
         is audited as that, not as an override. Stale data or a paused ramp still refuse it.
 
         A confirmed advance passes the `from_percent` and `to_percent` the operator saw: it is sent as a

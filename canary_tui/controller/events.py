@@ -26,7 +26,7 @@ REPEAT_WINDOW_S = 60.0
 EPISODE_GAP_S = 60.0
 
 #: the kinds of event a poll can say again and again (a failing fetch, a bad signature, a store or audit log that cannot be written)
-REPEATING_KINDS = frozenset({"poll-error", "signature", "audit", "store"})
+REPEATING_KINDS = frozenset({"poll-error", "poll", "signature", "audit", "store"})
 
 EventListener = Callable[[Event], None]
 

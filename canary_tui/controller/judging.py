@@ -95,7 +95,7 @@ class Judge:
         return next((v.decision for v in self.verdicts if v.decision is not None), None)
 
     def advance_reason(self, *, baked: bool, eligible_state: bool, on_seed_gates: bool) -> str | None:
-        """Why an automatic advance may go now, or None when it may not (bake and 'held throughout' are the caller's)."""
+        """Why an automatic advance may go now, or None when it may not (bake and 'passed throughout' are the caller's)."""
         if not baked or self.trip_reason:
             return None
         decision = self.decision()
@@ -105,10 +105,10 @@ class Judge:
             if not (seed_green and self.stage_clean) or evidence_failing or (decision is not None and decision.kind is DecisionKind.ROLLBACK):
                 return None
             # only the demo advances this way (its 45 s stages cannot gather a 24 h bake's evidence): say so
-            return "bake met, the seed's gates held throughout (the demo's rule: the evidence gates may still hold)"
+            return "bake met, the seed's gates passed throughout (the demo's rule: the evidence gates may still say HOLD)"
         if decision is not None:
             return f"judgment: {decision.reason}" if decision.kind is DecisionKind.PROMOTE_ELIGIBLE else None
-        return "bake met, gates held throughout" if eligible_state and self.stage_clean else None
+        return "bake met, gates passed throughout" if eligible_state and self.stage_clean else None
 
     def resume(self, stage: StoredStage, stage_entered_s: float | None) -> None:
         """A restart in the middle of a stage: every rule that can continues from the stored counts."""

@@ -88,7 +88,10 @@ class Observer:
         if previous is not None and heartbeat.fetched_at_s < previous.fetched_at_s:
             return self.host.snapshot  # an older read-back overtaken by a newer poll
         self.follow(heartbeat)
+        failed = self.view.consecutive_errors if self.view.error is not None else 0
         judged, base = self.view.take_trusted(heartbeat)
+        if failed:  # the failure was said once, when the run began: say when it ended, so the log tells the whole outage
+            self.host.emit("poll", f"heartbeat trusted again after {count_text(failed, 'failed poll')}")
         if self.stored_stage is not None:
             self._resume(heartbeat)
         self._record_history(heartbeat)
@@ -261,7 +264,7 @@ class Observer:
             self.host.emit("rollback", "rollback needed but no event loop is running", EventLevel.ERROR)
 
     def _maybe_auto_advance(self) -> None:
-        """With auto-advance on: advance once the bake is met and the stage held throughout."""
+        """With auto-advance on: advance once the bake is met and the stage passed throughout."""
         host, runner = self.host, self.runner
         if not host.auto_advance or host.blocked_reason or runner.in_flight is not None or self.view.is_stale():
             return

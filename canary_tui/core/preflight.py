@@ -54,7 +54,7 @@ def _heartbeat(facts: PreflightFacts) -> GateResult:
         return GateResult(HEARTBEAT_GATE, GateStatus.FAIL, None, None, Unit.NONE, "signature check failed", kind=GateKind.HEARTBEAT)
     if facts.signature_ok is None or not facts.live:
         return GateResult(HEARTBEAT_GATE, GateStatus.HOLD, None, None, Unit.NONE, "no fresh heartbeat", kind=GateKind.HEARTBEAT)
-    why = "reachable, signature verified" if facts.signature_checked else "reachable; signature unchecked (no secret)"
+    why = "reachable; signature verified" if facts.signature_checked else "reachable; signature unchecked (no secret)"
     return GateResult(HEARTBEAT_GATE, GateStatus.PASS, None, None, Unit.NONE, why, kind=GateKind.HEARTBEAT)
 
 

@@ -341,7 +341,9 @@ class CanaryApp(DashboardActions):
         if busy:
             return f"a {busy[0]} is in flight"
         if action == "advance" and not self._advance_target():
-            return "no heartbeat yet" if self.snapshot is None or self.snapshot.heartbeat is None else "no next stage to advance to"
+            if self.snapshot is not None and self.snapshot.heartbeat is None:  # none trusted yet: say why (a bad signature)
+                return f"no trusted heartbeat ({self.snapshot.connection_error})" if self.snapshot.connection_error else "no heartbeat yet"
+            return "no heartbeat yet" if self.snapshot is None else "no next stage to advance to"
         return None
 
     def _ramp_paused(self) -> bool:

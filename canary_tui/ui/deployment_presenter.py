@@ -83,6 +83,14 @@ def frozen_snapshot(frozen: Snapshot, latest: Snapshot) -> Snapshot:
     return replace(frozen, data_age_s=age_s, connection=connection, now=latest.now)
 
 
+def _ramp_word(snapshot: Snapshot) -> str:
+    """What the ramp is doing, in words; a stage whose bake is done but not yet eligible waits on its gates, not on baking."""
+    stage = snapshot.stage
+    if snapshot.ramp is RampState.BAKING and stage is not None and stage.bake_remaining_s is not None and stage.bake_remaining_s <= 0:
+        return "bake done, gates hold"
+    return _RAMP_WORDS.get(snapshot.ramp, str(snapshot.ramp))
+
+
 def environment_name(snapshot: Snapshot) -> str:
     """The deployment's name as the server reports it (`environment`), else the one the command gave (or its region)."""
     hb = snapshot.heartbeat
@@ -104,7 +112,7 @@ def header_view(snapshot: Snapshot, *, frozen: bool = False) -> HeaderView:
         canary_version=seen.canary_version if seen else "?",
         stage_text=stage_text,
         canary_percent=percent,
-        ramp_word=_RAMP_WORDS.get(snapshot.ramp, str(snapshot.ramp)),
+        ramp_word=_ramp_word(snapshot),
         paused=paused,
         bake_text=bake_text,
         eta_text=eta,

@@ -188,4 +188,4 @@ async def test_the_preflight_gate_says_whether_the_signature_was_checked(simulat
         ctl = make_controller(client, clock, tmp_path)
         await ctl.refresh()
         gate = next(g for g in ctl.snapshot.gates if g.name == "heartbeat")
-        assert gate.reason == ("reachable, signature verified" if secret else "reachable; signature unchecked (no secret)")
+        assert gate.reason == ("reachable; signature verified" if secret else "reachable; signature unchecked (no secret)")

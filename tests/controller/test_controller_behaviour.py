@@ -65,8 +65,8 @@ async def test_the_demos_seed_rule_advance_says_it_is_the_demos_rule(simulator_f
             await poll(ctl, clock, 30.0, 1)
             await ctl.wait_idle()
         auto = [r for r in audit_records(ctl) if r["trigger"] == "auto" and r["outcome"] == "ok"]
-        assert auto and auto[0]["authorized_by"] == "bake met, the seed's gates held throughout (the demo's rule: the evidence gates may still hold)"
-        assert any(e.message.endswith("(the demo's rule: the evidence gates may still hold)") for e in ctl.events if e.kind == "auto-advance")
+        assert auto and auto[0]["authorized_by"] == "bake met, the seed's gates passed throughout (the demo's rule: the evidence gates may still say HOLD)"
+        assert any(e.message.endswith("(the demo's rule: the evidence gates may still say HOLD)") for e in ctl.events if e.kind == "auto-advance")
 
 
 async def test_a_refused_auto_advance_is_asked_again_a_minute_later_not_on_every_poll(simulator_factory, tmp_path):
@@ -312,3 +312,18 @@ async def test_error_gate_judges_a_window_of_polls_not_one_poll(simulator_factor
         rates = ctl.snapshot.rates
         assert rates is not None and (rates.canary_requests or 0) < 100  # one poll holds ~10 canary requests
         assert gate.status is GateStatus.PASS and not gate.low_data  # the window holds ~300
+
+
+async def test_the_log_says_when_a_run_of_failed_polls_ends(simulator_factory, tmp_path):
+    """The failure is said once when it begins; the recovery line closes the story with how many polls failed."""
+    clock = ManualClock()
+    sim = simulator_factory(scenario="healthy", token="test-token", seed=7, clock=clock, faults=True)
+    async with make_client(sim.url, clock) as client:
+        ctl = make_controller(client, clock, tmp_path)
+        await ctl.refresh()
+        sim.inject_fault("status", count=3, paths=["/api/ghost/heartbeat"], status=500)
+        await poll(ctl, clock, 1.0, 4)  # three fail, the fourth answers
+        said = [(e.kind, e.message) for e in ctl.events if e.kind in ("poll-error", "poll")]
+        assert [kind for kind, _ in said] == ["poll-error", "poll"], said
+        assert said[1][1] == "heartbeat trusted again after 3 failed polls"
+        assert ctl.snapshot.connection is ConnectionState.LIVE

@@ -165,7 +165,7 @@ def test_the_preflight_heartbeat_gate_claims_a_verified_signature_only_when_one_
     checked = PreflightFacts(seen, True, True, None, None)
     unchecked = replace(checked, signature_checked=False)
     gate = {facts.signature_checked: preflight_gates(facts, SEED)[0] for facts in (checked, unchecked)}
-    assert (gate[True].status, gate[True].reason) == (GateStatus.PASS, "reachable, signature verified")
+    assert (gate[True].status, gate[True].reason) == (GateStatus.PASS, "reachable; signature verified")
     assert (gate[False].status, gate[False].reason) == (GateStatus.PASS, "reachable; signature unchecked (no secret)")
     not_paused = preflight_gates(checked, SEED)[2]
     assert (not_paused.name, not_paused.reason) == ("not paused", "the ramp is not on hold")  # not "not paused: not paused"

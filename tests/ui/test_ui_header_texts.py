@@ -31,6 +31,7 @@ def test_a_baked_stage_waits_on_an_advance_not_on_a_time() -> None:
     baked = replace(snap, stage=replace(snap.stage, bake_remaining_s=0.0))
     view = presenter.header_view(baked)
     assert (view.bake_text, view.eta_text) == ("bake done", "next 50% on advance")
+    assert presenter.header_view(replace(baked, ramp=RampState.BAKING)).ramp_word == "bake done, gates hold"  # not "baking"
 
 
 def test_paused_shows_no_eta_but_says_paused() -> None:
@@ -115,7 +116,7 @@ async def test_the_advance_dialog_names_the_deployment_as_the_header_does() -> N
 
     snap = snapshot("rolled-back")  # at 0%: the pre-flight checklist, whose gates carry no figures
     dep: Deployment = replace(snap.heartbeat.deployment, environment="prod-eu")
-    preflight = (GateResult("heartbeat", GateStatus.PASS, None, None, "", "reachable, signature verified", kind=GateKind.HEARTBEAT),)
+    preflight = (GateResult("heartbeat", GateStatus.PASS, None, None, "", "reachable; signature verified", kind=GateKind.HEARTBEAT),)
     app = app_on(FakeController(replace(snap, deployment=dep, gates=preflight)), environment_label="127.0.0.1")
     async with app.run_test(size=(100, 30)) as pilot:
         await settled(pilot)
@@ -123,7 +124,7 @@ async def test_the_advance_dialog_names_the_deployment_as_the_header_does() -> N
         await pilot.pause()
         text = "\n".join(screen_lines(app))
         assert "Start the ramp prod-eu: canary 0% → 10%?" in text, text
-        assert "heartbeat: reachable, signature verified" in text, text  # no empty figures before the reason
+        assert "heartbeat: reachable; signature verified" in text, text  # no empty figures before the reason
 
 
 def test_without_a_secret_the_signature_is_not_shown_as_checked() -> None:

@@ -111,9 +111,10 @@ def standing(snapshot: Snapshot) -> Standing:
         return Standing(TargetVerdict.HOLD, "connecting")
     if percent == 0:
         last = snapshot.extra.get("last_result")
-        if isinstance(last, ActionResult) and last.action == "rollback" and last.ok and last.note:
-            return Standing(TargetVerdict.ROLLED_BACK, last.note)  # why it came down: "auto-rollback: seed: error rate > 5% …"
-        if snapshot.ramp == RampState.ROLLED_BACK or (isinstance(last, ActionResult) and last.action == "rollback" and last.ok):
+        rollback = last if isinstance(last, ActionResult) and last.action == "rollback" and last.ok else None
+        if rollback is not None and rollback.note:
+            return Standing(TargetVerdict.ROLLED_BACK, rollback.note)  # why it came down: "auto-rollback: seed: error rate > 5% …"
+        if rollback is not None or snapshot.ramp == RampState.ROLLED_BACK:
             return Standing(TargetVerdict.ROLLED_BACK, "canary at 0%")
         return Standing(TargetVerdict.IDLE, "canary at 0%")  # at 0% since we started watching: no rollback to claim
     if is_paused(snapshot):

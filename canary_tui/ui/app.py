@@ -337,14 +337,16 @@ class CanaryApp(DashboardActions):
         blocked = self.change_blocked_reason()
         if blocked or action == "rollback":
             return blocked
-        busy = sorted(self.in_flight) or ([self.snapshot.action_in_flight] if self.snapshot is not None and self.snapshot.action_in_flight else [])
+        busy = self.action_under_way(self.in_flight, self.snapshot)
         if busy:
-            return f"a {busy[0]} is in flight"
-        if action == "advance" and not self._advance_target():
-            if self.snapshot is not None and self.snapshot.heartbeat is None:  # none trusted yet: say why (a bad signature)
-                return f"no trusted heartbeat ({self.snapshot.connection_error})" if self.snapshot.connection_error else "no heartbeat yet"
-            return "no heartbeat yet" if self.snapshot is None else "no next stage to advance to"
-        return None
+            return f"a {busy} is in flight"
+        if action != "advance" or self._advance_target():
+            return None
+        snapshot = self.snapshot
+        if snapshot is None or snapshot.heartbeat is None:  # none trusted yet: say why (a bad signature, no answer)
+            error = snapshot.connection_error if snapshot is not None else None
+            return f"no trusted heartbeat ({error})" if error else "no heartbeat yet"
+        return "no next stage to advance to"
 
     def _ramp_paused(self) -> bool:
         """Whether the ramp is on hold, as last seen (unknown counts as running)."""

@@ -11,7 +11,7 @@ from textual import events
 from textual.app import App
 from textual.binding import Binding
 
-from canary_tui.controller.model import Event, EventLevel
+from canary_tui.controller.model import Event, EventLevel, Snapshot
 from canary_tui.core.actions import BY_ID
 from canary_tui.ui.themes import ThemeCatalog, next_theme
 from canary_tui.ui.widgets.chart_builds import ChartBuilds
@@ -57,6 +57,13 @@ class CanaryBaseApp(App[None]):
         now_s = clock.now() if clock is not None and callable(getattr(clock, "now", None)) else time.time()
         actor = str(getattr(controller, "actor", "") or "") or "canary-tui"
         return Event(datetime.fromtimestamp(now_s, tz=UTC), actor, kind, message, EventLevel(level))
+
+    @staticmethod
+    def action_under_way(in_flight: set[str], snapshot: Snapshot | None) -> str | None:
+        """The action under way on a target: one this app started, else one its controller reports (a dimmed key says which)."""
+        if in_flight:
+            return sorted(in_flight)[0]
+        return snapshot.action_in_flight if snapshot is not None else None
 
     def unfreeze_to_act(self, screen: Any) -> None:
         """An advance is confirmed on the deployment as it is now: a frozen view behind its dialog is unfrozen first, and said so."""

@@ -353,8 +353,8 @@ class FleetApp(FleetActions):
         blocked = state.blocked_reason(self.read_only)
         if blocked or action == "rollback":
             return blocked
-        busy = sorted(state.in_flight) or ([state.snapshot.action_in_flight] if state.snapshot is not None and state.snapshot.action_in_flight else [])
-        return f"a {busy[0]} is in flight on {state.name}" if busy else None
+        busy = self.action_under_way(state.in_flight, state.snapshot)
+        return f"a {busy} is in flight on {state.name}" if busy else None
 
     def change_blocked_reason(self) -> str | None:
         """Why the target on show cannot be changed from here (the palette asks)."""

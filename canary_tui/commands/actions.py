@@ -20,8 +20,6 @@ if TYPE_CHECKING:
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 DEFAULT_ROLLBACK_TIMEOUT_S = 600.0
-#: an action's failure on stderr is one line of at most this many characters (a server's error body can be long)
-MESSAGE_LIMIT = 300
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> list[str]:
@@ -144,7 +142,7 @@ def guarded(body: Callable[[argparse.Namespace], Coroutine[Any, Any, int]]) -> C
         except Exception as exc:  # noqa: BLE001 - the CLI reports, it never crashes
             from canary_tui.commands.common import one_line
 
-            sys.stderr.write(f"canary-tui: {args.command}: internal error ({type(exc).__name__}: {one_line(exc, MESSAGE_LIMIT)})\n")
+            sys.stderr.write(f"canary-tui: {args.command}: internal error ({type(exc).__name__}: {one_line(exc)})\n")
             return EXIT_FAILED
 
     return run
@@ -170,7 +168,7 @@ def report(args: argparse.Namespace, ctl: Any, result: ActionResult, text_ok: st
     elif result.ok:
         sys.stdout.write(paint("✅ " + text_ok, "green") + "\n")
     if not result.ok:
-        message = one_line(result.message, MESSAGE_LIMIT)
+        message = one_line(result.message)
         # the controller's messages already name the action ("rollback failed: …"): never say it twice
         prefix = "" if message.startswith(f"{result.action} ") else f"{result.action} {'refused' if result.conflict else 'failed'}: "
         sys.stderr.write(f"canary-tui: {prefix}{message}\n")

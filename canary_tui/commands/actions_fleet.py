@@ -91,7 +91,7 @@ class _Timed:
 
 async def rollback_targets(args: argparse.Namespace, config: Config, targets: list[EnvironmentConfig]) -> int:
     """Roll back every target in parallel; a line each as it lands, then the count; exit 0 only when all are confirmed."""
-    from canary_tui.commands.actions import MESSAGE_LIMIT, notifications_or_exit, notify_problems_to_stderr, result_doc
+    from canary_tui.commands.actions import notifications_or_exit, notify_problems_to_stderr, result_doc
     from canary_tui.commands.common import client_for, one_line, paint, print_json
     from canary_tui.controller.factory import build_controller
     from canary_tui.controller.fleet import all_ok, rollback_each
@@ -111,7 +111,7 @@ async def rollback_targets(args: argparse.Namespace, config: Config, targets: li
             sys.stdout.write(paint(f"✅ {target}: {result.message}", "green") + "\n")
             sys.stdout.flush()
         else:
-            sys.stderr.write(f"canary-tui: {target}: {one_line(result.message, MESSAGE_LIMIT)}\n")
+            sys.stderr.write(f"canary-tui: {target}: {one_line(result.message)}\n")
             sys.stderr.flush()
 
     try:

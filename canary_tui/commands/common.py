@@ -46,9 +46,10 @@ def int_in(low: int, high: int, what: str = "an integer") -> Callable[[str], int
 port_number = int_in(0, 65535, "a port")
 
 
-def one_line(text: object, limit: int | None = None) -> str:
-    """Collapse newlines so a message stays a single line (cut at `limit` characters when given)."""
-    return (" ".join(str(text).splitlines()) or "failed")[:limit]
+def one_line(text: object) -> str:
+    """Collapse newlines so a message stays a single line (its length is bounded where it is made: a server's text is
+    excerpted by the client, a command's output is kept apart from its error)."""
+    return " ".join(str(text).splitlines()) or "failed"
 
 
 def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from canary_tui.controller.audit import AuditLog
+from canary_tui.controller.audit import Auditor
 from canary_tui.controller.follow import ServerView
 from canary_tui.controller.model import ActionResult, Event, EventLevel, Snapshot, Trigger
 from canary_tui.controller.ports import HeartbeatSource
@@ -45,30 +45,6 @@ class Host(Protocol):
     def emit(self, kind: str, message: str, level: EventLevel = EventLevel.INFO) -> Event: ...
     def publish(self) -> Snapshot: ...
     def rolled_back(self) -> None: ...
-
-
-class Auditor:
-    """The audit context bound once (log and actor): one record per call, fsynced unless it is an attempt."""
-
-    def __init__(self, audit: AuditLog | None, actor: str, on_failure: Callable[[str], None],
-                 context: Callable[[], Mapping[str, object]] | None = None) -> None:
-        self.audit = audit
-        self.actor = actor
-        self._on_failure = on_failure
-        self._context = context  # fields every record carries (the versions the server shows), unless given
-
-    def __call__(self, *, action: str, trigger: Trigger, outcome: str, note: str | None, frm: int | None, to: int | None, server: str | None = None, **extra: object) -> None:
-        """One record; attempts are flushed (fsynced with their result), everything else fsynced now."""
-        if self.audit is None:
-            return
-        try:
-            self.audit.record(
-                durable=outcome not in ("attempt", "sent", "http-failed"),
-                actor=self.actor, action=action, **{"from": frm, "to": to}, note=note,
-                trigger=str(trigger), outcome=outcome, server=server, **{**(self._context() if self._context else {}), **extra},
-            )
-        except OSError as exc:
-            self._on_failure(f"audit log write failed: {exc}")
 
 
 @dataclass(slots=True)
@@ -335,16 +311,30 @@ class ActionRunner:
         frm = self.host.view.percent()
         note = note or "rollback"
         kind = "auto-rollback" if trigger is Trigger.AUTO else "rollback"
-        self.host.emit(kind, f"{self.actor} rolling back {frm if frm is not None else '?'}% → 0% ({trigger}): {note}", EventLevel.WARNING)
-        self.host.publish()
+        said: list[bool] = []
+
+        def say_rolling_back() -> None:
+            """Log and publish the rollback once, when its first request is on its way or its first attempt is over.
+
+            The screen's drawing of them runs on the event loop; said sooner, it would run ahead of the request's write.
+            """
+            if not said:
+                said.append(True)
+                self.host.emit(kind, f"{self.actor} rolling back {frm if frm is not None else '?'}% → 0% ({trigger}): {note}", EventLevel.WARNING)
+                self.host.publish()
+
+        if not self.actuator.accepts_on_attempt:
+            say_rolling_back()  # a command says nothing until it exits
         try:
-            return await self._rollback_loop(trigger, note, frm, kind, {"at_trigger": at_trigger} if at_trigger else {})
+            return await self._rollback_loop(trigger, note, frm, kind, {"at_trigger": at_trigger} if at_trigger else {}, say_rolling_back)
         except asyncio.CancelledError:
+            say_rolling_back()
             self.audit(action="rollback", trigger=trigger, outcome="abandoned", note=note, frm=frm, to=0, server="cancelled before 0% was confirmed")
             self.host.emit(kind, "rollback abandoned before 0% was confirmed", EventLevel.ERROR)
             raise
 
-    async def _rollback_loop(self, trigger: Trigger, note: str, frm: int | None, kind: str, extra: dict[str, Any]) -> ActionResult:
+    async def _rollback_loop(self, trigger: Trigger, note: str, frm: int | None, kind: str, extra: dict[str, Any],
+                             on_sent: Callable[[], None]) -> ActionResult:
         """The retry loop of a rollback: send, read back, back off; returns once a trusted 0% is seen."""
         attempt = 0
         while True:
@@ -353,7 +343,10 @@ class ActionRunner:
             error: str | None = None
             try:
                 self.host.view.own_target = (0, None)
-                outcome = await self.actuator.set_percent(0, None, note, self.actor, **self._hook_kwargs(trigger, note, frm, attempt))
+                try:
+                    outcome = await self.actuator.set_percent(0, None, note, self.actor, **self._hook_kwargs(trigger, note, frm, attempt, on_sent))
+                finally:
+                    on_sent()  # at the latest
                 self._log_output("rollback", outcome)
                 confirmed, seen = await self.read_back(0, None)
                 if confirmed:
@@ -379,16 +372,17 @@ class ActionRunner:
             self.host.emit(kind, f"rollback attempt {attempt} not confirmed ({error}); retrying in {delay_s:g} s", EventLevel.ERROR)
             await self._sleep(delay_s)
 
-    def _hook_kwargs(self, trigger: Trigger, note: str, frm: int | None, attempt: int) -> dict[str, Any]:
-        """An on_attempt hook for actuators that retry inside (the API client): audit each HTTP attempt."""
+    def _hook_kwargs(self, trigger: Trigger, note: str, frm: int | None, attempt: int, on_sent: Callable[[], None]) -> dict[str, Any]:
+        """Hooks for actuators that retry inside (the API client): audit each HTTP attempt; on_sent once a request is out."""
         if not self.actuator.accepts_on_attempt:
             return {}
 
         def on_attempt(http_attempt: int, error: MissionError | None) -> None:
+            on_sent()  # before any word of this attempt
             outcome = "sent" if error is None else "http-failed"
             server = "200" if error is None else f"{error.kind}: {error}"
             self.audit(action="rollback", trigger=trigger, outcome=outcome, note=note, frm=frm, to=0, attempt=attempt, http_attempt=http_attempt, server=server)
             if error is not None:
                 self.host.emit("rollback", f"rollback request attempt {attempt}.{http_attempt} failed: {error}", EventLevel.WARNING)
 
-        return {"on_attempt": on_attempt}
+        return {"on_attempt": on_attempt, "on_sent": on_sent}

@@ -11,11 +11,12 @@ import fcntl
 import json
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from canary_tui import paths
+from canary_tui.controller.model import Trigger
 from canary_tui.core.clock import Clock, SystemClock, to_datetime
 
 AUDIT_SUFFIX = ".jsonl"
@@ -190,3 +191,27 @@ class CheckpointBook:
     def remember(self, version: str, checkpoint_id: str) -> None:
         """A checkpoint we just created for this version."""
         self._ours[version] = checkpoint_id
+
+
+class Auditor:
+    """The audit context bound once (log and actor): one record per call, fsynced unless it is an attempt."""
+
+    def __init__(self, audit: AuditLog | None, actor: str, on_failure: Callable[[str], None],
+                 context: Callable[[], Mapping[str, object]] | None = None) -> None:
+        self.audit = audit
+        self.actor = actor
+        self._on_failure = on_failure
+        self._context = context  # fields every record carries (the versions the server shows), unless given
+
+    def __call__(self, *, action: str, trigger: Trigger, outcome: str, note: str | None, frm: int | None, to: int | None, server: str | None = None, **extra: object) -> None:
+        """One record; attempts are flushed (fsynced with their result), everything else fsynced now."""
+        if self.audit is None:
+            return
+        try:
+            self.audit.record(
+                durable=outcome not in ("attempt", "sent", "http-failed"),
+                actor=self.actor, action=action, **{"from": frm, "to": to}, note=note,
+                trigger=str(trigger), outcome=outcome, server=server, **{**(self._context() if self._context else {}), **extra},
+            )
+        except OSError as exc:
+            self._on_failure(f"audit log write failed: {exc}")

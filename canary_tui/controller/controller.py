@@ -14,8 +14,8 @@ import asyncio
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 
-from canary_tui.controller.actions import ROLLBACK_BACKOFF_S, ActionRunner, Auditor, Sleep
-from canary_tui.controller.audit import AuditLog, CheckpointBook
+from canary_tui.controller.actions import ROLLBACK_BACKOFF_S, ActionRunner, Sleep
+from canary_tui.controller.audit import AuditLog, Auditor, CheckpointBook
 from canary_tui.controller.changes import AdvanceGuard, Changes
 from canary_tui.controller.chart import EMPTY_CHART, HISTORY_FIELDS, ChartData, ChartSeries
 from canary_tui.controller.events import EventJournal

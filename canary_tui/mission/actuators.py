@@ -44,7 +44,8 @@ class Actuator(Protocol):
 
     name: str
     compare_and_set: bool
-    accepts_on_attempt: bool  # set_percent/set_paused take on_attempt=hook(attempt, error) for per-HTTP-attempt audit
+    #: set_percent/set_paused take on_attempt=hook(attempt, error) for per-HTTP-attempt audit, and on_sent=callback() once a request is on its way
+    accepts_on_attempt: bool
 
     @property
     def blocked_reason(self) -> str | None:
@@ -78,7 +79,7 @@ class ApiActuator:
 
     name = "api"
     compare_and_set = True
-    accepts_on_attempt = True  # set_percent/set_paused take on_attempt=hook(attempt, error) for per-HTTP-attempt audit
+    accepts_on_attempt = True  # and on_sent (see Actuator)
 
     def __init__(self, client: Any, *, has_token: bool = True) -> None:
         self._client = client
@@ -89,9 +90,11 @@ class ApiActuator:
         """The API needs a bearer token for every change."""
         return None if self._has_token else "no bearer token configured (set OPS_TOKEN or the environment's token source)"
 
-    async def set_percent(self, percent: int, expected_percent: int | None, note: str | None, actor: str, *, on_attempt: Any = None) -> ActuatorOutcome:
+    async def set_percent(self, percent: int, expected_percent: int | None, note: str | None, actor: str, *,
+                          on_attempt: Any = None, on_sent: Any = None) -> ActuatorOutcome:
         """Set the percent; ConflictError on 409 (the client retries transient failures itself)."""
-        update = await self._client.set_canary(percent=percent, expected_percent=expected_percent, note=note, actor=actor, on_attempt=on_attempt)
+        update = await self._client.set_canary(percent=percent, expected_percent=expected_percent, note=note, actor=actor,
+                                               on_attempt=on_attempt, on_sent=on_sent)
         return _summary_of(update)
 
     async def set_paused(self, paused: bool, expected_percent: int | None, note: str | None, actor: str, *, on_attempt: Any = None) -> ActuatorOutcome:

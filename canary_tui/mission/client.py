@@ -36,7 +36,7 @@ from canary_tui.mission.errors import (
     TransportError,
     UnexpectedError,
 )
-from canary_tui.mission.http_stack import async_client
+from canary_tui.mission.http_stack import async_client, on_its_way_trace
 from canary_tui.mission.parse import (
     CanaryUpdate,
     Checkpoint,
@@ -192,12 +192,17 @@ class MissionClient:
         note: str | None = None,
         actor: str | None = None,
         on_attempt: AttemptHook | None = None,
+        on_sent: Callable[[], None] | None = None,
     ) -> CanaryUpdate:
-        """POST /api/ghost/canary (bearer), retried on transient failures; 409 raises ConflictError with the server's state."""
+        """POST /api/ghost/canary (bearer), retried on transient failures; 409 raises ConflictError with the server's state.
+
+        `on_sent()` is called once per attempt, when its request is on its way (http_stack.on_its_way_trace).
+        """
         payload = _canary_payload(percent, expected_percent, paused, note, actor)
 
         async def once() -> CanaryUpdate:
-            answer = await self._exchange("POST", CANARY_PATH, payload)
+            extensions = {"trace": on_its_way_trace(on_sent)} if on_sent is not None else None
+            answer = await self._exchange("POST", CANARY_PATH, payload, extensions=extensions)
             if answer.status_code != 200:
                 raise status_error(answer, self._clock.now())
             return parse_canary_update(answer.body, status_code=200)
@@ -281,7 +286,8 @@ class MissionClient:
         # raised outside the handler: no __cause__/__context__ chain that could carry unscrubbed text
         raise unexpected
 
-    async def _exchange(self, method: str, url: httpx.URL | str, payload: dict[str, Any] | None = None, *, hops: int = 0) -> Answer:
+    async def _exchange(self, method: str, url: httpx.URL | str, payload: dict[str, Any] | None = None, *, hops: int = 0,
+                        extensions: dict[str, Any] | None = None) -> Answer:
         """One HTTP exchange with a bounded body; follows at most one same-origin GET redirect."""
         headers = {}
         content = None
@@ -289,7 +295,7 @@ class MissionClient:
             headers["Authorization"] = f"Bearer {self._token.reveal() if self._token else ''}"
             headers["Content-Type"] = "application/json"
             content = json.dumps(payload).encode("utf-8")
-        request = self._http.build_request(method, url, headers=headers, content=content)
+        request = self._http.build_request(method, url, headers=headers, content=content, extensions=extensions)
         log.debug("%s %s", method, request.url.path)
         response = await self._http.send(request, stream=True)
         try:

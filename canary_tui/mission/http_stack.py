@@ -9,6 +9,8 @@ long as its owner, so its connection pool stays warm between polls.
 from __future__ import annotations
 
 import ssl
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import httpx
 
@@ -52,3 +54,24 @@ def async_client(
         follow_redirects=False,
         headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
     )
+
+
+#: httpcore trace events after which a request is on its way: its body written, or a new connection being opened for it
+_ON_ITS_WAY = ("http11.send_request_body.complete", "http2.send_request_body.complete", "connection.connect_tcp.started")
+
+
+def on_its_way_trace(callback: Callable[[], None]) -> Callable[[str, dict[str, Any]], Awaitable[None]]:
+    """An httpx `trace` extension for one request: calls `callback` once, when it is on its way (or waits on a connect).
+
+    Whoever wants to show that a request went out can wait for this and so not delay it: work
+    the screen does before then runs on the event loop ahead of the request's own write.
+    """
+    called = False
+
+    async def trace(event: str, info: dict[str, Any]) -> None:
+        nonlocal called
+        if event in _ON_ITS_WAY and not called:
+            called = True
+            callback()
+
+    return trace

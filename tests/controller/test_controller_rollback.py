@@ -146,3 +146,66 @@ async def test_start_rollback_in_read_only_mode_is_refused_without_a_request(sim
         result = await ctl.start_rollback(Trigger.KEY)
         assert not result.ok and "read-only" in result.message
         assert sim.state.canary_percent == 10 and sim.state.history == []
+
+
+class WatchedActuator:
+    """The API actuator, noting which events the controller had logged when the request went out and when it ended."""
+
+    def __init__(self, inner, controller_events) -> None:
+        self.inner = inner
+        self.events = controller_events
+        self.logged_at_sent: list[list[str]] = []
+        self.logged_at_start: list[list[str]] = []
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    async def set_percent(self, percent, expected, note, actor, *, on_sent, **kwargs):
+        self.logged_at_start.append([e.message for e in self.events()])
+
+        def sent() -> None:
+            self.logged_at_sent.append([e.message for e in self.events()])
+            on_sent()
+
+        return await self.inner.set_percent(percent, expected, note, actor, on_sent=sent, **kwargs)
+
+
+async def test_the_rollback_is_logged_once_its_request_is_on_its_way_not_before(simulator_factory, tmp_path):
+    """What the screen draws for a new event runs on the loop ahead of the request's write: so the word waits for the send."""
+    from canary_tui.mission.actuators import ApiActuator
+
+    clock = ManualClock()
+    sim = simulator_factory(scenario="healthy", faults=True, token="test-token", seed=7, clock=clock)
+    async with make_client(sim.url, clock, read_s=5.0) as client:
+        holder: list = []
+        actuator = WatchedActuator(ApiActuator(client), lambda: holder[0].events)
+        ctl = make_controller(client, clock, tmp_path, actuator=actuator)
+        holder.append(ctl)
+        await _at_percent(ctl, sim, clock, 50)
+        sim.inject_fault("hang", count=1, paths=CANARY)
+        outcome = ctl.start_rollback(Trigger.KEY, note="R")
+        # said while the server still holds the POST: the word follows the send, not the answer
+        await wait_for(lambda: any("rolling back 50% → 0%" in e.message for e in ctl.events), what="the rollback to be logged")
+        assert list(sim.faults.fired) == ["hang"] and ctl.snapshot.action_in_flight == "rollback"
+        assert not any("rolling back" in m for m in actuator.logged_at_start[0])
+        assert actuator.logged_at_sent and not any("rolling back" in m for m in actuator.logged_at_sent[0])
+        sim.clear_faults()
+        result = await outcome
+        assert result.ok and sim.state.canary_percent == 0
+        messages = [e.message for e in ctl.events]
+        assert sum("rolling back 50% → 0%" in m for m in messages) == 1  # once, however many attempts
+
+
+async def test_a_rollback_whose_first_requests_fail_is_logged_before_their_failures(simulator_factory, tmp_path):
+    clock = ManualClock()
+    sim = simulator_factory(scenario="healthy", faults=True, token="test-token", seed=7, clock=clock)
+    async with make_client(sim.url, clock, read_s=5.0) as client:
+        ctl = make_controller(client, clock, tmp_path)
+        await _at_percent(ctl, sim, clock, 10)
+        sim.inject_fault("status", count=2, paths=CANARY, status=503)
+        result = await ctl.rollback(Trigger.KEY)
+        assert result.ok
+        messages = [e.message for e in ctl.events]
+        said = next(i for i, m in enumerate(messages) if "rolling back 10% → 0%" in m)
+        failed = [i for i, m in enumerate(messages) if "rollback request attempt 1." in m and "failed" in m]
+        assert failed and said < failed[0]

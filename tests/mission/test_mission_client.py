@@ -16,6 +16,7 @@ from canary_tui.mission.errors import (
     InvalidRequestError,
     InvalidTargetError,
     MissingCredentialError,
+    TransportError,
     UnauthorizedError,
 )
 from canary_tui.mission.parse import CanaryUpdate, Checkpoint
@@ -149,3 +150,31 @@ def test_token_that_cannot_be_a_header_is_refused_without_echo(value: str) -> No
     with pytest.raises(InvalidTargetError) as info:
         MissionClient("http://127.0.0.1:1", token=Secret(value))
     assert value not in str(info.value)
+
+
+async def test_on_sent_is_called_once_a_request_is_on_its_way_each_attempt(simulator_factory, sleeps) -> None:
+    """on_sent: the body written (a held answer does not delay it), or a connection being opened; once per attempt."""
+    import asyncio
+    import socket
+
+    sim = simulator_factory(faults=True, token="test-token")
+    sim.inject_fault("status", count=1, paths=["/api/ghost/canary"], status=503)
+    sim.inject_fault("hang", count=1, paths=["/api/ghost/canary"])
+    sent: list[str] = []
+    async with MissionClient(sim.url, token=TOKEN, sleep=sleeps) as client:
+        request = asyncio.create_task(client.set_canary(percent=10, on_sent=lambda: sent.append("sent")))
+        for _ in range(500):  # the 503, then the held second attempt: on_sent twice while no answer has come
+            if len(sent) == 2 and list(sim.faults.fired) == ["status", "hang"]:
+                break
+            await asyncio.sleep(0.01)
+        assert sent == ["sent", "sent"] and not request.done()
+        sim.clear_faults()
+        request.cancel()
+    with socket.socket() as free:  # a port nobody listens on: the connect is under way, then refused
+        free.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{free.getsockname()[1]}"
+    sent.clear()
+    async with MissionClient(url, token=TOKEN, sleep=sleeps, retry=RetryPolicy(attempts=2, base_s=0.0, cap_s=0.0, jitter=False)) as client:
+        with pytest.raises(TransportError):
+            await client.set_canary(percent=0, on_sent=lambda: sent.append("connecting"))
+    assert sent == ["connecting", "connecting"]

@@ -84,6 +84,28 @@ def _ring_ranges(first: int, last: int, capacity: int) -> tuple[tuple[int, int],
     return ((start, capacity), (0, start + count - capacity))
 
 
+@dataclass(frozen=True, slots=True)
+class _BucketPlan:
+    """Where the buckets of one downsample lie in a level's rings (the same for every field of that level)."""
+
+    key: tuple[int, int, int, int | None]  # columns, first and end slot, newest slot
+    level: int
+    edges_s: tuple[float, ...]
+    ranges: tuple[tuple[int, int], ...]  # each bucket's ring positions [a, b); (0, 0) when it has none; a wrapped one stops at the ring's end
+    wrapped: tuple[tuple[int, int], ...]  # (bucket, b): the rest of a bucket across the ring's end, positions [0, b)
+    reads: int  # blocks read per field
+    end_s: float
+
+
+def _last_value(values: array[float], start: int, stop: int, before: float = _NAN) -> float:
+    """The newest non-missing value among values[start:stop], else `before`."""
+    for position in range(stop - 1, start - 1, -1):
+        value = values[position]
+        if value == value:
+            return value
+    return before
+
+
 class History:
     """Polled values of a fixed set of fields over the last `max_age_s`, in fixed memory."""
 
@@ -117,6 +139,7 @@ class History:
         self._latest: list[float | None] = [None] * len(fields)
         self._marks: deque[tuple[float, str]] = deque(maxlen=max_marks)
         self.blocks_read = 0  # cumulative blocks read by downsample: a deterministic cost counter
+        self._plan: _BucketPlan | None = None
 
     # -- writing -------------------------------------------------------------
 
@@ -253,11 +276,39 @@ class History:
 
         Costs O(columns): at most about 8 blocks are read per bucket, whatever
         the history's length. When the window holds fewer slots than columns,
-        each bucket is one slot, left-aligned, and the rest are empty.
+        each bucket is one slot, left-aligned, and the rest are empty. The buckets'
+        bounds are worked out once for every field a chart reads in one redraw.
         """
         if columns < 1:
             raise ValueError("columns must be at least 1")
         i = self._index[field]
+        plan = self._bucket_plan(columns, start_s, end_s)
+        level = self._levels[plan.level]
+        low_arr, high_arr, last_arr = level.min[i], level.max[i], level.last[i]
+        lows = [min(low_arr[a:b]) if b else _INF for a, b in plan.ranges]
+        highs = [max(high_arr[a:b]) if b else -_INF for a, b in plan.ranges]
+        lasts = [last_arr[b - 1] if b else _NAN for a, b in plan.ranges]
+        for column, b in plan.wrapped:  # a bucket across the ring's end: its blocks from the start of the ring too
+            lows[column] = min(lows[column], min(low_arr[:b]))
+            highs[column] = max(highs[column], max(high_arr[:b]))
+            lasts[column] = _last_value(last_arr, 0, b, before=_last_value(last_arr, plan.ranges[column][0], level.capacity))
+        for column, value in enumerate(lasts):
+            if value != value:  # the bucket's last block has no value: the newest before it
+                a, b = plan.ranges[column]
+                lasts[column] = _last_value(last_arr, a, b) if b else value
+        self.blocks_read += plan.reads
+        return Downsampled(
+            plan.edges_s[:-1],
+            tuple(None if value == _INF else value for value in lows),
+            tuple(None if value == -_INF else value for value in highs),
+            tuple(None if value != value else value for value in lasts),
+            plan.edges_s,
+            plan.end_s,
+            plan.level,
+        )
+
+    def _bucket_plan(self, columns: int, start_s: float | None, end_s: float | None) -> _BucketPlan:
+        """Where each bucket's blocks lie in the rings of the level read: the same for every field, so kept for the next."""
         res = self.resolution_s
         newest = self._newest_slot
         if newest is None:
@@ -268,6 +319,9 @@ class History:
             s0 = math.floor(start_s / res) if start_s is not None else oldest
             s1 = math.floor(end_s / res) + 1 if end_s is not None else newest + 1
         s1 = max(s1, s0)
+        key = (columns, s0, s1, newest)
+        if self._plan is not None and self._plan.key == key:
+            return self._plan
         width_slots = (s1 - s0) / columns
         index = 0
         while index + 1 < len(self._levels) and (1 << self._levels[index + 1].shift) <= width_slots:
@@ -282,13 +336,11 @@ class History:
         else:
             valid_hi = newest >> shift
             valid_lo = valid_hi - level.capacity + 1
-        low_arr, high_arr, last_arr = level.min[i], level.max[i], level.last[i]
         cap = level.capacity
         block_s = (1 << shift) * res
         edges: list[float] = []
-        lows: list[float | None] = []
-        highs: list[float | None] = []
-        lasts: list[float | None] = []
+        ranges: list[tuple[int, int]] = []
+        wrapped: list[tuple[int, int]] = []
         reads = 0
         for column in range(columns + 1):
             c0 = b0 + (column * n_blocks // columns if n_blocks >= columns else column)
@@ -298,26 +350,15 @@ class History:
             c1 = b0 + ((column + 1) * n_blocks // columns if n_blocks >= columns else column + 1)
             first, stop = max(c0, valid_lo), min(c1, b1, valid_hi + 1)
             if first >= stop:
-                lows.append(None)
-                highs.append(None)
-                lasts.append(None)
+                ranges.append((0, 0))
                 continue
             reads += stop - first
             start = first % cap
             end = start + stop - first
             if end <= cap:
-                low, high = min(low_arr[start:end]), max(high_arr[start:end])
+                ranges.append((start, end))
             else:
-                end -= cap
-                low = min(min(low_arr[start:]), min(low_arr[:end]))
-                high = max(max(high_arr[start:]), max(high_arr[:end]))
-            last = _NAN
-            for block in range(stop - 1, first - 1, -1):
-                last = last_arr[block % cap]
-                if last == last:
-                    break
-            lows.append(None if low == _INF else low)
-            highs.append(None if high == -_INF else high)
-            lasts.append(None if last != last else last)
-        self.blocks_read += reads
-        return Downsampled(tuple(edges[:-1]), tuple(lows), tuple(highs), tuple(lasts), tuple(edges), b1 * block_s, index)
+                ranges.append((start, cap))
+                wrapped.append((column, end - cap))
+        self._plan = _BucketPlan(key, index, tuple(edges), tuple(ranges), tuple(wrapped), reads, b1 * block_s)
+        return self._plan

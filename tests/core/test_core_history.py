@@ -254,3 +254,27 @@ def test_ring_wraparound_keeps_buckets_exact_inside_the_retention(capacity_s, st
         else:
             assert ds.max[i] is None
     assert h.buffer_lengths() == History(("v",), max_age_s=float(capacity_s)).buffer_lengths()
+
+
+@deterministic(150)
+@given(
+    st.integers(8, 120),
+    st.lists(st.tuples(st.floats(0, 30), values, values), min_size=1, max_size=120),
+    st.integers(1, 60),
+)
+def test_the_bucket_plan_kept_between_fields_follows_every_append(capacity_s, steps, columns) -> None:
+    """Downsampling reuses one field's bucket bounds for the next: after any append, the answer is a fresh history's."""
+    kept = History(("a", "b"), max_age_s=float(capacity_s))
+    t = T0
+    appended = []
+    for dt, a, b in steps:
+        t += dt
+        appended.append((t, {"a": a, "b": b}))
+        kept.append(t, {"a": a, "b": b})
+        fresh = History(("a", "b"), max_age_s=float(capacity_s))
+        for when, row in appended:
+            fresh.append(when, row)
+        for name in ("a", "b"):
+            assert kept.downsample(name, columns) == fresh.downsample(name, columns)
+        window = (t - capacity_s / 2, t)
+        assert kept.downsample("b", columns, *window) == fresh.downsample("b", columns, *window)

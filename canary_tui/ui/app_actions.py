@@ -61,9 +61,10 @@ class DashboardActions(CanaryBaseApp):
         """Emergency rollback: at once, no dialog, whatever else is going on; the note names the key (or the palette)."""
         note = f"emergency rollback ({source_text(source, self.action_keys)})"
         outcome = self.controller.start_rollback(Trigger.KEY, note=note)  # the request leaves on the loop's next turn
-        self.in_flight.add("rollback")
-        # the worker that reports the outcome, the badge and the dimmed keys wait until that turn is over
-        asyncio.get_running_loop().call_soon(self._follow_action, "rollback", lambda: outcome)
+        self.in_flight.add("rollback")  # keys are refused at once (check_action reads it)
+        # the worker that reports the outcome waits until that turn is over; the badge and the dimmed keys come
+        # with the snapshot the controller publishes once the request is on its way
+        asyncio.get_running_loop().call_soon(lambda: self._follow_action("rollback", lambda: outcome, show_now=False))
 
     def action_advance(self) -> None:
         """Confirm the step the operator sees, with its evidence, then advance exactly that step (compare-and-set)."""
@@ -147,23 +148,24 @@ class DashboardActions(CanaryBaseApp):
     def _run_action(self, name: str, call: Callable[[], Any], then: Callable[[ActionResult | None], None] | None = None) -> None:
         """Start the action in its own worker right away; the badge and dimmed keys follow; the result comes back as a message.
 
-        The redraws share the event loop with the request, so they are queued behind the worker's first step
-        (benchmarks/rollback.py: R to the server ~2 ms median either way). Keys are refused at once anyway
-        (check_action reads in_flight).
+        The redraws share the event loop with the request, so they are queued behind the worker's first step.
+        Keys are refused at once anyway (check_action reads in_flight).
         """
         self.in_flight.add(name)
         self._follow_action(name, call, then)
 
-    def _follow_action(self, name: str, call: Callable[[], Any], then: Callable[[ActionResult | None], None] | None = None) -> None:
+    def _follow_action(self, name: str, call: Callable[[], Any], then: Callable[[ActionResult | None], None] | None = None,
+                       *, show_now: bool = True) -> None:
         """The worker that awaits the action and reports it; the in-flight badge and dimmed keys once its first step ran.
 
         The worker's task is scheduled first, so the callback queued after it runs once the request has been
-        started (ordering on the loop, no delay).
+        started (ordering on the loop, no delay). `show_now=False` leaves them to the controller's next snapshot.
         """
         if then is not None:
             self._then[name] = then
         self.run_worker(self._action_worker(name, call), group=f"action-{name}", name=f"action-{name}", exit_on_error=False)
-        asyncio.get_running_loop().call_soon(self._show_in_flight)
+        if show_now:
+            asyncio.get_running_loop().call_soon(self._show_in_flight)
 
     def _show_in_flight(self) -> None:
         """The in-flight badge and dimmed keys (not once the dashboard is gone)."""

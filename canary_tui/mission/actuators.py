@@ -44,7 +44,8 @@ class Actuator(Protocol):
 
     name: str
     compare_and_set: bool
-    #: set_percent/set_paused take on_attempt=hook(attempt, error) for per-HTTP-attempt audit, and on_sent=callback() once a request is on its way
+    #: set_percent/set_paused take on_attempt=hook(attempt, error) for per-HTTP-attempt audit; set_percent also
+    #: takes on_sent=callback(), called once each attempt's request is on its way
     accepts_on_attempt: bool
 
     @property

@@ -8,6 +8,7 @@ long as its owner, so its connection pool stays warm between polls.
 
 from __future__ import annotations
 
+import logging
 import ssl
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -15,6 +16,8 @@ from typing import Any
 import httpx
 
 from canary_tui.mission.errors import InvalidTargetError
+
+log = logging.getLogger(__name__)
 
 USER_AGENT = "canary-tui"
 #: idle connections are kept this long: longer than any sensible poll interval, so every poll reuses one
@@ -64,7 +67,8 @@ def on_its_way_trace(callback: Callable[[], None]) -> Callable[[str, dict[str, A
     """An httpx `trace` extension for one request: calls `callback` once, when it is on its way (or waits on a connect).
 
     Whoever wants to show that a request went out can wait for this and so not delay it: work
-    the screen does before then runs on the event loop ahead of the request's own write.
+    the screen does before then runs on the event loop ahead of the request's own write. A failing
+    callback is logged and never breaks the request (it runs inside httpx's send).
     """
     called = False
 
@@ -72,6 +76,9 @@ def on_its_way_trace(callback: Callable[[], None]) -> Callable[[str, dict[str, A
         nonlocal called
         if event in _ON_ITS_WAY and not called:
             called = True
-            callback()
+            try:
+                callback()
+            except Exception:
+                log.exception("on_sent callback failed")
 
     return trace

@@ -178,3 +178,12 @@ async def test_on_sent_is_called_once_a_request_is_on_its_way_each_attempt(simul
         with pytest.raises(TransportError):
             await client.set_canary(percent=0, on_sent=lambda: sent.append("connecting"))
     assert sent == ["connecting", "connecting"]
+
+
+async def test_a_failing_on_sent_callback_never_breaks_the_request(simulator) -> None:
+    def broken() -> None:
+        raise RuntimeError("a listener bug")
+
+    async with MissionClient(simulator.url, token=TOKEN) as client:
+        update = await client.set_canary(percent=10, on_sent=broken)
+    assert update.canary_percent == 10

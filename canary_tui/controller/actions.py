@@ -311,15 +311,16 @@ class ActionRunner:
         frm = self.host.view.percent()
         note = note or "rollback"
         kind = "auto-rollback" if trigger is Trigger.AUTO else "rollback"
-        said: list[bool] = []
+        said = False
 
         def say_rolling_back() -> None:
             """Log and publish the rollback once, when its first request is on its way or its first attempt is over.
 
             The screen's drawing of them runs on the event loop; said sooner, it would run ahead of the request's write.
             """
+            nonlocal said
             if not said:
-                said.append(True)
+                said = True
                 self.host.emit(kind, f"{self.actor} rolling back {frm if frm is not None else '?'}% → 0% ({trigger}): {note}", EventLevel.WARNING)
                 self.host.publish()
 

@@ -89,6 +89,8 @@ class ActionRunner:
         self.auto_task: asyncio.Task[ActionResult] | None = None
         self.superseded: dict[int, float] = {}  # target percent -> guard deadline (monotonic s)
         self.last_result: ActionResult | None = None
+        self.rollback_sent = asyncio.Event()  # clear while a rollback's first request waits to be sent (see chart_giving_way)
+        self.rollback_sent.set()
 
     # ---------------------------------------------------------------- state
 
@@ -296,7 +298,13 @@ class ActionRunner:
         self.cancel_action_in_flight()
         task = asyncio.get_running_loop().create_task(self._rollback_until_confirmed(trigger, note, dict(at_trigger or {})))
         self.rollback_task = task
-        task.add_done_callback(lambda _t: self.host.publish())
+        self.rollback_sent.clear()
+
+        def done(_: asyncio.Task[ActionResult]) -> None:
+            self.rollback_sent.set()  # however it ended
+            self.host.publish()
+
+        task.add_done_callback(done)
         return task
 
     async def rollback_result(self, task: asyncio.Task[ActionResult]) -> ActionResult:
@@ -321,6 +329,7 @@ class ActionRunner:
             nonlocal said
             if not said:
                 said = True
+                self.rollback_sent.set()
                 self.host.emit(kind, f"{self.actor} rolling back {frm if frm is not None else '?'}% → 0% ({trigger}): {note}", EventLevel.WARNING)
                 self.host.publish()
 

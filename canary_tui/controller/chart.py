@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+
+from canary_tui.core.history import History
 
 #: series the controller records per heartbeat (latencies in ms, error rates as fractions 0..1)
 LATENCY_FIELDS: tuple[str, ...] = (
@@ -52,3 +55,27 @@ class ChartData:
 
 EMPTY_CHART = ChartData(columns=0, start_s=None, end_s=None, series=(), marks=())
 
+
+
+def chart_steps(history: History, names: Sequence[str], columns: int) -> Iterator[ChartData | None]:
+    """The chart of `names` from `history` a series at a time: None after each series, then the ChartData.
+
+    Begun again if the history's newest sample moved between two series, so that every series has the same buckets.
+    """
+    while True:
+        newest_s = history.newest_s
+        series: list[ChartSeries] = []
+        start_s: float | None = None
+        end_s: float | None = None
+        for name in names:
+            down = history.downsample(name, columns)
+            if start_s is None and down.edges_s:
+                start_s, end_s = float(down.edges_s[0]), float(down.end_s)
+            series.append(ChartSeries(name, tuple(down.t_s), tuple(down.min), tuple(down.max), tuple(down.last)))
+            yield None
+            if history.newest_s != newest_s:
+                break
+        else:
+            marks = tuple((float(t), str(label)) for t, label in history.marks(start_s, None))
+            yield ChartData(columns, start_s, end_s, tuple(series), marks)
+            return

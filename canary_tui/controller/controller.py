@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 
 from canary_tui.controller.actions import ROLLBACK_BACKOFF_S, ActionRunner, Sleep
 from canary_tui.controller.audit import AuditLog, Auditor, CheckpointBook
 from canary_tui.controller.changes import AdvanceGuard, Changes
-from canary_tui.controller.chart import EMPTY_CHART, HISTORY_FIELDS, ChartData, ChartSeries
+from canary_tui.controller.chart import EMPTY_CHART, HISTORY_FIELDS, ChartData, chart_steps
 from canary_tui.controller.events import EventJournal
 from canary_tui.controller.follow import ServerView
 from canary_tui.controller.judging import Judge
@@ -172,18 +172,18 @@ class RampController:
 
     def chart(self, columns: int, fields: Sequence[str] | None = None) -> ChartData:
         """History downsampled to `columns` points per series (`fields` of those recorded, default all), with stage-change marks."""
+        return next(data for data in self.chart_steps(columns, fields) if data is not None)
+
+    def chart_steps(self, columns: int, fields: Sequence[str] | None = None) -> Iterator[ChartData | None]:
+        """chart()'s work a series at a time (None after each), ending with the ChartData: for a caller that yields between."""
         if columns <= 0 or self.view.last is None:
-            return EMPTY_CHART
-        series = []
-        start_s: float | None = None
-        end_s: float | None = None
-        for name in self.history_fields if fields is None else [name for name in fields if name in self.history_fields]:
-            down = self.history.downsample(name, columns)
-            if start_s is None and down.edges_s:
-                start_s, end_s = float(down.edges_s[0]), float(down.end_s)
-            series.append(ChartSeries(name, tuple(down.t_s), tuple(down.min), tuple(down.max), tuple(down.last)))
-        marks = tuple((float(t), str(label)) for t, label in self.history.marks(start_s, None))
-        return ChartData(columns, start_s, end_s, tuple(series), marks)
+            return iter((EMPTY_CHART,))
+        names = self.history_fields if fields is None else [name for name in fields if name in self.history_fields]
+        return chart_steps(self.history, names, columns)
+
+    async def until_rollback_sent(self) -> None:
+        """Return once no rollback's first request is waiting to be sent (at once when none is)."""
+        await self.runner.rollback_sent.wait()
 
     async def wait_idle(self) -> None:
         """Wait until no action, rollback or automatic action is running (for the CLI and tests)."""

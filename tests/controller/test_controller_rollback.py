@@ -209,3 +209,42 @@ async def test_a_rollback_whose_first_requests_fail_is_logged_before_their_failu
         said = next(i for i, m in enumerate(messages) if "rolling back 10% → 0%" in m)
         failed = [i for i, m in enumerate(messages) if "rollback request attempt 1." in m and "failed" in m]
         assert failed and said < failed[0]
+
+
+class GateWatcher:
+    """The API actuator, noting whether the controller's 'rollback sent' gate was open when the request started."""
+
+    def __init__(self, inner, controller) -> None:
+        self.inner = inner
+        self.controller = controller
+        self.open_at_start: list[bool] = []
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    async def set_percent(self, percent, expected, note, actor, **kwargs):
+        self.open_at_start.append(self.controller().runner.rollback_sent.is_set())
+        return await self.inner.set_percent(percent, expected, note, actor, **kwargs)
+
+
+async def test_until_rollback_sent_holds_while_the_request_waits_and_no_longer(simulator_factory, tmp_path):
+    """What a chart redraw waits on: closed from R until the POST is on its way, open again before any answer."""
+    from canary_tui.mission.actuators import ApiActuator
+
+    clock = ManualClock()
+    sim = simulator_factory(scenario="healthy", faults=True, token="test-token", seed=7, clock=clock)
+    async with make_client(sim.url, clock, read_s=5.0) as client:
+        holder: list = []
+        actuator = GateWatcher(ApiActuator(client), lambda: holder[0])
+        ctl = make_controller(client, clock, tmp_path, actuator=actuator)
+        holder.append(ctl)
+        await _at_percent(ctl, sim, clock, 50)
+        await asyncio.wait_for(ctl.until_rollback_sent(), 1.0)  # no rollback: at once
+        sim.inject_fault("hang", count=1, paths=CANARY)
+        outcome = ctl.start_rollback(Trigger.KEY, note="R")
+        waiting = asyncio.ensure_future(ctl.until_rollback_sent())
+        await wait_for(waiting.done, what="the wait to end once the POST is on its way")
+        assert actuator.open_at_start == [False]
+        assert list(sim.faults.fired) == ["hang"] and not ctl.runner.rollback_task.done()  # sent, not answered
+        sim.clear_faults()
+        assert (await outcome).ok and ctl.runner.rollback_sent.is_set()

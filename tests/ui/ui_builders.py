@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Awaitable, Callable
@@ -311,6 +311,13 @@ class FakeController:
         if self.hang_refresh is not None:
             await self.hang_refresh.wait()
         return self.current
+
+    def chart_steps(self, columns: int, fields: Sequence[str] | None = None) -> Iterator[ChartData | None]:
+        yield None
+        yield self.chart(columns, fields)
+
+    async def until_rollback_sent(self) -> None:
+        return None
 
     def chart(self, columns: int, fields: Sequence[str] | None = None) -> ChartData:
         self.chart_calls.append(columns)

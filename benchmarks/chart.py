@@ -1,6 +1,6 @@
 """Figure 2: chart redraw cost with 5 min, 1 h, 24 h and 72 h of 1 s samples.
 
-One redraw = the dashboard's own DashboardScreen.draw_chart (the series it draws, downsampled
+One redraw = the dashboard's own DashboardScreen.redraw_chart (the series it draws, downsampled
 to the chart's width, as a view with a new data version) + LatencyChart.plot_strips(), which
 rebuilds the plotext figure — what the dashboard does on new data.
 The app runs headless (App.run_test, 160x48, no polling); CPU time of this thread per
@@ -37,7 +37,7 @@ async def _measure(quick: bool) -> dict[str, list[float]]:
                 chart = app.query_one("#chart", LatencyChart)
                 for _ in range(repeats):
                     started = time.thread_time()
-                    app.dashboard.draw_chart(chart)
+                    await app.dashboard.redraw_chart(chart)
                     chart.plot_strips()
                     costs[label].append(time.thread_time() - started)
     return costs

@@ -9,8 +9,8 @@ server is put back at 10% and the dashboard has seen it; then the clock starts a
 
 - idle: nothing else going on;
 - a heartbeat request hung in flight (the server holds the poll's GET unanswered);
-- a chart redraw of the 72 h history in progress (started just before R arrives), built where the real
-  dashboard builds it (ui/launch.py gives the app a ChartBuilds process);
+- a chart redraw of the 72 h history in progress (R comes once its first series is downsampled), built
+  where the real dashboard builds it (ui/launch.py gives the app a ChartBuilds process);
 - the advance dialog open;
 - a bare stock httpx POST of the same body on a warm connection, from the same event loop;
 - the seed's way (bash running canary-ramp.sh ENV 0, which calls curl).
@@ -141,14 +141,12 @@ async def _measure(trials: int, warmup: int, step_s: int, home: str) -> tuple[di
                     await _until(pilot, settled)
                     return await arrival() - started
 
-                def redraw() -> None:
-                    """What the dashboard does with new chart data: its draw of the chart, then the compositor's draw of it."""
-                    app.dashboard.draw_chart(chart)
-                    chart.render_line(0)
-
                 async def chart_redraw() -> float:
                     await ready()
-                    asyncio.get_running_loop().call_soon(redraw)  # runs before the key event is handled
+                    read = controller.history.blocks_read
+                    app.dashboard.draw_chart(chart)  # what the dashboard does with new chart data
+                    while controller.history.blocks_read == read:  # R comes once its first series is read
+                        await asyncio.sleep(0)
                     started = await press_r()
                     await _until(pilot, settled)
                     return await arrival() - started

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import os
 import signal
@@ -122,3 +123,38 @@ async def test_closing_stops_the_worker() -> None:
 
         await until(pilot, gone, timeout_s=30)
     assert builds.worker_pids() == []
+
+
+class Gated(FakeController):
+    """A controller whose 'rollback sent' gate the test opens and closes (closed: a rollback waits to be sent)."""
+
+    def __init__(self, current) -> None:
+        super().__init__(current)
+        self.gate = asyncio.Event()
+        self.gate.set()
+
+    async def until_rollback_sent(self) -> None:
+        await self.gate.wait()
+
+
+async def test_a_plot_back_from_the_worker_waits_while_a_rollback_waits_to_be_sent() -> None:
+    """Turning the plot into strips costs the loop ~1 ms: it goes a few rows at a time, after R's request."""
+    builds = ChartBuilds()
+    controller = Gated(snapshot("healthy"))
+    app = CanaryApp(controller, poll=False, theme_dirs=[BUNDLED], chart_builds=builds)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            chart = await _first_plot(pilot, app)
+            assert chart._view is not None
+            old_key = chart._cache_key
+            controller.gate.clear()
+            chart.show(_slower(chart._view, 4.0, 10_001))
+            await until(pilot, lambda: chart._landing is not None, timeout_s=30)  # the plot is back from the worker
+            await pilot.pause(0.1)
+            assert chart.building and chart._cache_key == old_key  # held back: the last plot stays on screen
+            controller.gate.set()
+            await until(pilot, lambda: not chart.building and chart._cache_key != old_key)
+            await pilot.pause()
+            assert _rows(chart) == _built_here(chart)
+    finally:
+        builds.close()

@@ -55,6 +55,7 @@ class DashboardScreen(Screen[None]):
         self._chart_at = float("-inf")
         self._chart_timer: Any = None
         self._chart_version = 0
+        self._chart_redraw: asyncio.Task[None] | None = None
         self._pending_events: deque[Event] = deque(maxlen=PENDING_EVENTS)
 
     # ---- layout -------------------------------------------------------------------------
@@ -66,7 +67,7 @@ class DashboardScreen(Screen[None]):
             with Vertical(id="left"):
                 yield HeartbeatPane(id="heartbeat")
                 yield ErrorRatePane(id="errors")
-                yield LatencyPane(chart_builds=self.chart_builds, id="latency")
+                yield LatencyPane(chart_builds=self.chart_builds, give_way=self.give_way, id="latency")
             yield GatesPane(id="gates")
         yield EventsLog(id="events")
         yield FitFooter()
@@ -84,6 +85,8 @@ class DashboardScreen(Screen[None]):
     def on_unmount(self) -> None:
         """Nothing is drawn once the panes are gone (quitting, or back to the overview)."""
         self._mounted_panes = False
+        if self._chart_redraw is not None:
+            self._chart_redraw.cancel()
 
     @property
     def ready(self) -> bool:
@@ -182,18 +185,42 @@ class DashboardScreen(Screen[None]):
             self._render_chart(self.feed.snapshot)
 
     def draw_chart(self, chart: LatencyChart) -> None:
-        """Ask the controller for the series the chart draws, downsampled to its width, and plot them."""
+        """Start a redraw of the chart from the controller's series; one still under way gives way to this newer one."""
+        if self._chart_redraw is not None:
+            self._chart_redraw.cancel()
+        self._chart_redraw = asyncio.get_running_loop().create_task(self.redraw_chart(chart))
+
+    async def redraw_chart(self, chart: LatencyChart) -> None:
+        """Ask the controller for the series the chart draws, downsampled to its width, and plot them.
+
+        A redraw of 72 h costs the event loop about a millisecond, which R's request must not wait behind:
+        the work goes a series per turn of the loop, each turn after any rollback's request is on its way
+        (and so does the plot coming back from the build process, a few rows per turn: LatencyChart).
+        """
+        controller = self.feed.controller
         try:
             for fields in presenter.CHART_SERIES_CHOICES:  # the canary beside stable; without them, the whole service
-                data = self.feed.controller.chart(chart.columns, fields)
+                steps = controller.chart_steps(chart.columns, fields)
+                data = None
+                while data is None:
+                    await self.give_way()
+                    data = next(steps)
                 if presenter.chart_series_names(data):
                     break
+            self._chart_version += 1
+            thresholds = self.feed.snapshot.thresholds if self.feed.snapshot is not None else None
+            view = presenter.chart_view(data, self._chart_version, thresholds=thresholds)
+            await self.give_way()  # the plot's hand-off to its build process too
         except Exception as exc:  # noqa: BLE001 - a chart failure must not take the dashboard down
             self.log.error(f"chart failed: {exc!r}")
             return
-        self._chart_version += 1
-        thresholds = self.feed.snapshot.thresholds if self.feed.snapshot is not None else None
-        self.query_one("#latency", LatencyPane).show_chart(presenter.chart_view(data, self._chart_version, thresholds=thresholds))
+        if self.ready:
+            self.query_one("#latency", LatencyPane).show_chart(view)
+
+    async def give_way(self) -> None:
+        """A turn of the event loop for what came meanwhile (a key first), then none while a rollback waits to be sent."""
+        await asyncio.sleep(0)
+        await self.feed.controller.until_rollback_sent()
 
     # ---- events and freeze --------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import lru_cache
 
 from rich.color import Color
@@ -42,7 +43,11 @@ def _style(codes: str, base: Style) -> Style:
 
 def ansi_strips(text: str, width: int) -> list[Strip]:
     """One strip per line of `text` (SGR colour codes only, as plotext writes), each exactly `width` cells."""
-    strips: list[Strip] = []
+    return list(ansi_rows(text, width))
+
+
+def ansi_rows(text: str, width: int) -> Iterator[Strip]:
+    """ansi_strips() a line at a time, for a caller that gives the event loop a turn between lines."""
     style = Style()  # carries across lines, as in a terminal (and rich's decoder)
     for line in text.split("\n"):
         segments: list[Segment] = []
@@ -54,5 +59,4 @@ def ansi_strips(text: str, width: int) -> list[Strip]:
             position = match.end()
         if position < len(line):
             segments.append(Segment(line[position:], style))
-        strips.append(Strip(segments).adjust_cell_length(width))
-    return strips
+        yield Strip(segments).adjust_cell_length(width)

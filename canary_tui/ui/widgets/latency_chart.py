@@ -7,6 +7,7 @@ start-up, benchmarks/startup.py); until then the pane says it is waiting.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from rich.text import Text
@@ -16,12 +17,17 @@ from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 
-from canary_tui.ui.widgets.ansi_strips import ansi_strips
+from canary_tui.ui.widgets.ansi_strips import ansi_rows, ansi_strips
 from canary_tui.ui.widgets.chart_builds import ChartBuilds
 from canary_tui.ui.widgets.chart_plot import WAITING, PlotSpec, build_ansi, colour_variables, has_data
 from canary_tui.ui.widgets.view_models import ChartView
 
-__all__ = ["WAITING", "LatencyChart"]
+__all__ = ["WAITING", "GiveWay", "LatencyChart"]
+
+#: what the chart awaits between rows of a plot back from the build process
+GiveWay = Callable[[], Awaitable[None]]
+#: rows of a plot turned into strips per turn of the event loop (~20 µs a row at 160 columns)
+LAND_ROWS = 8
 
 
 class LatencyChart(Widget):
@@ -31,9 +37,15 @@ class LatencyChart(Widget):
     LatencyChart { width: 1fr; height: 1fr; min-height: 6; content-align: center middle; }
     """
 
-    def __init__(self, *, builds: ChartBuilds | None = None, id: str | None = None) -> None:
-        """`builds`: the app's build process; without one every plot is built here, on the event loop."""
+    def __init__(self, *, builds: ChartBuilds | None = None, give_way: GiveWay | None = None, id: str | None = None) -> None:
+        """`builds`: the app's build process; without one every plot is built here, on the event loop.
+
+        `give_way`: awaited between the rows of a plot back from the build process (whoever shows the chart says
+        what must go first); without it a plot comes back in one piece.
+        """
         super().__init__(id=id)
+        self._give_way = give_way
+        self._landing: asyncio.Task[None] | None = None
         self._plot: Any = None  # textual-plotext's Plot, made when the first data is drawn
         self._view: ChartView | None = None
         self._cache_key: tuple[object, ...] | None = None
@@ -161,15 +173,38 @@ class LatencyChart(Widget):
 
     def _built(self, done: asyncio.Future[str], key: tuple[object, ...], width: int) -> None:
         """A build came back from the worker: show it, and ask for the next if the data moved on meanwhile."""
-        self._building = None
         if done.cancelled():
+            self._building = None
             return
         error = done.exception()
         if error is not None:
+            self._building = None
             if self._remote is not None:
                 self._remote.fail(f"chart builds in the app: the build process failed ({type(error).__name__})")
-        else:
-            self._strips = ansi_strips(done.result(), width)
-            self._cache_key = key
+            if self.is_mounted:
+                self.refresh()
+            return
+        self._landing = asyncio.get_running_loop().create_task(self._land(done.result(), key, width))
+
+    async def _land(self, text: str, key: tuple[object, ...], width: int) -> None:
+        """Turn the built plot into strips, LAND_ROWS rows per turn of the event loop (~1 ms in all at 160x48), then show it."""
+        strips: list[Strip] = []
+        try:
+            for strip in ansi_rows(text, width):
+                strips.append(strip)
+                if self._give_way is not None and len(strips) % LAND_ROWS == 0:
+                    await self._give_way()
+        except Exception as exc:  # noqa: BLE001 - a plot that cannot be read leaves the last one on screen
+            self.log.error(f"chart plot unreadable: {exc!r}")
+            return
+        finally:
+            self._building = None
+        self._strips = strips
+        self._cache_key = key
         if self.is_mounted:
             self.refresh()
+
+    def on_unmount(self) -> None:
+        """A plot still coming back is not wanted any more."""
+        if self._landing is not None:
+            self._landing.cancel()

@@ -7,7 +7,7 @@ from textual.containers import Vertical
 
 from canary_tui.ui.widgets.chart_builds import ChartBuilds
 from canary_tui.ui.widgets.chart_legend import ChartLegend
-from canary_tui.ui.widgets.latency_chart import LatencyChart
+from canary_tui.ui.widgets.latency_chart import GiveWay, LatencyChart
 from canary_tui.ui.widgets.latency_readout import LatencyReadout
 from canary_tui.ui.widgets.view_models import ChartView, LatencyView
 
@@ -22,16 +22,17 @@ class LatencyPane(Vertical):
     LatencyPane > #legend { dock: bottom; }
     """
 
-    def __init__(self, *, chart_builds: ChartBuilds | None = None, id: str | None = None) -> None:
+    def __init__(self, *, chart_builds: ChartBuilds | None = None, give_way: GiveWay | None = None, id: str | None = None) -> None:
         super().__init__(id=id)
         self.chart_builds = chart_builds
+        self.give_way = give_way
         self.border_title = TITLE
 
     def compose(self) -> ComposeResult:
         """Readout and legend dock; the chart takes the rest."""
         yield LatencyReadout(id="readout")
         yield ChartLegend(id="legend")
-        yield LatencyChart(builds=self.chart_builds, id="chart")
+        yield LatencyChart(builds=self.chart_builds, give_way=self.give_way, id="chart")
 
     def show_readout(self, view: LatencyView) -> None:
         """The current percentiles and their levels."""

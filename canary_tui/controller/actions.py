@@ -89,7 +89,7 @@ class ActionRunner:
         self.auto_task: asyncio.Task[ActionResult] | None = None
         self.superseded: dict[int, float] = {}  # target percent -> guard deadline (monotonic s)
         self.last_result: ActionResult | None = None
-        self.rollback_sent = asyncio.Event()  # clear while a rollback's first request waits to be sent (see chart_giving_way)
+        self.rollback_sent = asyncio.Event()  # clear while a rollback's first request waits to be sent: a chart redraw waits on it
         self.rollback_sent.set()
 
     # ---------------------------------------------------------------- state

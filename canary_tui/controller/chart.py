@@ -56,7 +56,6 @@ class ChartData:
 EMPTY_CHART = ChartData(columns=0, start_s=None, end_s=None, series=(), marks=())
 
 
-
 def chart_steps(history: History, names: Sequence[str], columns: int) -> Iterator[ChartData | None]:
     """The chart of `names` from `history` a series at a time: None after each series, then the ChartData.
 

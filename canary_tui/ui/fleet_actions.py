@@ -83,6 +83,7 @@ class FleetActions(CanaryBaseApp):
     targets: dict[str, TargetState]
     _actions_shown_pending: bool = False  # a redraw for started or finished actions is queued
     _keys_check_pending: bool = False  # a look at the footer's keys is due
+    _showing: set[asyncio.Task[None]]  # rows waiting for rollback requests to be on their way (FleetApp makes it)
     read_only: bool
     action_keys: dict[str, tuple[str, ...]]
 
@@ -102,6 +103,7 @@ class FleetActions(CanaryBaseApp):
         if state is None:
             return
         self._start_rollback(state, f"emergency rollback ({source_text(source, self.action_keys)}, fleet overview)")
+        self._show_once_sent([state])
 
     def action_rollback_all(self) -> None:
         """One confirmation listing every target above 0%, then all their rollbacks at once."""
@@ -120,6 +122,7 @@ class FleetActions(CanaryBaseApp):
                 return
             for state in chosen:
                 self._start_rollback(state, f"rollback all ({keys}, fleet overview: {len(chosen)} targets)")
+            self._show_once_sent(chosen)
 
         self.push_screen(ConfirmRollbackAll(lines), confirmed)
 
@@ -142,11 +145,26 @@ class FleetActions(CanaryBaseApp):
         return f"{state.name}: {deployment.canary_percent}% ({deployment.stable_version} → {deployment.canary_version})"
 
     def _start_rollback(self, state: TargetState, note: str) -> None:
-        """Start one target's rollback now (the controller retries until the read-back confirms); its outcome follows."""
+        """Start one target's rollback now (the controller retries until the read-back confirms); its outcome follows.
+
+        Its row says so once the request is on its way (`_show_once_sent`): drawn sooner, the rows would run on the
+        event loop ahead of the request's write.
+        """
         outcome = state.controller.start_rollback(Trigger.KEY, note=note)
         state.in_flight.add("rollback")
         state.note = "↺ rolling back…"
-        self._follow(state, "rollback", lambda: outcome)
+        self._follow(state, "rollback", lambda: outcome, show=False)
+
+    def _show_once_sent(self, states: list[TargetState]) -> None:
+        """Redraw the rows once every one of these targets' rollback requests is on its way (or its rollback is over)."""
+
+        async def shown() -> None:
+            await asyncio.gather(*(state.controller.until_rollback_sent() for state in states))
+            self._show_actions_soon()
+
+        task = asyncio.get_running_loop().create_task(shown())
+        self._showing.add(task)  # kept until done: the loop holds tasks only weakly
+        task.add_done_callback(self._showing.discard)
 
     # ---- A, P, c on the target on show --------------------------------------------------
 
@@ -257,10 +275,12 @@ class FleetActions(CanaryBaseApp):
         state.in_flight.add(name)
         self._follow(state, name, call, then)
 
-    def _follow(self, state: TargetState, name: str, call: Callable[[], Awaitable[Any]], then: Callable[[ActionResult | None], None] | None = None) -> None:
-        """The worker that awaits the action and reports it as a message."""
+    def _follow(self, state: TargetState, name: str, call: Callable[[], Awaitable[Any]], then: Callable[[ActionResult | None], None] | None = None,
+                *, show: bool = True) -> None:
+        """The worker that awaits the action and reports it as a message; `show`: the rows say it has started at once."""
         self.run_worker(self._worker(state.name, name, call, then), group=f"action-{state.name}-{name}", exit_on_error=False)
-        self._show_actions_soon()
+        if show:
+            self._show_actions_soon()
 
     def _show_actions_soon(self) -> None:
         """The rows' notes once the requests have left: one redraw for a batch (rollback-all starts twelve)."""

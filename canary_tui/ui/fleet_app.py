@@ -95,6 +95,7 @@ class FleetApp(FleetActions):
         self.error_console = crash_console(self._crashed)
         self.chart_builds = chart_builds
         self.targets = {name: TargetState(name, controller, read_only) for name, controller in controllers}
+        self._showing: set[asyncio.Task[None]] = set()
         self.read_only = read_only
         self.requested_keymap = dict(keymap or {})
         self.action_keys = resolve_keys({})

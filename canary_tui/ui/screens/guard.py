@@ -23,9 +23,17 @@ class GuardedDialog(ModalScreen[ResultT]):
         super().__init__()
         self.seen = seen
         self.stale_reason: str | None = None
+        self._before_mount: tuple[SeenState | None, AdvanceView | None] | None = None  # the newest state handed over meanwhile
 
     def follow(self, now: SeenState | None, advance: AdvanceView | None = None) -> None:
-        """A newer deployment state (and the advance view built from it): turn invalid once a watched field changed."""
+        """A newer deployment state (and the advance view built from it): turn invalid once a watched field changed.
+
+        A dialog just pushed has no widgets until it is mounted: a state handed over before then is followed after.
+        """
+        if not self.is_mounted:
+            self._before_mount = (now, advance)
+            return
+        self._before_mount = None  # superseded by this newer state
         if self.stale_reason is not None or now is None or self.seen is None:
             return
         if any(getattr(now, name) != getattr(self.seen, name) for name in self.WATCHED):
@@ -34,6 +42,18 @@ class GuardedDialog(ModalScreen[ResultT]):
             self.went_stale(self.stale_reason)
             return
         self.still_valid(now, advance)
+
+    def on_mount(self) -> None:
+        """Follow the state handed over while the dialog was being built, once it is (after the subclass's own on_mount)."""
+        if self._before_mount is not None:
+            self.call_after_refresh(self._follow_before_mount)
+
+    def _follow_before_mount(self) -> None:
+        """The state handed over before mounting, unless a newer one came since."""
+        if self._before_mount is not None:
+            now, advance = self._before_mount
+            self._before_mount = None
+            self.follow(now, advance)
 
     def went_stale(self, reason: str) -> None:
         """Show `reason` and refuse to confirm (each dialog says it its own way)."""

@@ -15,28 +15,9 @@ from canary_tui.mission.client import MissionClient, Timeouts
 from canary_tui.mission.credentials import Secret
 from canary_tui.ui.app import CanaryApp
 from canary_tui.ui.widgets.latency_chart import LatencyChart
-from ui_builders import until
+from ui_builders import SentWatcher, until
 
 BUNDLED = Path(__file__).resolve().parents[2] / "themes"
-
-
-class SentWatcher:
-    """The controller's actuator, noting what the chart showed when the rollback's request went on its way."""
-
-    def __init__(self, inner, chart: LatencyChart) -> None:
-        self.inner = inner
-        self.chart = chart
-        self.views_at_sent: list[object] = []
-
-    def __getattr__(self, name):
-        return getattr(self.inner, name)
-
-    async def set_percent(self, percent, expected, note, actor, *, on_sent, **kwargs):
-        def sent() -> None:
-            self.views_at_sent.append(self.chart._view)
-            on_sent()
-
-        return await self.inner.set_percent(percent, expected, note, actor, on_sent=sent, **kwargs)
 
 
 async def test_a_chart_redraw_under_way_gives_way_to_R(simulator_factory) -> None:
@@ -51,7 +32,7 @@ async def test_a_chart_redraw_under_way_gives_way_to_R(simulator_factory) -> Non
             await until(pilot, lambda: app.snapshot is not None and app.snapshot.connection == ConnectionState.LIVE)
             await until(pilot, lambda: chart._view is not None and bool(chart._view.series))
             shown = chart._view
-            watcher = SentWatcher(controller.runner.actuator, chart)
+            watcher = SentWatcher(controller.runner.actuator, lambda: chart._view)
             controller.runner.actuator = watcher
             steps_read: list[object] = []
             chart_steps = controller.chart_steps
@@ -70,7 +51,7 @@ async def test_a_chart_redraw_under_way_gives_way_to_R(simulator_factory) -> Non
             assert steps_read == [None] and not app.dashboard._chart_redraw.done()  # under way, a series read
             await pilot.press("R")
             await until(pilot, lambda: sim.state.canary_percent == 0)
-            assert watcher.views_at_sent and watcher.views_at_sent[0] is shown  # the request left before the redraw went on
+            assert watcher.seen_at_sent and watcher.seen_at_sent[0] is shown  # the request left before the redraw went on
             await until(pilot, lambda: chart._view is not shown)  # and the redraw went on once it had
             assert app.dashboard._chart_redraw.done() and steps_read[-1] is not None
         assert not app.crashed

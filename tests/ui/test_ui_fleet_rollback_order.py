@@ -14,29 +14,10 @@ from canary_tui.controller.model import ConnectionState
 from canary_tui.mission.client import MissionClient, Timeouts
 from canary_tui.mission.credentials import Secret
 from canary_tui.ui.fleet_app import FleetApp
-from ui_builders import until
+from ui_builders import SentWatcher, until
 
 BUNDLED = Path(__file__).resolve().parents[2] / "themes"
 NAMES = ("staging", "production/us-east-1")
-
-
-class SentWatcher:
-    """A controller's actuator, noting how many times the overview had been redrawn when the request went on its way."""
-
-    def __init__(self, inner, renders: list[str]) -> None:
-        self.inner = inner
-        self.renders = renders
-        self.renders_at_sent: list[int] = []
-
-    def __getattr__(self, name):
-        return getattr(self.inner, name)
-
-    async def set_percent(self, percent, expected, note, actor, *, on_sent, **kwargs):
-        def sent() -> None:
-            self.renders_at_sent.append(len(self.renders))
-            on_sent()
-
-        return await self.inner.set_percent(percent, expected, note, actor, on_sent=sent, **kwargs)
 
 
 async def test_R_on_the_overview_sends_before_the_rows_are_redrawn(simulator_factory) -> None:
@@ -62,11 +43,11 @@ async def test_R_on_the_overview_sends_before_the_rows_are_redrawn(simulator_fac
                 render_fleet()
 
             app.render_fleet = counted
-            watcher = SentWatcher(target.controller.runner.actuator, renders)
+            watcher = SentWatcher(target.controller.runner.actuator, lambda: len(renders))
             target.controller.runner.actuator = watcher
             await pilot.press("R")
             await until(pilot, lambda: sims[target.name].state.canary_percent == 0)
-            assert watcher.renders_at_sent[:1] == [0]  # nothing redrawn ahead of the request's write
+            assert watcher.seen_at_sent[:1] == [0]  # nothing redrawn ahead of the request's write
             await until(pilot, lambda: target.note.startswith("✔"))
             assert renders and renders[0] == "↺ rolling back…"  # the first redraw after it says so
         assert not app.crashed

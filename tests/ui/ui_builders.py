@@ -369,3 +369,22 @@ async def until(pilot: Any, condition: Callable[[], bool], timeout_s: float = 8.
         if loop.time() > deadline:
             raise AssertionError("condition not met in time")
         await pilot.pause(0.01)
+
+
+class SentWatcher:
+    """A controller's actuator, noting `look()` each time a request it sends is on its way (what the screen showed then)."""
+
+    def __init__(self, inner: Any, look: Callable[[], object]) -> None:
+        self.inner = inner
+        self.look = look
+        self.seen_at_sent: list[object] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    async def set_percent(self, percent: int, expected: int | None, note: str, actor: str, *, on_sent: Callable[[], None], **kwargs: Any) -> Any:
+        def sent() -> None:
+            self.seen_at_sent.append(self.look())
+            on_sent()
+
+        return await self.inner.set_percent(percent, expected, note, actor, on_sent=sent, **kwargs)
